@@ -1,0 +1,56 @@
+using System.Text.Json.Nodes;
+using Remediation.Alerts;
+
+namespace Remediation.Actions;
+
+/// <summary>The kinds of change the product can make. Each maps to one Kubernetes API call.</summary>
+public enum MutationKind
+{
+    PatchDeployment,
+    PatchDeploymentScale,
+    PatchHorizontalPodAutoscaler,
+    PatchVirtualService,
+    PatchHttpRoute,
+    DeletePod,
+}
+
+/// <summary>One API call of a plan: what it changes, the patch body, and the resourceVersion it was computed from.</summary>
+public sealed record Mutation
+{
+    public required MutationKind Kind { get; init; }
+    public required string Namespace { get; init; }
+    public required string Name { get; init; }
+    /// <summary>merge or json (JSON Patch); the body carries the resourceVersion precondition where the API honours it.</summary>
+    public string PatchType { get; init; } = "merge";
+    public string? Patch { get; init; }
+    public string? ResourceVersion { get; init; }
+    public required string Description { get; init; }
+}
+
+/// <summary>
+/// What an action will do, computed from the cluster's current state without mutating it. The same plan
+/// drives the dry run (dryRun=All) and the live run, so the two cannot differ.
+/// </summary>
+public sealed record ActionPlan
+{
+    public required string Action { get; init; }
+    public required WorkloadTarget Target { get; init; }
+    public required string Summary { get; init; }
+    public required IReadOnlyList<Mutation> Mutations { get; init; }
+    /// <summary>The fields the plan changes, as they were before (for the record and for reverting).</summary>
+    public required JsonObject PriorState { get; init; }
+    /// <summary>What verification checks once the mutations are applied.</summary>
+    public required VerificationSpec Verify { get; init; }
+    /// <summary>Mutations that restore <see cref="PriorState"/> if verification fails (empty when not revertible).</summary>
+    public IReadOnlyList<Mutation> Revert { get; init; } = [];
+}
+
+/// <summary>Verification criteria: rollout complete (generation observed, replicas ready) and/or error ratio under a bound.</summary>
+public sealed record VerificationSpec
+{
+    public bool RolloutComplete { get; init; }
+    public string? Deployment { get; init; }
+    public double? MaxErrorRatio { get; init; }
+    public string? MetricsWorkload { get; init; }
+    public TimeSpan Deadline { get; init; } = TimeSpan.FromMinutes(5);
+}

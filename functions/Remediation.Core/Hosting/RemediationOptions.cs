@@ -1,0 +1,57 @@
+namespace Remediation.Hosting;
+
+/// <summary>Configuration section "Remediation" (environment: Remediation__Storage__ConnectionString, ...).</summary>
+public sealed class RemediationOptions
+{
+    public const string SectionName = "Remediation";
+
+    public StorageOptions Storage { get; set; } = new();
+    public KubernetesOptions Kubernetes { get; set; } = new();
+    public PrometheusOptions Prometheus { get; set; } = new();
+    /// <summary>Path of the policy (runbook) file; without one, nothing is ever acted on (default deny).</summary>
+    public string? PolicyPath { get; set; }
+    /// <summary>Worker identity written into intent rows (defaults to machine name and process id).</summary>
+    public string? InstanceId { get; set; }
+    /// <summary>How long an intent without an outcome is presumed in progress before another worker may take it over.</summary>
+    public TimeSpan ActionLease { get; set; } = TimeSpan.FromSeconds(60);
+    /// <summary>An incident still 'Received' after this long is re-queued by the sweep (its work item was lost).</summary>
+    public TimeSpan RequeueAfter { get; set; } = TimeSpan.FromSeconds(30);
+}
+
+public sealed class StorageOptions
+{
+    /// <summary>Connection string (Azurite: UseDevelopmentStorage=true or an explicit endpoint string).</summary>
+    public string? ConnectionString { get; set; }
+    /// <summary>Identity-based access: https://{account}.table.core.windows.net.</summary>
+    public Uri? TableServiceUri { get; set; }
+    /// <summary>Identity-based access: https://{account}.queue.core.windows.net.</summary>
+    public Uri? QueueServiceUri { get; set; }
+    /// <summary>Client id of a user-assigned managed identity; empty uses DefaultAzureCredential.</summary>
+    public string? ClientId { get; set; }
+    public string IncidentsTable { get; set; } = "incidents";
+    public string WorkQueue { get; set; } = "remediation-work";
+    public string PoisonQueue => WorkQueue + "-poison";
+}
+
+public sealed class KubernetesOptions
+{
+    /// <summary>kubeconfig file; empty uses in-cluster config when present, else ~/.kube/config.</summary>
+    public string? KubeconfigPath { get; set; }
+    public string? Context { get; set; }
+    /// <summary>Explicit API server URL (e.g. an AKS API server with an Entra ID token, or a local simulator).</summary>
+    public Uri? ServerUrl { get; set; }
+    /// <summary>Entra ID scope for AKS when ServerUrl is set and a managed identity is used; empty = no token.</summary>
+    public string? TokenScope { get; set; }
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
+}
+
+public sealed class PrometheusOptions
+{
+    public Uri? Url { get; set; }
+    /// <summary>none, basic, bearer, azure (Entra ID token for Azure Monitor managed Prometheus).</summary>
+    public string Auth { get; set; } = "none";
+    public string? Username { get; set; }
+    public string? Password { get; set; }
+    public string? BearerToken { get; set; }
+    public TimeSpan QueryTimeout { get; set; } = TimeSpan.FromSeconds(5);
+}

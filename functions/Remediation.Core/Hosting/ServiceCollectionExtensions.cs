@@ -1,0 +1,96 @@
+using Azure.Core;
+using Azure.Data.Tables;
+using Azure.Identity;
+using Azure.Storage.Queues;
+using k8s;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Remediation.Actions;
+using Remediation.Diagnosis;
+using Remediation.Http;
+using Remediation.Ingest;
+using Remediation.Kubernetes;
+using Remediation.Pipeline;
+using Remediation.Policy;
+using Remediation.Storage;
+using Remediation.Verification;
+
+namespace Remediation.Hosting;
+
+public static class ServiceCollectionExtensions
+{
+    /// <summary>Registers the whole pipeline; the Functions app and the standalone host both call this.</summary>
+    public static IServiceCollection AddRemediationCore(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var options = configuration.GetSection(RemediationOptions.SectionName).Get<RemediationOptions>() ?? new RemediationOptions();
+        services.TryAddSingleton(options);
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => new RemediationMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
+
+        services.TryAddSingleton(sp => CreateTableClient(sp.GetRequiredService<RemediationOptions>().Storage));
+        services.TryAddSingleton(sp =>
+        {
+            var storage = sp.GetRequiredService<RemediationOptions>().Storage;
+            return new WorkQueue(CreateQueueClient(storage, storage.WorkQueue), CreateQueueClient(storage, storage.PoisonQueue));
+        });
+        services.TryAddSingleton<IncidentStore>();
+        services.TryAddSingleton<TargetLedger>();
+
+        services.TryAddSingleton<IKubernetes>(sp => KubernetesClientFactory.Create(sp.GetRequiredService<RemediationOptions>().Kubernetes, sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<ClusterMutator>();
+        services.TryAddSingleton<IDiagnoser, KubernetesDiagnoser>();
+        services.TryAddSingleton<IHealthSignal, NoHealthSignal>();
+
+        services.TryAddSingleton(sp => new PolicyProvider(sp.GetRequiredService<RemediationOptions>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRemediationAction, RolloutRestartAction>());
+        services.TryAddSingleton(sp => new ActionCatalog(sp.GetServices<IRemediationAction>()));
+        services.TryAddSingleton<RemediationPlanner>();
+        services.TryAddSingleton<RemediationPipeline>();
+        services.TryAddSingleton<WorkItemProcessor>();
+        services.TryAddSingleton<RemediationVerifier>();
+        services.TryAddSingleton<AlertIngestor>();
+        services.TryAddSingleton<AlertEndpoints>();
+        services.AddLogging();
+        return services;
+    }
+
+    private static TableClient CreateTableClient(StorageOptions storage)
+    {
+        var clientOptions = new TableClientOptions();
+        ConfigureRetry(clientOptions.Retry);
+        if (!string.IsNullOrEmpty(storage.ConnectionString))
+        {
+            return new TableServiceClient(storage.ConnectionString, clientOptions).GetTableClient(storage.IncidentsTable);
+        }
+        var uri = storage.TableServiceUri ?? throw new InvalidOperationException("Remediation:Storage needs ConnectionString or TableServiceUri");
+        return new TableServiceClient(uri, Credential(storage), clientOptions).GetTableClient(storage.IncidentsTable);
+    }
+
+    private static QueueClient CreateQueueClient(StorageOptions storage, string name)
+    {
+        // Base64, as the Functions queue trigger expects (host.json extensions.queues.messageEncoding).
+        var clientOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
+        ConfigureRetry(clientOptions.Retry);
+        if (!string.IsNullOrEmpty(storage.ConnectionString))
+        {
+            return new QueueServiceClient(storage.ConnectionString, clientOptions).GetQueueClient(name);
+        }
+        var uri = storage.QueueServiceUri ?? throw new InvalidOperationException("Remediation:Storage needs ConnectionString or QueueServiceUri");
+        return new QueueServiceClient(uri, Credential(storage), clientOptions).GetQueueClient(name);
+    }
+
+    /// <summary>Few, fast retries: a webhook sender waiting on us is better served by a quick 503 and its own retry.</summary>
+    private static void ConfigureRetry(RetryOptions retry)
+    {
+        retry.MaxRetries = 2;
+        retry.Delay = TimeSpan.FromMilliseconds(100);
+        retry.MaxDelay = TimeSpan.FromSeconds(1);
+        retry.NetworkTimeout = TimeSpan.FromSeconds(5);
+    }
+
+    private static TokenCredential Credential(StorageOptions storage) =>
+        string.IsNullOrEmpty(storage.ClientId) ? new DefaultAzureCredential() : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(storage.ClientId));
+}

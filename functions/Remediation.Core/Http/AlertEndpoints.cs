@@ -1,0 +1,107 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http;
+using Remediation.Alerts;
+using Remediation.Ingest;
+using Remediation.Storage;
+
+namespace Remediation.Http;
+
+/// <summary>
+/// The HTTP endpoints, shared by the Functions app and the standalone host: parse, call the core, map the result.
+/// </summary>
+public sealed class AlertEndpoints(AlertIngestor ingestor, IncidentStore store, RemediationMetrics metrics, TimeProvider timeProvider)
+{
+    /// <summary>POST /api/alerts/alertmanager — Alertmanager webhook (version 4).</summary>
+    public async Task<IResult> AlertmanagerAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var started = timeProvider.GetTimestamp();
+        var body = await RequestBody.ReadAsync(request, cancellationToken).ConfigureAwait(false);
+        if (body is null)
+        {
+            return RequestBody.TooLarge();
+        }
+        if (body.Length == 0)
+        {
+            return ApiProblem.BadRequest("the request body is empty; expected an Alertmanager webhook payload", "body");
+        }
+        IReadOnlyList<NormalizedAlert> alerts;
+        try
+        {
+            alerts = AlertmanagerNormalizer.Parse(body);
+        }
+        catch (AlertParseException ex)
+        {
+            return ApiProblem.BadRequest(ex.Message, ex.Field);
+        }
+        return await IngestAsync(alerts, started, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Claims and queues normalized alerts; 202, or 503 + Retry-After when storage is down.</summary>
+    public async Task<IResult> IngestAsync(IReadOnlyList<NormalizedAlert> alerts, long started, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(alerts);
+        try
+        {
+            var result = await ingestor.IngestAsync(alerts, cancellationToken).ConfigureAwait(false);
+            metrics.RecordIngest(timeProvider.GetElapsedTime(started));
+            return Results.Json(new IngestResponse(result.Accepted, result.Duplicates, result.Resolved, result.Escalated, result.IncidentIds),
+                RemediationJsonContext.Default.IngestResponse, statusCode: StatusCodes.Status202Accepted);
+        }
+        catch (TransientDependencyException ex)
+        {
+            return ApiProblem.Unavailable($"{ex.Dependency} is unavailable; retry later (nothing was lost)", ex.RetryAfter);
+        }
+    }
+
+    /// <summary>GET /api/remediations?namespace=&amp;workload=&amp;state=&amp;since=&amp;limit= — newest first.</summary>
+    public async Task<IResult> ListAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var q = request.Query;
+        int? limit = null;
+        if (q.TryGetValue("limit", out var limitText))
+        {
+            if (!int.TryParse(limitText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed) || parsed is < 1 or > 1000)
+            {
+                return ApiProblem.BadRequest($"'limit' must be an integer from 1 to 1000, not '{limitText}'", "limit");
+            }
+            limit = parsed;
+        }
+        DateTimeOffset? since = null;
+        if (q.TryGetValue("since", out var sinceText))
+        {
+            if (!DateTimeOffset.TryParse(sinceText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+            {
+                return ApiProblem.BadRequest($"'since' must be an RFC 3339 time, not '{sinceText}'", "since");
+            }
+            since = parsed;
+        }
+        try
+        {
+            var records = await store.ListAsync(new IncidentQuery(q["namespace"], q["workload"], q["state"], since, limit ?? 100), cancellationToken).ConfigureAwait(false);
+            return Results.Json(records.Select(IncidentView.From).ToList(), RemediationJsonContext.Default.ListIncidentView);
+        }
+        catch (TransientDependencyException ex)
+        {
+            return ApiProblem.Unavailable($"{ex.Dependency} is unavailable; retry later", ex.RetryAfter);
+        }
+    }
+}
+
+public sealed record IngestResponse(int Accepted, int Duplicates, int Resolved, int Escalated, IReadOnlyList<string> Incidents);
+
+/// <summary>An incident as the API and the CLI show it.</summary>
+public sealed record IncidentView(
+    string IncidentId, string State, string Source, string AlertName, string? Namespace, string? Workload, string? Severity,
+    DateTimeOffset StartsAt, DateTimeOffset ReceivedAt, DateTimeOffset? ResolvedAt, string? Diagnosis, string? DiagnosisSummary,
+    string? Action, string? Outcome, string? OutcomeReason, DateTimeOffset? ActedAt, DateTimeOffset? CompletedAt,
+    System.Text.Json.Nodes.JsonNode? DiagnosisDetail, System.Text.Json.Nodes.JsonNode? Plan, System.Text.Json.Nodes.JsonNode? PriorState)
+{
+    public static IncidentView From(IncidentRecord r) => new(
+        r.IncidentId, r.State, r.Source, r.AlertName, r.Namespace, r.Workload, r.Severity, r.StartsAt, r.ReceivedAt, r.ResolvedAt,
+        r.DiagnosisClass, r.DiagnosisSummary, r.Action, r.Outcome, r.OutcomeReason, r.ActedAt, r.CompletedAt,
+        Parse(r.DiagnosisJson), Parse(r.PlanJson), Parse(r.PriorStateJson));
+
+    private static System.Text.Json.Nodes.JsonNode? Parse(string? json) => json is null ? null : System.Text.Json.Nodes.JsonNode.Parse(json);
+}

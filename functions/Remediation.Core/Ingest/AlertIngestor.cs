@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Remediation.Alerts;
+using Remediation.Hosting;
+using Remediation.Storage;
+
+namespace Remediation.Ingest;
+
+/// <summary>What happened to each alert of a delivery.</summary>
+public sealed record IngestResult(int Accepted, int Duplicates, int Resolved, int Escalated, IReadOnlyList<string> IncidentIds);
+
+/// <summary>
+/// Claim stage: one incident per alert (insert-if-absent), one work item per new incident.
+/// A duplicate delivery is acknowledged, not re-processed. A failure to enqueue releases the claim so
+/// the sender's retry starts afresh.
+/// </summary>
+public sealed partial class AlertIngestor(
+    IncidentStore store,
+    WorkQueue queue,
+    RemediationMetrics metrics,
+    RemediationOptions options,
+    TimeProvider timeProvider,
+    ILogger<AlertIngestor> logger)
+{
+    public async Task<IngestResult> IngestAsync(IReadOnlyList<NormalizedAlert> alerts, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(alerts);
+        int accepted = 0, duplicates = 0, resolved = 0, escalated = 0;
+        var ids = new List<string>(alerts.Count);
+        foreach (var alert in alerts)
+        {
+            metrics.RecordAlert(alert.Source.ToString(), alert.Status.ToString());
+            ids.Add(alert.IncidentId);
+            if (alert.Status == AlertStatus.Resolved)
+            {
+                await RecordResolvedAsync(alert, cancellationToken).ConfigureAwait(false);
+                resolved++;
+                continue;
+            }
+            var outcome = await ClaimAsync(alert, cancellationToken).ConfigureAwait(false);
+            switch (outcome)
+            {
+                case ClaimOutcome.Queued: accepted++; break;
+                case ClaimOutcome.Duplicate: duplicates++; metrics.RecordDuplicate(alert.Source.ToString()); break;
+                case ClaimOutcome.Escalated: escalated++; break;
+            }
+        }
+        return new IngestResult(accepted, duplicates, resolved, escalated, ids);
+    }
+
+    private enum ClaimOutcome
+    {
+        Queued,
+        Duplicate,
+        Escalated,
+    }
+
+    private async Task<ClaimOutcome> ClaimAsync(NormalizedAlert alert, CancellationToken cancellationToken)
+    {
+        var now = timeProvider.GetUtcNow();
+        var record = NewRecord(alert, now);
+        if (alert.Target is null)
+        {
+            // Not mappable to a workload: recorded as escalated with the reason, never dropped.
+            record.State = IncidentStates.Escalated;
+            record.Outcome = IncidentStates.Escalated;
+            record.OutcomeReason = $"cannot map the alert to a Kubernetes workload: {alert.TargetProblem}";
+            record.CompletedAt = now;
+            return await store.TryClaimAsync(record, cancellationToken).ConfigureAwait(false) ? ClaimOutcome.Escalated : ClaimOutcome.Duplicate;
+        }
+        if (!await store.TryClaimAsync(record, cancellationToken).ConfigureAwait(false))
+        {
+            var existing = await store.GetAsync(record.IncidentId, cancellationToken).ConfigureAwait(false);
+            if (existing is { State: IncidentStates.Received } && now - existing.ReceivedAt > options.RequeueAfter)
+            {
+                // Claimed long ago but never picked up (its work item was lost): queue it again; the worker dedups.
+                await queue.EnqueueAsync(new WorkItem(existing.IncidentId, existing.TraceParent), cancellationToken).ConfigureAwait(false);
+            }
+            return ClaimOutcome.Duplicate;
+        }
+        try
+        {
+            await queue.EnqueueAsync(new WorkItem(record.IncidentId, record.TraceParent), cancellationToken).ConfigureAwait(false);
+        }
+        catch (TransientDependencyException)
+        {
+            // Release the claim so the sender's retry (after our 503) claims and queues afresh.
+            await ReleaseClaimAsync(record.IncidentId).ConfigureAwait(false);
+            throw;
+        }
+        LogClaimed(record.IncidentId, alert.Name, alert.Target.ToString());
+        return ClaimOutcome.Queued;
+    }
+
+    private async Task ReleaseClaimAsync(string incidentId)
+    {
+        try
+        {
+            await store.DeleteAsync(incidentId, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (TransientDependencyException ex)
+        {
+            // The row stays 'Received'; the sweep re-queues it after RequeueAfter, so it is not lost.
+            LogReleaseFailed(incidentId, ex.Message);
+        }
+    }
+
+    private async Task RecordResolvedAsync(NormalizedAlert alert, CancellationToken cancellationToken)
+    {
+        var now = timeProvider.GetUtcNow();
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var existing = await store.GetAsync(alert.IncidentId, cancellationToken).ConfigureAwait(false);
+            if (existing is null)
+            {
+                var record = NewRecord(alert, now);
+                record.State = IncidentStates.Resolved;
+                record.Outcome = IncidentStates.Resolved;
+                record.OutcomeReason = "resolved notification without a firing one: recorded, not acted on";
+                record.ResolvedAt = alert.EndsAt ?? now;
+                record.CompletedAt = now;
+                if (await store.TryClaimAsync(record, cancellationToken).ConfigureAwait(false))
+                {
+                    return;
+                }
+                continue;
+            }
+            if (existing.ResolvedAt is not null)
+            {
+                return;
+            }
+            existing.ResolvedAt = alert.EndsAt ?? now;
+            if (await store.TryUpdateAsync(existing, force: false, cancellationToken).ConfigureAwait(false))
+            {
+                return;
+            }
+        }
+        throw new TransientDependencyException("storage", $"could not record the resolution of incident {alert.IncidentId}: too much contention");
+    }
+
+    private static IncidentRecord NewRecord(NormalizedAlert alert, DateTimeOffset now) => new()
+    {
+        PartitionKey = alert.IncidentId,
+        State = IncidentStates.Received,
+        Source = alert.Source.ToString(),
+        AlertName = alert.Name,
+        Fingerprint = alert.Fingerprint,
+        StartsAt = alert.StartsAt,
+        Severity = alert.Severity,
+        Namespace = alert.Target?.Namespace,
+        Workload = alert.Target?.Name,
+        AlertJson = JsonSerializer.Serialize(alert, RemediationJsonContext.Default.NormalizedAlert),
+        ReceivedAt = now,
+        TraceParent = Activity.Current?.Id,
+    };
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Incident {IncidentId} claimed for alert {AlertName} on {Target}")]
+    private partial void LogClaimed(string incidentId, string alertName, string target);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Incident {IncidentId}: could not release the claim ({Error}); the sweep will re-queue it")]
+    private partial void LogReleaseFailed(string incidentId, string error);
+}

@@ -1,0 +1,50 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Remediation;
+
+/// <summary>The product's own telemetry: one Meter and one ActivitySource, named "Remediation".</summary>
+public sealed class RemediationMetrics : IDisposable
+{
+    public const string Name = "Remediation";
+    public static readonly ActivitySource ActivitySource = new(Name);
+
+    private readonly Meter _meter;
+    private readonly Counter<long> _alertsReceived;
+    private readonly Counter<long> _alertsDeduplicated;
+    private readonly Counter<long> _actions;
+    private readonly Counter<long> _decisions;
+    private readonly Histogram<double> _actionLatency;
+    private readonly Histogram<double> _ingestLatency;
+
+    public RemediationMetrics(IMeterFactory? meterFactory = null)
+    {
+        _meter = meterFactory?.Create(Name) ?? new Meter(Name);
+        _alertsReceived = _meter.CreateCounter<long>("remediation.alerts.received", "{alert}", "Alerts received, by source and status");
+        _alertsDeduplicated = _meter.CreateCounter<long>("remediation.alerts.deduplicated", "{alert}", "Alert deliveries recognised as duplicates");
+        _actions = _meter.CreateCounter<long>("remediation.actions", "{action}", "Actions by type and outcome");
+        _decisions = _meter.CreateCounter<long>("remediation.decisions", "{decision}", "Decisions that took no action: Refused, Escalated, NoAction");
+        _actionLatency = _meter.CreateHistogram<double>("remediation.action.duration", "s", "Work item start to action outcome");
+        _ingestLatency = _meter.CreateHistogram<double>("remediation.ingest.duration", "s", "Webhook received to acknowledged");
+    }
+
+    public void RecordAlert(string source, string status) =>
+        _alertsReceived.Add(1, new KeyValuePair<string, object?>("source", source), new KeyValuePair<string, object?>("status", status));
+
+    public void RecordDuplicate(string source) => _alertsDeduplicated.Add(1, new KeyValuePair<string, object?>("source", source));
+
+    public void RecordAction(string action, string outcome, TimeSpan elapsed)
+    {
+        _actions.Add(1, new KeyValuePair<string, object?>("action", action), new KeyValuePair<string, object?>("outcome", outcome));
+        _actionLatency.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("action", action));
+    }
+
+    public void RecordVerification(string action, string outcome) =>
+        _actions.Add(1, new KeyValuePair<string, object?>("action", action), new KeyValuePair<string, object?>("outcome", outcome));
+
+    public void RecordDecision(string state) => _decisions.Add(1, new KeyValuePair<string, object?>("state", state));
+
+    public void RecordIngest(TimeSpan elapsed) => _ingestLatency.Record(elapsed.TotalSeconds);
+
+    public void Dispose() => _meter.Dispose();
+}

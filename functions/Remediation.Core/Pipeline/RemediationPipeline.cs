@@ -1,0 +1,225 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Remediation.Actions;
+using Remediation.Alerts;
+using Remediation.Diagnosis;
+using Remediation.Hosting;
+using Remediation.Kubernetes;
+using Remediation.Policy;
+using Remediation.Storage;
+
+namespace Remediation.Pipeline;
+
+/// <summary>
+/// Sequences one incident through diagnose → decide → act → record. Owns no stage's logic.
+/// Exactly-once acting: the insert of the "intent" row is the lock (only one worker's insert succeeds),
+/// and every mutation carries a resourceVersion precondition, so a resumed action cannot apply twice.
+/// </summary>
+public sealed partial class RemediationPipeline(
+    IncidentStore store,
+    IDiagnoser diagnoser,
+    RemediationPlanner planner,
+    ClusterMutator mutator,
+    TargetLedger ledger,
+    RemediationMetrics metrics,
+    RemediationOptions options,
+    TimeProvider timeProvider,
+    ILogger<RemediationPipeline> logger)
+{
+    private readonly string _worker = options.InstanceId ?? $"{Environment.MachineName}:{Environment.ProcessId}";
+
+    /// <summary>Processes one work item; returns the incident's state afterwards.</summary>
+    public async Task<string> ProcessAsync(WorkItem item, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        using var scope = logger.BeginScope(new Dictionary<string, object> { ["IncidentId"] = item.IncidentId });
+        var incident = await store.GetAsync(item.IncidentId, cancellationToken).ConfigureAwait(false);
+        if (incident is null)
+        {
+            LogMissing(item.IncidentId);
+            return "Missing";
+        }
+        if (IncidentStates.IsTerminal(incident.State) || incident.State == IncidentStates.Verifying)
+        {
+            return incident.State;
+        }
+        var alert = JsonSerializer.Deserialize(incident.AlertJson, RemediationJsonContext.Default.NormalizedAlert)
+            ?? throw new InvalidOperationException($"incident {incident.IncidentId} has no alert");
+        if (alert.Target is not { } target)
+        {
+            return await CompleteAsync(incident, new Decision(DecisionKind.Escalate, $"no target: {alert.TargetProblem}"), cancellationToken).ConfigureAwait(false);
+        }
+        if (planner.Policy.RefusalFor(target.Namespace, target.Name) is { } refusal)
+        {
+            // Default deny: a target outside the allowlist is not even read.
+            return await CompleteAsync(incident, new Decision(DecisionKind.Refuse, refusal), cancellationToken).ConfigureAwait(false);
+        }
+        if (await store.GetStepAsync(incident.IncidentId, IncidentStepRecord.Intent, cancellationToken).ConfigureAwait(false) is { } intent)
+        {
+            return await ResumeAsync(incident, intent, cancellationToken).ConfigureAwait(false);
+        }
+
+        var started = timeProvider.GetTimestamp();
+        var diagnosis = await diagnoser.DiagnoseAsync(alert, target, cancellationToken).ConfigureAwait(false);
+        incident.DiagnosisClass = diagnosis.Class.ToString();
+        incident.DiagnosisSummary = diagnosis.Summary;
+        incident.DiagnosisJson = JsonSerializer.Serialize(diagnosis, RemediationJsonContext.Default.DiagnosisResult);
+        LogDiagnosis(diagnosis.Class, diagnosis.Component, diagnosis.Summary);
+
+        var decision = await planner.DecideAsync(alert, target, diagnosis, cancellationToken).ConfigureAwait(false);
+        if (decision is not { Kind: DecisionKind.Act, Plan: { } plan })
+        {
+            return await CompleteAsync(incident, decision, cancellationToken).ConfigureAwait(false);
+        }
+        if (!decision.DryRun)
+        {
+            var (verdict, reason) = await ledger.TryReserveAsync(target, incident.IncidentId, planner.Policy.Limits, cancellationToken).ConfigureAwait(false);
+            if (verdict != GateVerdict.Allowed)
+            {
+                return await CompleteAsync(incident, new Decision(verdict == GateVerdict.Escalated ? DecisionKind.Escalate : DecisionKind.Refuse, reason, decision.Rule), cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        // Record intent and prior state before any mutation; the insert is the lock.
+        var planJson = JsonSerializer.Serialize(plan, RemediationJsonContext.Default.ActionPlan);
+        var intentRow = new IncidentStepRecord
+        {
+            PartitionKey = incident.IncidentId, RowKey = IncidentStepRecord.Intent, Worker = _worker, At = timeProvider.GetUtcNow(),
+            Action = plan.Action, PlanJson = planJson, PriorStateJson = plan.PriorState.ToJsonString(), DryRun = decision.DryRun, Reason = decision.Reason,
+        };
+        if (!await store.TryAddStepAsync(intentRow, cancellationToken).ConfigureAwait(false))
+        {
+            LogLostRace(incident.IncidentId);
+            return IncidentStates.Acting;
+        }
+        incident.State = IncidentStates.Acting;
+        incident.Action = plan.Action;
+        incident.PlanJson = planJson;
+        incident.PriorStateJson = intentRow.PriorStateJson;
+        incident.ActedAt = intentRow.At;
+        await store.TryUpdateAsync(incident, force: true, cancellationToken).ConfigureAwait(false);
+
+        var (applied, failure) = await ExecuteAsync(plan, decision.DryRun, resumed: false, cancellationToken).ConfigureAwait(false);
+        metrics.RecordAction(plan.Action, applied ? (decision.DryRun ? "dry-run" : "applied") : "failed", timeProvider.GetElapsedTime(started));
+        return await RecordOutcomeAsync(incident, plan, decision.DryRun, applied, failure ?? decision.Reason, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>An intent exists without an outcome: the worker that wrote it crashed or is still working.</summary>
+    private async Task<string> ResumeAsync(IncidentRecord incident, IncidentStepRecord intent, CancellationToken cancellationToken)
+    {
+        if (await store.GetStepAsync(incident.IncidentId, IncidentStepRecord.OutcomeKey, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            return incident.State;
+        }
+        if (intent.Worker != _worker && timeProvider.GetUtcNow() - intent.At < options.ActionLease)
+        {
+            return IncidentStates.Acting;
+        }
+        var plan = JsonSerializer.Deserialize(intent.PlanJson ?? "null", RemediationJsonContext.Default.ActionPlan)
+            ?? throw new InvalidOperationException($"intent of incident {incident.IncidentId} has no plan");
+        LogResume(incident.IncidentId, intent.Worker);
+        // Re-applying is safe: each mutation carries the resourceVersion it was planned from; if the first
+        // attempt went through, the API answers 409 and nothing is applied twice.
+        var (applied, failure) = await ExecuteAsync(plan, intent.DryRun, resumed: true, cancellationToken).ConfigureAwait(false);
+        return await RecordOutcomeAsync(incident, plan, intent.DryRun, applied, failure ?? $"resumed after interruption of worker {intent.Worker}", cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<(bool Applied, string? Failure)> ExecuteAsync(ActionPlan plan, bool dryRun, bool resumed, CancellationToken cancellationToken)
+    {
+        foreach (var mutation in plan.Mutations)
+        {
+            try
+            {
+                await mutator.ApplyAsync(mutation, dryRun, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (resumed && ClusterCall.IsStatus(ex, HttpStatusCode.Conflict))
+            {
+                // The object moved on since the plan: the interrupted attempt applied it (or someone else changed it).
+                LogAlreadyApplied(mutation.Description);
+            }
+            catch (Exception ex) when (ex is k8s.Autorest.HttpOperationException or TransientDependencyException)
+            {
+                var what = ClusterCall.IsStatus(ex, HttpStatusCode.Conflict)
+                    ? $"{mutation.Kind} {mutation.Namespace}/{mutation.Name} changed since it was planned (409 Conflict); not applied"
+                    : $"{mutation.Kind} {mutation.Namespace}/{mutation.Name} failed: {ClusterCall.Describe(ex.InnerException ?? ex)}";
+                return (false, what);
+            }
+        }
+        return (true, null);
+    }
+
+    private async Task<string> RecordOutcomeAsync(IncidentRecord incident, ActionPlan plan, bool dryRun, bool applied, string reason, CancellationToken cancellationToken)
+    {
+        var now = timeProvider.GetUtcNow();
+        var outcome = !applied ? IncidentStates.Failed : dryRun ? IncidentStates.DryRun : IncidentStates.Verifying;
+        var row = new IncidentStepRecord
+        {
+            PartitionKey = incident.IncidentId, RowKey = IncidentStepRecord.OutcomeKey, Worker = _worker, At = now,
+            Action = plan.Action, Outcome = outcome, Reason = reason, DryRun = dryRun,
+        };
+        if (!await store.TryAddStepAsync(row, cancellationToken).ConfigureAwait(false))
+        {
+            return incident.State;
+        }
+        incident.State = outcome;
+        incident.Outcome = outcome;
+        incident.OutcomeReason = reason;
+        if (outcome == IncidentStates.Verifying)
+        {
+            incident.VerifyDeadline = now + plan.Verify.Deadline;
+        }
+        else
+        {
+            incident.CompletedAt = now;
+        }
+        await store.TryUpdateAsync(incident, force: true, cancellationToken).ConfigureAwait(false);
+        if (outcome == IncidentStates.Failed)
+        {
+            await ledger.RecordOutcomeAsync(plan.Target, succeeded: false, cancellationToken).ConfigureAwait(false);
+        }
+        LogOutcome(plan.Action, outcome, reason);
+        return outcome;
+    }
+
+    /// <summary>Records a decision that takes no action (refused, escalated, nothing to do); insert-only, so once.</summary>
+    private async Task<string> CompleteAsync(IncidentRecord incident, Decision decision, CancellationToken cancellationToken)
+    {
+        var now = timeProvider.GetUtcNow();
+        var row = new IncidentStepRecord
+        {
+            PartitionKey = incident.IncidentId, RowKey = IncidentStepRecord.OutcomeKey, Worker = _worker, At = now,
+            Outcome = decision.State, Reason = decision.Reason,
+        };
+        if (!await store.TryAddStepAsync(row, cancellationToken).ConfigureAwait(false))
+        {
+            return incident.State;
+        }
+        incident.State = decision.State;
+        incident.Outcome = decision.State;
+        incident.OutcomeReason = decision.Reason;
+        incident.CompletedAt = now;
+        await store.TryUpdateAsync(incident, force: true, cancellationToken).ConfigureAwait(false);
+        metrics.RecordDecision(decision.State);
+        LogOutcome("none", decision.State, decision.Reason);
+        return decision.State;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Work item for unknown incident {IncidentId} ignored")]
+    private partial void LogMissing(string incidentId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Diagnosis {Class} of {Component}: {Summary}")]
+    private partial void LogDiagnosis(FailureClass @class, string component, string summary);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Incident {IncidentId}: another worker holds the intent; not acting")]
+    private partial void LogLostRace(string incidentId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Incident {IncidentId}: resuming the action interrupted on worker {Worker}")]
+    private partial void LogResume(string incidentId, string worker);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Already applied before the interruption: {Mutation}")]
+    private partial void LogAlreadyApplied(string mutation);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Outcome of {Action}: {Outcome} ({Reason})")]
+    private partial void LogOutcome(string action, string outcome, string reason);
+}

@@ -1,0 +1,126 @@
+using System.Text.RegularExpressions;
+using Remediation.Diagnosis;
+
+namespace Remediation.Policy;
+
+/// <summary>Action names a rule may ask for.</summary>
+public static class ActionNames
+{
+    public const string Restart = "restart";
+    public const string Rollback = "rollback";
+    public const string DeletePod = "delete-pod";
+    public const string TrafficShift = "traffic-shift";
+    public const string ScaleOut = "scale-out";
+    public const string Escalate = "escalate";
+    public const string None = "none";
+
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal)
+        { Restart, Rollback, DeletePod, TrafficShift, ScaleOut, Escalate, None };
+
+    public static bool Mutates(string action) => action is not (Escalate or None);
+}
+
+/// <summary>The runbook: which targets may be touched, safety limits, and the rules that map alerts and diagnoses to actions.</summary>
+public sealed record RemediationPolicy
+{
+    /// <summary>Namespaces that are never touched, whatever the allowlist says.</summary>
+    public static readonly IReadOnlySet<string> AlwaysDenied = new HashSet<string>(StringComparer.Ordinal) { "kube-system", "kube-public", "kube-node-lease" };
+
+    public bool DryRun { get; init; }
+    /// <summary>The product's own namespace: never touched.</summary>
+    public string OwnNamespace { get; init; } = "remediation";
+    public IReadOnlyList<string> AllowedNamespaces { get; init; } = [];
+    /// <summary>Optional "namespace/name" globs; empty allows every workload of an allowed namespace.</summary>
+    public IReadOnlyList<string> AllowedWorkloads { get; init; } = [];
+    public SafetyLimits Limits { get; init; } = new();
+    public IReadOnlyList<PolicyRule> Rules { get; init; } = [];
+
+    /// <summary>A policy that allows nothing: what runs when no policy file is configured.</summary>
+    public static RemediationPolicy DenyAll { get; } = new();
+
+    /// <summary>Null when the target may be touched, else why not.</summary>
+    public string? RefusalFor(string ns, string name)
+    {
+        if (AlwaysDenied.Contains(ns) || ns == OwnNamespace)
+        {
+            return $"namespace '{ns}' is protected and never remediated";
+        }
+        if (!AllowedNamespaces.Contains(ns))
+        {
+            return $"namespace '{ns}' is not in the policy allowlist (default deny)";
+        }
+        if (AllowedWorkloads.Count > 0 && !AllowedWorkloads.Any(pattern => Glob.IsMatch($"{ns}/{name}", pattern)))
+        {
+            return $"workload '{ns}/{name}' matches no allowlisted workload pattern (default deny)";
+        }
+        return null;
+    }
+
+    /// <summary>The first rule that matches the alert's labels and the diagnosis class.</summary>
+    public PolicyRule? Match(IReadOnlyDictionary<string, string> labels, FailureClass diagnosis) =>
+        Rules.FirstOrDefault(rule => rule.Matches(labels, diagnosis));
+}
+
+public sealed record SafetyLimits
+{
+    /// <summary>Minimum time between two actions on the same target.</summary>
+    public TimeSpan Cooldown { get; init; } = TimeSpan.FromMinutes(10);
+    public TimeSpan Window { get; init; } = TimeSpan.FromHours(1);
+    public int MaxActionsPerWindow { get; init; } = 3;
+    /// <summary>Remediations in flight (acting or verifying) across all targets.</summary>
+    public int MaxConcurrent { get; init; } = 10;
+    /// <summary>After this many failed remediations in a row, stop acting on the target and escalate.</summary>
+    public int BreakerFailures { get; init; } = 2;
+    /// <summary>Scale-out never goes past this many replicas (or HPA maxReplicas).</summary>
+    public int MaxReplicas { get; init; } = 20;
+    /// <summary>Scale-out adds at most this many replicas per action.</summary>
+    public int ScaleStep { get; init; } = 2;
+    public TimeSpan VerifyDeadline { get; init; } = TimeSpan.FromMinutes(5);
+    /// <summary>Verification passes only when the error ratio is at or below this (when metrics are available).</summary>
+    public double HealthyErrorRatio { get; init; } = 0.05;
+}
+
+/// <summary>One runbook rule: match (alert labels, diagnosis classes) → action with parameters.</summary>
+public sealed record PolicyRule
+{
+    public required string Name { get; init; }
+    public required string Action { get; init; }
+    public IReadOnlyList<FailureClass> Classes { get; init; } = [];
+    /// <summary>Label matchers: exact value, or a regex when written "=~regex".</summary>
+    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, string> Parameters { get; init; } = new Dictionary<string, string>();
+    /// <summary>Dry-run this rule even when the policy is live.</summary>
+    public bool DryRun { get; init; }
+    public int Line { get; init; }
+
+    public bool Matches(IReadOnlyDictionary<string, string> labels, FailureClass diagnosis)
+    {
+        if (Classes.Count > 0 && !Classes.Contains(diagnosis))
+        {
+            return false;
+        }
+        foreach (var (key, expected) in Labels)
+        {
+            labels.TryGetValue(key, out var actual);
+            if (expected.StartsWith("=~", StringComparison.Ordinal))
+            {
+                if (!Regex.IsMatch(actual ?? "", $"^(?:{expected[2..]})$", RegexOptions.None, TimeSpan.FromMilliseconds(50)))
+                {
+                    return false;
+                }
+            }
+            else if (!string.Equals(actual, expected, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+}
+
+internal static class Glob
+{
+    public static bool IsMatch(string value, string pattern) =>
+        Regex.IsMatch(value, "^" + Regex.Escape(pattern).Replace("\\*", "[^/]*", StringComparison.Ordinal).Replace("\\?", ".", StringComparison.Ordinal) + "$",
+            RegexOptions.None, TimeSpan.FromMilliseconds(50));
+}

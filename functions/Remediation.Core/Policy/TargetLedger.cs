@@ -1,0 +1,135 @@
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using Remediation.Alerts;
+using Remediation.Storage;
+
+namespace Remediation.Policy;
+
+/// <summary>Per-target action history (partition "target|ns|name"), updated with ETags so racing workers serialize.</summary>
+public sealed class TargetLedgerRecord : ITableEntity
+{
+    public string PartitionKey { get; set; } = "";
+    public string RowKey { get; set; } = "target";
+    public DateTimeOffset? Timestamp { get; set; }
+    public ETag ETag { get; set; }
+
+    public string ActionTimesJson { get; set; } = "[]";
+    public DateTimeOffset? LastActionAt { get; set; }
+    public string? LastIncidentId { get; set; }
+    public int ConsecutiveFailures { get; set; }
+
+    public List<DateTimeOffset> ActionTimes() =>
+        JsonSerializer.Deserialize(ActionTimesJson, RemediationJsonContext.Default.ListDateTimeOffset) ?? [];
+
+    public static string KeyFor(WorkloadTarget target) => $"target|{target.Namespace}|{target.Name}";
+}
+
+public enum GateVerdict
+{
+    Allowed,
+    Refused,
+    Escalated,
+}
+
+/// <summary>The per-target safety limits of the policy: cooldown, actions per window, circuit breaker.</summary>
+public sealed class TargetLedger(IncidentStore store, TimeProvider timeProvider)
+{
+    private TableClient Table => store.Table;
+
+    /// <summary>Reserves an action slot for the target, or says why not. Retries on ETag races.</summary>
+    public async Task<(GateVerdict Verdict, string Reason)> TryReserveAsync(WorkloadTarget target, string incidentId, SafetyLimits limits, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(limits);
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            var record = await GetAsync(target, cancellationToken).ConfigureAwait(false);
+            if (record.LastIncidentId == incidentId)
+            {
+                return (GateVerdict.Allowed, "slot already reserved by this incident");
+            }
+            var verdict = Evaluate(record, limits);
+            if (verdict.Verdict != GateVerdict.Allowed)
+            {
+                return verdict;
+            }
+            var now = timeProvider.GetUtcNow();
+            var times = record.ActionTimes().Where(t => now - t < limits.Window).Append(now).ToList();
+            record.ActionTimesJson = JsonSerializer.Serialize(times, RemediationJsonContext.Default.ListDateTimeOffset);
+            record.LastActionAt = now;
+            record.LastIncidentId = incidentId;
+            if (await TrySaveAsync(record, cancellationToken).ConfigureAwait(false))
+            {
+                return (GateVerdict.Allowed, $"action {times.Count} of {limits.MaxActionsPerWindow} in the {limits.Window} window");
+            }
+        }
+        throw new TransientDependencyException("storage", $"could not reserve an action slot for {target}: too much contention");
+    }
+
+    /// <summary>Read-only check, for plans and dry runs.</summary>
+    public async Task<(GateVerdict Verdict, string Reason)> CheckAsync(WorkloadTarget target, SafetyLimits limits, CancellationToken cancellationToken = default) =>
+        Evaluate(await GetAsync(target, cancellationToken).ConfigureAwait(false), limits);
+
+    /// <summary>Records a verified outcome: failures count toward the circuit breaker, a success resets it.</summary>
+    public async Task RecordOutcomeAsync(WorkloadTarget target, bool succeeded, CancellationToken cancellationToken = default)
+    {
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            var record = await GetAsync(target, cancellationToken).ConfigureAwait(false);
+            record.ConsecutiveFailures = succeeded ? 0 : record.ConsecutiveFailures + 1;
+            if (await TrySaveAsync(record, cancellationToken).ConfigureAwait(false))
+            {
+                return;
+            }
+        }
+        throw new TransientDependencyException("storage", $"could not record the outcome for {target}: too much contention");
+    }
+
+    public async Task<TargetLedgerRecord> GetAsync(WorkloadTarget target, CancellationToken cancellationToken = default)
+    {
+        await store.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        var key = TargetLedgerRecord.KeyFor(target);
+        var response = await StorageCall.Guard(() => Table.GetEntityIfExistsAsync<TargetLedgerRecord>(key, "target", cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return response.HasValue ? response.Value! : new TargetLedgerRecord { PartitionKey = key };
+    }
+
+    private (GateVerdict Verdict, string Reason) Evaluate(TargetLedgerRecord record, SafetyLimits limits)
+    {
+        var now = timeProvider.GetUtcNow();
+        if (record.ConsecutiveFailures >= limits.BreakerFailures)
+        {
+            return (GateVerdict.Escalated, $"circuit breaker open: {record.ConsecutiveFailures} failed remediations in a row on this target; a human must look");
+        }
+        if (record.LastActionAt is { } last && now - last < limits.Cooldown)
+        {
+            return (GateVerdict.Refused, $"cooldown: last action {(int)(now - last).TotalSeconds}s ago, cooldown is {limits.Cooldown}");
+        }
+        var inWindow = record.ActionTimes().Count(t => now - t < limits.Window);
+        if (inWindow >= limits.MaxActionsPerWindow)
+        {
+            return (GateVerdict.Refused, $"limit: {inWindow} actions in the last {limits.Window} (max {limits.MaxActionsPerWindow})");
+        }
+        return (GateVerdict.Allowed, "within limits");
+    }
+
+    private async Task<bool> TrySaveAsync(TargetLedgerRecord record, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (record.ETag == default)
+            {
+                await StorageCall.Guard(() => Table.AddEntityAsync(record, cancellationToken)).ConfigureAwait(false);
+            }
+            else
+            {
+                await StorageCall.Guard(() => Table.UpdateEntityAsync(record, record.ETag, TableUpdateMode.Replace, cancellationToken)).ConfigureAwait(false);
+            }
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status is 409 or 412)
+        {
+            return false;
+        }
+    }
+}

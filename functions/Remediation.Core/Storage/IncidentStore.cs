@@ -1,0 +1,142 @@
+using Azure;
+using Azure.Data.Tables;
+
+namespace Remediation.Storage;
+
+/// <summary>Incidents in Table Storage: claims (insert-if-absent), intent/outcome steps, history queries.</summary>
+public sealed class IncidentStore(TableClient table)
+{
+    private int _created;
+
+    public TableClient Table => table;
+
+    public async Task EnsureCreatedAsync(CancellationToken cancellationToken = default)
+    {
+        if (Volatile.Read(ref _created) == 1)
+        {
+            return;
+        }
+        await StorageCall.Guard(() => table.CreateIfNotExistsAsync(cancellationToken)).ConfigureAwait(false);
+        Volatile.Write(ref _created, 1);
+    }
+
+    /// <summary>Inserts the incident row; false when it already exists (a duplicate delivery).</summary>
+    public async Task<bool> TryClaimAsync(IncidentRecord record, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await StorageCall.Guard(() => table.AddEntityAsync(record, cancellationToken)).ConfigureAwait(false);
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 409)
+        {
+            return false;
+        }
+    }
+
+    public async Task<IncidentRecord?> GetAsync(string incidentId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(incidentId);
+        await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        var response = await StorageCall.Guard(() => table.GetEntityIfExistsAsync<IncidentRecord>(incidentId, IncidentRecord.RowKeyValue, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return response.HasValue ? response.Value : null;
+    }
+
+    /// <summary>Updates the summary row; with the record's ETag unless <paramref name="force"/>. False on a lost race (412).</summary>
+    public async Task<bool> TryUpdateAsync(IncidentRecord record, bool force = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        try
+        {
+            var response = await StorageCall.Guard(() => table.UpdateEntityAsync(record, force ? ETag.All : record.ETag, TableUpdateMode.Replace, cancellationToken)).ConfigureAwait(false);
+            record.ETag = response.Headers.ETag ?? record.ETag;
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status is 412 or 404)
+        {
+            return false;
+        }
+    }
+
+    public async Task DeleteAsync(string incidentId, CancellationToken cancellationToken = default)
+    {
+        await StorageCall.Guard(() => table.DeleteEntityAsync(incidentId, IncidentRecord.RowKeyValue, ETag.All, cancellationToken)).ConfigureAwait(false);
+    }
+
+    /// <summary>Inserts an insert-only step row; false when it exists already (another worker got there first).</summary>
+    public async Task<bool> TryAddStepAsync(IncidentStepRecord step, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(step);
+        try
+        {
+            await StorageCall.Guard(() => table.AddEntityAsync(step, cancellationToken)).ConfigureAwait(false);
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 409)
+        {
+            return false;
+        }
+    }
+
+    public async Task<IncidentStepRecord?> GetStepAsync(string incidentId, string step, CancellationToken cancellationToken = default)
+    {
+        var response = await StorageCall.Guard(() => table.GetEntityIfExistsAsync<IncidentStepRecord>(incidentId, step, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        return response.HasValue ? response.Value : null;
+    }
+
+    public async Task<bool> TryUpdateStepAsync(IncidentStepRecord step, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await StorageCall.Guard(() => table.UpdateEntityAsync(step, step.ETag, TableUpdateMode.Replace, cancellationToken)).ConfigureAwait(false);
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status is 412 or 404)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Incident summaries, newest first, filtered by namespace, workload and state.</summary>
+    public async Task<IReadOnlyList<IncidentRecord>> ListAsync(IncidentQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        var filters = new List<string> { TableClient.CreateQueryFilter($"RowKey eq {IncidentRecord.RowKeyValue}") };
+        if (query.Namespace is { Length: > 0 } ns)
+        {
+            filters.Add(TableClient.CreateQueryFilter($"Namespace eq {ns}"));
+        }
+        if (query.Workload is { Length: > 0 } workload)
+        {
+            filters.Add(TableClient.CreateQueryFilter($"Workload eq {workload}"));
+        }
+        if (query.State is { Length: > 0 } state)
+        {
+            filters.Add(TableClient.CreateQueryFilter($"State eq {state}"));
+        }
+        if (query.Since is { } since)
+        {
+            filters.Add(TableClient.CreateQueryFilter($"ReceivedAt ge {since}"));
+        }
+        var filter = string.Join(" and ", filters);
+        var results = new List<IncidentRecord>();
+        try
+        {
+            await foreach (var record in table.QueryAsync<IncidentRecord>(filter, maxPerPage: 1000, cancellationToken: cancellationToken).ConfigureAwait(false))
+            {
+                results.Add(record);
+            }
+        }
+        catch (Exception ex) when (TransientDependencyException.IsTransient(ex))
+        {
+            throw new TransientDependencyException("storage", $"table storage unavailable: {ex.Message}", ex);
+        }
+        results.Sort((a, b) => b.ReceivedAt.CompareTo(a.ReceivedAt));
+        return query.Limit is { } limit && results.Count > limit ? results[..limit] : results;
+    }
+}
+
+public sealed record IncidentQuery(string? Namespace = null, string? Workload = null, string? State = null, DateTimeOffset? Since = null, int? Limit = null);

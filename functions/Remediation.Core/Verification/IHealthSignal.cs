@@ -1,0 +1,14 @@
+namespace Remediation.Verification;
+
+/// <summary>The request error ratio of a workload (e.g. Istio 5xx share from Prometheus); null when not available.</summary>
+public interface IHealthSignal
+{
+    Task<double?> ErrorRatioAsync(string @namespace, string workload, TimeSpan window, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Used when no metrics source is configured: verification then rests on the rollout state alone.</summary>
+public sealed class NoHealthSignal : IHealthSignal
+{
+    public Task<double?> ErrorRatioAsync(string @namespace, string workload, TimeSpan window, CancellationToken cancellationToken = default) =>
+        Task.FromResult<double?>(null);
+}

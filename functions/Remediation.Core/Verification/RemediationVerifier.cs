@@ -1,0 +1,176 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using k8s;
+using Microsoft.Extensions.Logging;
+using Remediation.Actions;
+using Remediation.Hosting;
+using Remediation.Kubernetes;
+using Remediation.Policy;
+using Remediation.Storage;
+
+namespace Remediation.Verification;
+
+/// <summary>
+/// The verify stage and the periodic sweep: checks remediations awaiting verification (rollout complete,
+/// error ratio back under the bound) before their deadline, reverts what failed and can be reverted,
+/// and re-queues incidents whose work item was lost or whose worker died. Stateless; ETags make
+/// concurrent sweeps safe.
+/// </summary>
+public sealed partial class RemediationVerifier(
+    IncidentStore store,
+    WorkQueue queue,
+    IKubernetes client,
+    ClusterMutator mutator,
+    IHealthSignal healthSignal,
+    TargetLedger ledger,
+    RemediationMetrics metrics,
+    RemediationOptions options,
+    TimeProvider timeProvider,
+    ILogger<RemediationVerifier> logger)
+{
+    public sealed record SweepResult(int Verified, int Succeeded, int Failed, int Requeued);
+
+    public async Task<SweepResult> SweepAsync(CancellationToken cancellationToken = default)
+    {
+        int verified = 0, succeeded = 0, failed = 0, requeued = 0;
+        foreach (var incident in await store.ListAsync(new IncidentQuery(State: IncidentStates.Verifying), cancellationToken).ConfigureAwait(false))
+        {
+            verified++;
+            switch (await VerifyAsync(incident, cancellationToken).ConfigureAwait(false))
+            {
+                case IncidentStates.Succeeded: succeeded++; break;
+                case IncidentStates.Failed: failed++; break;
+            }
+        }
+        var now = timeProvider.GetUtcNow();
+        foreach (var state in new[] { IncidentStates.Received, IncidentStates.Acting })
+        {
+            foreach (var incident in await store.ListAsync(new IncidentQuery(State: state), cancellationToken).ConfigureAwait(false))
+            {
+                var since = incident.ActedAt ?? incident.ReceivedAt;
+                var stale = state == IncidentStates.Received ? options.RequeueAfter : options.ActionLease;
+                if (now - since > stale)
+                {
+                    await queue.EnqueueAsync(new WorkItem(incident.IncidentId, incident.TraceParent), cancellationToken).ConfigureAwait(false);
+                    requeued++;
+                }
+            }
+        }
+        return new SweepResult(verified, succeeded, failed, requeued);
+    }
+
+    /// <summary>Checks one incident in Verifying; returns its state afterwards.</summary>
+    public async Task<string> VerifyAsync(IncidentRecord incident, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(incident);
+        var plan = JsonSerializer.Deserialize(incident.PlanJson ?? "null", RemediationJsonContext.Default.ActionPlan);
+        if (plan is null)
+        {
+            return await FinishAsync(incident, null, IncidentStates.Failed, "no plan recorded; cannot verify", cancellationToken).ConfigureAwait(false);
+        }
+        var (passed, detail) = await CheckAsync(plan, cancellationToken).ConfigureAwait(false);
+        if (passed)
+        {
+            return await FinishAsync(incident, plan, IncidentStates.Succeeded, $"verified: {detail}", cancellationToken).ConfigureAwait(false);
+        }
+        if (timeProvider.GetUtcNow() < incident.VerifyDeadline)
+        {
+            return IncidentStates.Verifying;
+        }
+        var reason = $"not healthy by the deadline: {detail}";
+        if (plan.Revert.Count > 0)
+        {
+            reason += await RevertAsync(plan, cancellationToken).ConfigureAwait(false);
+        }
+        return await FinishAsync(incident, plan, IncidentStates.Failed, reason, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<(bool Passed, string Detail)> CheckAsync(ActionPlan plan, CancellationToken cancellationToken)
+    {
+        var details = new List<string>();
+        var passed = true;
+        var spec = plan.Verify;
+        if (spec.RolloutComplete && spec.Deployment is { } name)
+        {
+            var deployment = await ClusterCall.RunAsync(ct => client.AppsV1.ReadNamespacedDeploymentAsync(name, plan.Target.Namespace, cancellationToken: ct), timeProvider, cancellationToken).ConfigureAwait(false);
+            var desired = deployment.Spec.Replicas ?? 1;
+            var status = deployment.Status;
+            var complete = status is not null
+                && (status.ObservedGeneration ?? 0) >= (deployment.Metadata.Generation ?? 0)
+                && (status.UpdatedReplicas ?? 0) == desired
+                && (status.Replicas ?? 0) == desired
+                && (status.AvailableReplicas ?? 0) == desired
+                && (status.ReadyReplicas ?? 0) == desired;
+            passed &= complete;
+            details.Add(string.Create(CultureInfo.InvariantCulture,
+                $"rollout {(complete ? "complete" : "incomplete")}: {status?.UpdatedReplicas ?? 0} updated, {status?.ReadyReplicas ?? 0} ready, {status?.AvailableReplicas ?? 0} available of {desired}"));
+        }
+        if (spec.MaxErrorRatio is { } max)
+        {
+            var workload = spec.MetricsWorkload ?? plan.Target.Name;
+            var ratio = await healthSignal.ErrorRatioAsync(plan.Target.Namespace, workload, TimeSpan.FromMinutes(1), cancellationToken).ConfigureAwait(false);
+            if (ratio is { } r)
+            {
+                passed &= r <= max;
+                details.Add(string.Create(CultureInfo.InvariantCulture, $"error ratio of {workload} {r:P2} (bound {max:P2})"));
+            }
+            else
+            {
+                details.Add($"error ratio of {workload} not available; verified on rollout state only");
+            }
+        }
+        return (passed, string.Join("; ", details));
+    }
+
+    private async Task<string> RevertAsync(ActionPlan plan, CancellationToken cancellationToken)
+    {
+        foreach (var mutation in plan.Revert)
+        {
+            try
+            {
+                await mutator.ApplyAsync(mutation, dryRun: false, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is k8s.Autorest.HttpOperationException or TransientDependencyException)
+            {
+                LogRevertFailed(plan.Target.ToString(), ClusterCall.Describe(ex));
+                return $"; revert FAILED ({mutation.Description}): {ClusterCall.Describe(ex)}";
+            }
+        }
+        return $"; reverted to the recorded prior state ({string.Join(", ", plan.Revert.Select(m => m.Description))})";
+    }
+
+    private async Task<string> FinishAsync(IncidentRecord incident, ActionPlan? plan, string state, string reason, CancellationToken cancellationToken)
+    {
+        var now = timeProvider.GetUtcNow();
+        incident.State = state;
+        incident.Outcome = state;
+        incident.OutcomeReason = reason;
+        incident.CompletedAt = now;
+        // ETag-conditional: when two sweeps race, one records the verdict and the other stands down.
+        if (!await store.TryUpdateAsync(incident, force: false, cancellationToken).ConfigureAwait(false))
+        {
+            return (await store.GetAsync(incident.IncidentId, cancellationToken).ConfigureAwait(false))?.State ?? state;
+        }
+        if (await store.GetStepAsync(incident.IncidentId, IncidentStepRecord.OutcomeKey, cancellationToken).ConfigureAwait(false) is { } step)
+        {
+            step.Outcome = state;
+            step.Reason = reason;
+            step.At = now;
+            await store.TryUpdateStepAsync(step, cancellationToken).ConfigureAwait(false);
+        }
+        if (plan is not null)
+        {
+            await ledger.RecordOutcomeAsync(plan.Target, state == IncidentStates.Succeeded, cancellationToken).ConfigureAwait(false);
+            metrics.RecordVerification(plan.Action, state == IncidentStates.Succeeded ? "succeeded" : "failed");
+        }
+        LogVerified(incident.IncidentId, state, reason);
+        return state;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Incident {IncidentId} verified: {State} ({Reason})")]
+    private partial void LogVerified(string incidentId, string state, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Revert on {Target} failed: {Error}")]
+    private partial void LogRevertFailed(string target, string error);
+}

@@ -1,0 +1,28 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using Remediation.Http;
+
+namespace Remediation.Functions;
+
+/// <summary>HTTP triggers: thin wrappers over the shared <see cref="AlertEndpoints"/>. Function keys authenticate.</summary>
+public sealed class AlertFunctions(AlertEndpoints endpoints)
+{
+    [Function(nameof(AlertmanagerWebhook))]
+    public async Task<IActionResult> AlertmanagerWebhook(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "alerts/alertmanager")] HttpRequest request,
+        CancellationToken cancellationToken) =>
+        new ResultAction(await endpoints.AlertmanagerAsync(request, cancellationToken).ConfigureAwait(false));
+
+    [Function(nameof(ListRemediations))]
+    public async Task<IActionResult> ListRemediations(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "remediations")] HttpRequest request,
+        CancellationToken cancellationToken) =>
+        new ResultAction(await endpoints.ListAsync(request, cancellationToken).ConfigureAwait(false));
+}
+
+/// <summary>Runs an ASP.NET Core <see cref="IResult"/> as an MVC action result.</summary>
+internal sealed class ResultAction(IResult result) : IActionResult
+{
+    public Task ExecuteResultAsync(ActionContext context) => result.ExecuteAsync(context.HttpContext);
+}

@@ -1,0 +1,33 @@
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Logging;
+using Remediation.Pipeline;
+using Remediation.Verification;
+
+namespace Remediation.Functions;
+
+/// <summary>Queue and timer triggers over the same core code as the standalone host.</summary>
+public sealed partial class WorkFunctions(WorkItemProcessor processor, RemediationVerifier verifier, ILogger<WorkFunctions> logger)
+{
+    public const string WorkQueue = "remediation-work";
+
+    /// <summary>One incident per message. A throw leaves the message for retry; after maxDequeueCount (host.json) it is poisoned.</summary>
+    [Function(nameof(ProcessWorkItem))]
+    public Task ProcessWorkItem([QueueTrigger(WorkQueue, Connection = "AzureWebJobsStorage")] string message, CancellationToken cancellationToken) =>
+        processor.ProcessAsync(message, cancellationToken);
+
+    /// <summary>Records poisoned work items as Failed: never silently dropped.</summary>
+    [Function(nameof(RecordPoisonedWorkItem))]
+    public Task RecordPoisonedWorkItem([QueueTrigger(WorkQueue + "-poison", Connection = "AzureWebJobsStorage")] string message, CancellationToken cancellationToken) =>
+        processor.RecordPoisonAsync(message, $"work item failed {WorkItemProcessor.MaxDequeueCount} times and was moved to the poison queue", cancellationToken);
+
+    /// <summary>Verification sweep every 15 seconds.</summary>
+    [Function(nameof(VerifyRemediations))]
+    public async Task VerifyRemediations([TimerTrigger("*/15 * * * * *")] TimerInfo timer, CancellationToken cancellationToken)
+    {
+        var result = await verifier.SweepAsync(cancellationToken).ConfigureAwait(false);
+        LogSweep(result.Verified, result.Succeeded, result.Failed, result.Requeued);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sweep: {Verified} verifying, {Succeeded} succeeded, {Failed} failed, {Requeued} re-queued")]
+    private partial void LogSweep(int verified, int succeeded, int failed, int requeued);
+}

@@ -1,0 +1,3 @@
+using Remediation.Host;
+
+return await Cli.RunAsync(args).ConfigureAwait(false);

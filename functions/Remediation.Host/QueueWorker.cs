@@ -1,0 +1,136 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Remediation.Hosting;
+using Remediation.Pipeline;
+using Remediation.Storage;
+
+namespace Remediation.Host;
+
+/// <summary>
+/// The standalone host's queue trigger: polls the work queue and runs the same <see cref="WorkItemProcessor"/>
+/// as the Functions app, with bounded concurrency and the same poison rule (5 failed dequeues).
+/// </summary>
+public sealed partial class QueueWorker(WorkQueue queue, WorkItemProcessor processor, HostRunOptions runOptions, TimeProvider timeProvider, ILogger<QueueWorker> logger)
+    : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var idle = runOptions.MinPollInterval;
+        using var slots = new SemaphoreSlim(runOptions.QueueConcurrency);
+        var running = new List<Task>();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            Azure.Storage.Queues.Models.QueueMessage[] messages;
+            try
+            {
+                messages = await queue.ReceiveAsync(Math.Min(32, runOptions.QueueConcurrency * 2), runOptions.VisibilityTimeout, stoppingToken).ConfigureAwait(false);
+            }
+            catch (TransientDependencyException ex)
+            {
+                LogPollFailed(ex.Message);
+                await Task.Delay(TimeSpan.FromSeconds(1), timeProvider, stoppingToken).ConfigureAwait(false);
+                continue;
+            }
+            if (messages.Length == 0)
+            {
+                await Task.Delay(idle, timeProvider, stoppingToken).ConfigureAwait(false);
+                idle = TimeSpan.FromTicks(Math.Min(idle.Ticks * 2, runOptions.MaxPollInterval.Ticks));
+                continue;
+            }
+            idle = runOptions.MinPollInterval;
+            foreach (var message in messages)
+            {
+                await slots.WaitAsync(stoppingToken).ConfigureAwait(false);
+                running.Add(HandleAsync(message, slots, stoppingToken));
+            }
+            running.RemoveAll(t => t.IsCompleted);
+        }
+        await Task.WhenAll(running).ConfigureAwait(false);
+    }
+
+    private async Task HandleAsync(Azure.Storage.Queues.Models.QueueMessage message, SemaphoreSlim slots, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await processor.ProcessAsync(message.Body.ToString(), cancellationToken).ConfigureAwait(false);
+            await queue.CompleteAsync(message, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Shutting down: the message becomes visible again after its timeout and is retried.
+        }
+        catch (Exception ex)
+        {
+            LogFailed(message.MessageId, message.DequeueCount, ex);
+            if (message.DequeueCount >= WorkItemProcessor.MaxDequeueCount)
+            {
+                await PoisonAsync(message, ex, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            slots.Release();
+        }
+    }
+
+    private async Task PoisonAsync(Azure.Storage.Queues.Models.QueueMessage message, Exception ex, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await queue.MoveToPoisonAsync(message, cancellationToken).ConfigureAwait(false);
+            await processor.RecordPoisonAsync(message.Body.ToString(), $"work item failed {message.DequeueCount} times, moved to the poison queue: {ex.Message}", cancellationToken).ConfigureAwait(false);
+        }
+        catch (TransientDependencyException poisonEx)
+        {
+            // Storage is down: the message stays on the work queue and is poisoned on its next failure.
+            LogPollFailed(poisonEx.Message);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Queue poll failed: {Error}")]
+    private partial void LogPollFailed(string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Work item {MessageId} failed (dequeue {DequeueCount})")]
+    private partial void LogFailed(string messageId, long dequeueCount, Exception exception);
+}
+
+/// <summary>The standalone host's timer trigger: the verification sweep.</summary>
+public sealed partial class SweepTimer(Verification.RemediationVerifier verifier, HostRunOptions runOptions, TimeProvider timeProvider, ILogger<SweepTimer> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(runOptions.SweepInterval, timeProvider);
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+        {
+            try
+            {
+                var result = await verifier.SweepAsync(stoppingToken).ConfigureAwait(false);
+                if (result.Verified + result.Requeued > 0)
+                {
+                    LogSweep(result.Verified, result.Succeeded, result.Failed, result.Requeued);
+                }
+            }
+            catch (TransientDependencyException ex)
+            {
+                LogSweepFailed(ex.Message);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sweep: {Verified} verifying, {Succeeded} succeeded, {Failed} failed, {Requeued} re-queued")]
+    private partial void LogSweep(int verified, int succeeded, int failed, int requeued);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sweep skipped: {Error}")]
+    private partial void LogSweepFailed(string error);
+}
+
+/// <summary>Standalone host run settings (section Remediation:Host).</summary>
+public sealed class HostRunOptions
+{
+    public const string SectionName = "Remediation:Host";
+    public int QueueConcurrency { get; set; } = 8;
+    public TimeSpan VisibilityTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan MinPollInterval { get; set; } = TimeSpan.FromMilliseconds(50);
+    public TimeSpan MaxPollInterval { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(5);
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what the demo and the tests need on a fresh Debian machine with the .NET SDK, Node.js and npm.
+# Idempotent: skips what is already there. apt-get update runs at most once.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_updated=0
+apt_install() {
+  if [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi
+  if [ "$apt_updated" = 0 ]; then
+    $SUDO apt-get update -qq >/dev/null
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# Azurite (pinned in package-lock.json).
+if [ ! -x node_modules/.bin/azurite ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# kubectl: the machine image may ship one; Debian's kubernetes-client conflicts with it, so only install when absent.
+if ! command -v kubectl >/dev/null 2>&1; then
+  apt_install kubernetes-client
+fi
+
+# Prometheus and Alertmanager run as plain binaries from the tests (not as services).
+need=()
+command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
+command -v prometheus-alertmanager >/dev/null 2>&1 || command -v alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
+if [ "${#need[@]}" -gt 0 ] && [ "${REMEDIATION_SKIP_APT:-0}" != 1 ]; then
+  apt_install "${need[@]}"
+  # The packages start system services; the tests run their own instances on other ports.
+  for svc in prometheus prometheus-alertmanager prometheus-node-exporter; do
+    (command -v systemctl >/dev/null && systemctl stop "$svc" 2>/dev/null) || true
+    pkill -f "/usr/bin/$svc" 2>/dev/null || true
+  done
+fi

@@ -1,0 +1,136 @@
+namespace Remediation.ClusterSimulator;
+
+/// <summary>One API request as the simulator saw it.</summary>
+public sealed record RecordedRequest(
+    string Method,
+    string Path,
+    string Query,
+    string? ContentType,
+    string? Body,
+    int StatusCode,
+    string Verb,
+    string? Group,
+    string Resource,
+    string? Namespace,
+    string? Name,
+    bool DryRun)
+{
+    public bool IsMutating => Verb is "create" or "update" or "patch" or "delete" && !DryRun;
+}
+
+/// <summary>Options for <see cref="SimulatedCluster.StartAsync"/>.</summary>
+public sealed class SimulatorOptions
+{
+    /// <summary>Port on 127.0.0.1; 0 picks a free port.</summary>
+    public int Port { get; init; }
+
+    /// <summary>Simulated time (timestamps, pod readiness, crash back-off, metrics, controller loop timer).</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>How long after creation a healthy pod becomes Ready.</summary>
+    public TimeSpan PodReadyAfter { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Period of the background controller loop (on the TimeProvider's timers).</summary>
+    public TimeSpan ControllerInterval { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Seed for uids, pod name suffixes and fault probabilities.</summary>
+    public int Seed { get; init; } = 1;
+}
+
+/// <summary>A fault to inject into matching API requests.</summary>
+public sealed class FaultRule
+{
+    /// <summary>get, list, watch, create, update, patch, delete; null matches any verb.</summary>
+    public string? Verb { get; init; }
+
+    /// <summary>Plural resource, with subresource if any (e.g. "deployments", "deployments/scale"); null matches any.</summary>
+    public string? Resource { get; init; }
+
+    /// <summary>Namespace to match; null matches any.</summary>
+    public string? Namespace { get; init; }
+
+    /// <summary>Object name to match; null matches any.</summary>
+    public string? Name { get; init; }
+
+    /// <summary>Chance (0..1) that a matching request is faulted.</summary>
+    public double Probability { get; init; } = 1.0;
+
+    /// <summary>Status to answer (500, 503, 429, ...); null = no error (only latency / drop).</summary>
+    public int? StatusCode { get; init; } = 503;
+
+    /// <summary>Delay (wall-clock) before answering.</summary>
+    public TimeSpan? Latency { get; init; }
+
+    /// <summary>Abort the connection without an answer.</summary>
+    public bool DropConnection { get; init; }
+
+    /// <summary>Retry-After seconds sent with 429/503 answers.</summary>
+    public int RetryAfterSeconds { get; init; } = 1;
+
+    /// <summary>Stop firing after this many faults; null = unlimited.</summary>
+    public int? MaxCount { get; init; }
+
+    internal int Fired;
+}
+
+/// <summary>Holds the fault rules; first matching rule wins.</summary>
+public sealed class FaultInjector
+{
+    private readonly object _lock = new();
+    private readonly List<FaultRule> _rules = [];
+    private readonly Random _random;
+
+    internal FaultInjector(int seed) => _random = new Random(seed);
+
+    public void Add(FaultRule rule)
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        lock (_lock)
+        {
+            _rules.Add(rule);
+        }
+    }
+
+    public void Clear()
+    {
+        lock (_lock)
+        {
+            _rules.Clear();
+        }
+    }
+
+    public IReadOnlyList<FaultRule> Rules
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _rules];
+            }
+        }
+    }
+
+    internal FaultRule? Match(string verb, string resource, string? ns, string? name)
+    {
+        lock (_lock)
+        {
+            foreach (var r in _rules)
+            {
+                if ((r.Verb is null || r.Verb == verb)
+                    && (r.Resource is null || r.Resource == resource)
+                    && (r.Namespace is null || r.Namespace == ns)
+                    && (r.Name is null || r.Name == name)
+                    && (r.MaxCount is null || r.Fired < r.MaxCount))
+                {
+                    if (r.Probability >= 1 || _random.NextDouble() < r.Probability)
+                    {
+                        r.Fired++;
+                        return r;
+                    }
+                }
+            }
+
+            return null;
+        }
+    }
+}

@@ -1,0 +1,71 @@
+using Remediation.Alerts;
+using Remediation.Tests.Fixtures;
+
+namespace Remediation.Tests.Alerts;
+
+public sealed class AlertmanagerNormalizerTests
+{
+    private static IReadOnlyList<NormalizedAlert> Load(string name) =>
+        AlertmanagerNormalizer.Parse(File.ReadAllBytes(RepoPaths.Payload($"alertmanager/{name}")));
+
+    [Fact]
+    public void Kube_prometheus_crashloop_alert_targets_the_deployment_of_the_pod()
+    {
+        var alert = Assert.Single(Load("kube-pod-crashlooping.json"));
+        Assert.Equal("KubePodCrashLooping", alert.Name);
+        Assert.Equal(AlertStatus.Firing, alert.Status);
+        Assert.Equal(new WorkloadTarget("shop", "checkout"), alert.Target);
+        Assert.Equal("5ef77f1f8ad0c9a3", alert.Fingerprint);
+        Assert.Equal("warning", alert.Severity);
+        Assert.Null(alert.EndsAt);
+        Assert.Equal(new DateTimeOffset(2026, 11, 26, 3, 10, 41, 512, TimeSpan.Zero), alert.StartsAt);
+    }
+
+    [Fact]
+    public void Istio_alert_targets_the_destination_workload()
+    {
+        var alert = Assert.Single(Load("istio-high-error-rate.json"));
+        Assert.Equal(new WorkloadTarget("shop", "reviews-v2"), alert.Target);
+    }
+
+    [Fact]
+    public void Resolved_alert_has_the_same_incident_as_its_firing_one_and_unmappable_alerts_say_why()
+    {
+        var firing = Assert.Single(Load("kube-pod-crashlooping.json"));
+        var resolved = Load("resolved-and-watchdog.json");
+        Assert.Equal(2, resolved.Count);
+        Assert.Equal(AlertStatus.Resolved, resolved[0].Status);
+        Assert.Equal(firing.IncidentId, resolved[0].IncidentId);
+        Assert.NotNull(resolved[0].EndsAt);
+        Assert.Null(resolved[1].Target);
+        Assert.Contains("neither a namespace nor a workload", resolved[1].TargetProblem, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("namespace=shop,deployment=checkout", "shop/checkout")]
+    [InlineData("namespace=shop,pod=checkout-7d9c6b5f4-x2x9k", "shop/checkout")]
+    [InlineData("namespace=shop,replicaset=checkout-7d9c6b5f4", "shop/checkout")]
+    [InlineData("namespace=shop,horizontalpodautoscaler=api", "shop/api")]
+    [InlineData("destination_workload_namespace=shop,destination_workload=reviews-v2", "shop/reviews-v2")]
+    [InlineData("namespace=shop,workload=api,workload_type=deployment", "shop/api")]
+    [InlineData("namespace=shop,app=cart", "shop/cart")]
+    [InlineData("exported_namespace=shop,deployment=cart,namespace=monitoring", "monitoring/cart")]
+    public void Target_resolution_follows_the_labels_real_rules_use(string labels, string expected)
+    {
+        var dict = labels.Split(',').Select(p => p.Split('=')).ToDictionary(p => p[0], p => p[1]);
+        var (target, problem) = TargetResolver.Resolve(dict);
+        Assert.Null(problem);
+        Assert.Equal(expected, target!.ToString());
+    }
+
+    [Fact]
+    public void Fingerprint_is_derived_from_labels_when_absent_and_is_order_independent()
+    {
+        var a = IncidentIdentity.FingerprintOf(new Dictionary<string, string> { ["a"] = "1", ["b"] = "2" });
+        var b = IncidentIdentity.FingerprintOf(new Dictionary<string, string> { ["b"] = "2", ["a"] = "1" });
+        var c = IncidentIdentity.FingerprintOf(new Dictionary<string, string> { ["a"] = "1", ["b"] = "3" });
+        Assert.Equal(a, b);
+        Assert.NotEqual(a, c);
+        Assert.Equal(16, a.Length);
+    }
+}

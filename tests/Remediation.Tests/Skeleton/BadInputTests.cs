@@ -1,0 +1,111 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Remediation.Tests.Fixtures;
+
+namespace Remediation.Tests.Skeleton;
+
+/// <summary>Every bad input gets a 4xx problem+json naming the problem; storage down gives 503 + Retry-After.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class BadInputTests(AzuriteFixture storage) : IAsyncLifetime
+{
+    private HostHarness _host = null!;
+
+    public async Task InitializeAsync() => _host = await HostHarness.StartAsync(storage.ConnectionString, null, worker: false);
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    [Theory]
+    [InlineData("{\"alerts\": [", "malformed JSON", "$.alerts[0]")]
+    [InlineData("not json at all", "malformed JSON", "$")]
+    [InlineData("{\"version\":\"4\",\"status\":\"firing\"}", "'alerts' is missing", "$.alerts")]
+    [InlineData("{\"version\":\"3\",\"alerts\":[]}", "unsupported Alertmanager payload version '3'", "$.version")]
+    [InlineData("{\"version\":\"4\",\"alerts\":{\"a\":1}}", "malformed JSON", "$.alerts")]
+    [InlineData("{\"version\":\"4\",\"alerts\":[{\"status\":\"firing\",\"startsAt\":\"2026-11-26T03:00:00Z\"}]}", "'labels' is missing", "$.alerts[0].labels")]
+    [InlineData("{\"version\":\"4\",\"alerts\":[{\"status\":\"firing\",\"labels\":{\"namespace\":\"shop\"},\"startsAt\":\"2026-11-26T03:00:00Z\"}]}", "'alertname' is missing", "$.alerts[0].labels.alertname")]
+    [InlineData("{\"version\":\"4\",\"alerts\":[{\"status\":\"burning\",\"labels\":{\"alertname\":\"X\"},\"startsAt\":\"2026-11-26T03:00:00Z\"}]}", "unknown status 'burning'", "$.alerts[0].status")]
+    [InlineData("{\"version\":\"4\",\"alerts\":[{\"status\":\"firing\",\"labels\":{\"alertname\":\"X\"}}]}", "'startsAt' is missing", "$.alerts[0].startsAt")]
+    [InlineData("{\"version\":\"4\",\"alerts\":[{\"status\":\"firing\",\"labels\":{\"alertname\":\"X\"},\"startsAt\":\"yesterday\"}]}", "malformed JSON", "$.alerts[0].startsAt")]
+    [InlineData("", "body is empty", "body")]
+    public async Task Malformed_or_wrong_schema_is_400_problem_naming_the_field(string body, string expectedDetail, string expectedField)
+    {
+        using var response = await PostAsync(body);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await ReadProblemAsync(response);
+        Assert.Contains(expectedDetail, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(expectedField, problem.GetProperty("field").GetString());
+        Assert.Empty(await _host.Store.ListAsync(new Storage.IncidentQuery()));
+    }
+
+    [Fact]
+    public async Task Oversize_body_is_413()
+    {
+        var huge = "{\"version\":\"4\",\"alerts\":[],\"pad\":\"" + new string('x', 1024 * 1024 + 10) + "\"}";
+        using var response = await PostAsync(huge);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        var problem = await ReadProblemAsync(response);
+        Assert.Contains("exceeds 1048576 bytes", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Unauthenticated_and_wrong_token_are_401_and_store_nothing()
+    {
+        var payload = await File.ReadAllTextAsync(RepoPaths.Payload("alertmanager/kube-pod-crashlooping.json"));
+        using var anonymous = new HttpClient { BaseAddress = _host.BaseAddress };
+        using var none = await anonymous.PostAsync("api/alerts/alertmanager", new StringContent(payload, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Unauthorized, none.StatusCode);
+        anonymous.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "wrong");
+        using var wrong = await anonymous.PostAsync("api/alerts/alertmanager", new StringContent(payload, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        Assert.Contains("not accepted", (await ReadProblemAsync(wrong)).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Empty(await _host.Store.ListAsync(new Storage.IncidentQuery()));
+    }
+
+    [Fact]
+    public async Task Bad_query_parameters_of_the_listing_are_400()
+    {
+        using var response = await _host.Client.GetAsync("api/remediations?limit=0");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("limit", (await ReadProblemAsync(response)).GetProperty("field").GetString());
+    }
+
+    private Task<HttpResponseMessage> PostAsync(string body) =>
+        _host.Client.PostAsync("api/alerts/alertmanager", new StringContent(body, Encoding.UTF8, "application/json"));
+
+    internal static async Task<JsonElement> ReadProblemAsync(HttpResponseMessage response)
+    {
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return doc.RootElement.Clone();
+    }
+}
+
+/// <summary>Storage down: the sender gets 503 + Retry-After, and its retry after recovery is processed.</summary>
+public sealed class StorageOutageTests
+{
+    [Fact]
+    public async Task Storage_down_gives_503_with_retry_after_and_the_retry_is_accepted()
+    {
+        await using var azurite = await AzuriteProcess.StartNewAsync();
+        await using var host = await HostHarness.StartAsync(azurite.ConnectionString, null, worker: false);
+        var payload = await File.ReadAllTextAsync(RepoPaths.Payload("alertmanager/kube-pod-crashlooping.json"));
+        await azurite.StopAsync();
+
+        using (var down = await host.Client.PostAsync("api/alerts/alertmanager", new StringContent(payload, Encoding.UTF8, "application/json")))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, down.StatusCode);
+            Assert.True(down.Headers.RetryAfter?.Delta > TimeSpan.Zero, "Retry-After header missing");
+            var problem = await BadInputTests.ReadProblemAsync(down);
+            Assert.Contains("storage is unavailable", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+
+        await azurite.StartAsync();
+        using var retry = await host.Client.PostAsync("api/alerts/alertmanager", new StringContent(payload, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Accepted, retry.StatusCode);
+        var incidents = await host.Store.ListAsync(new Storage.IncidentQuery());
+        Assert.Single(incidents);
+        var messages = await host.Queue.Queue.PeekMessagesAsync(10);
+        Assert.Single(messages.Value);
+    }
+}
