@@ -54,6 +54,9 @@ param policyPath string = 'policy.yaml'
 @description('Remediation__Kubernetes__ServerUrl: Kubernetes API server URL. Empty: derived from aksClusterName (if given), else left empty.')
 param kubernetesServerUrl string = ''
 
+@description('Remediation__Kubernetes__TokenScope: Microsoft Entra scope of the token the app sends to the API server. Default: the AKS Entra server application (same id in every tenant).')
+param kubernetesTokenScope string = '6dae42f8-4368-4678-94ff-3960e28e3630/.default'
+
 // ---------------------------------------------------------------------------
 // Optional: existing AKS cluster
 // ---------------------------------------------------------------------------
@@ -203,7 +206,8 @@ module aks 'app/aks-access.bicep' = if (useAks) {
   scope: resourceGroup(empty(aksClusterResourceGroupName) ? names.resourceGroup : aksClusterResourceGroupName)
   params: {
     clusterName: aksClusterName
-    namespaces: aksNamespaces
+    // union() with an empty array drops duplicates (a duplicate would collide on the role assignment name).
+    namespaces: union(aksNamespaces, [])
     #disable-next-line what-if-short-circuiting
     principalId: identity.outputs.principalId
     assignRbacWriter: enableAksRbacWriter
@@ -218,9 +222,16 @@ var remediationSettings = {
   Remediation__Storage__ClientId: identity.outputs.clientId
   Remediation__Storage__IncidentsTable: incidentsTable
   Remediation__Storage__WorkQueue: workQueue
-  Remediation__Kubernetes__ServerUrl: resolvedKubernetesServerUrl
   Remediation__PolicyPath: policyPath
 }
+
+// Written only when there is a server: an empty value would bind to an empty (relative) Uri.
+var kubernetesSettings = empty(resolvedKubernetesServerUrl)
+  ? {}
+  : {
+      Remediation__Kubernetes__ServerUrl: resolvedKubernetesServerUrl
+      Remediation__Kubernetes__TokenScope: kubernetesTokenScope
+    }
 
 var notificationSettings = enableOutcomeTopic
   ? {
@@ -249,7 +260,7 @@ module api 'app/api.bicep' = {
     applicationInsightsName: names.applicationInsights
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
-    appSettings: union(remediationSettings, notificationSettings)
+    appSettings: union(remediationSettings, kubernetesSettings, notificationSettings)
   }
 }
 

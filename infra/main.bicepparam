@@ -18,6 +18,10 @@ param policyPath = readEnvironmentVariable('REMEDIATION_POLICY_PATH', 'policy.ya
 
 // Kubernetes target.
 param kubernetesServerUrl = readEnvironmentVariable('REMEDIATION_KUBERNETES_SERVER_URL', '')
+param kubernetesTokenScope = readEnvironmentVariable(
+  'REMEDIATION_KUBERNETES_TOKEN_SCOPE',
+  '6dae42f8-4368-4678-94ff-3960e28e3630/.default'
+)
 param aksClusterName = readEnvironmentVariable('AKS_CLUSTER_NAME', '')
 param aksClusterResourceGroupName = readEnvironmentVariable('AKS_RESOURCE_GROUP', '')
 // Comma-separated, e.g. azd env set REMEDIATION_NAMESPACES "shop,payments"

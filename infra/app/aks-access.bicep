@@ -1,12 +1,13 @@
 metadata description = 'Reads an existing AKS cluster (API server URL) and optionally grants the Remediation identity "Azure Kubernetes Service RBAC Writer" on each allowlisted namespace. Deploy into the cluster resource group.'
 
-import { roleIds } from '../core/security/roles.bicep'
-
+// This module deliberately compiles to a languageVersion 1.0 template (no imports, no typed
+// arrays): there `existing` resources only contribute resource ids and are never read, which
+// matters for the namespace resources below (ordinary namespaces are not ARM resources).
 @description('Name of the existing AKS cluster in the target resource group of this module.')
 param clusterName string
 
 @description('Allowlisted Kubernetes namespaces the remediator may act in.')
-param namespaces string[] = []
+param namespaces array = []
 
 @description('Object (principal) id of the Remediation managed identity.')
 param principalId string
@@ -19,7 +20,7 @@ resource cluster 'Microsoft.ContainerService/managedClusters@2025-05-01' existin
 }
 
 // Only used to build the namespace-scoped id `${cluster.id}/namespaces/${ns}`; nothing is
-// read or deployed from it, so the preview API version never reaches ARM.
+// read or deployed from it, so its (preview) API version never reaches ARM.
 resource clusterNamespaces 'Microsoft.ContainerService/managedClusters/namespaces@2025-02-02-preview' existing = [
   for ns in namespaces: {
     parent: cluster
@@ -27,7 +28,11 @@ resource clusterNamespaces 'Microsoft.ContainerService/managedClusters/namespace
   }
 ]
 
-var rbacWriterRoleId = subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.aksRbacWriter)
+// Azure Kubernetes Service RBAC Writer (roleIds.aksRbacWriter in core/security/roles.bicep).
+var rbacWriterRoleId = subscriptionResourceId(
+  'Microsoft.Authorization/roleDefinitions',
+  'a7ffa36f-339b-4b5c-8bdf-e2c188b2c0eb'
+)
 
 resource namespaceWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
   for (ns, i) in namespaces: if (assignRbacWriter) {

@@ -85,7 +85,6 @@ var baseSettings = {
   AZURE_CLIENT_ID: identityClientId
 }
 
-
 resource app 'Microsoft.Web/sites@2024-11-01' = {
   name: name
   location: location

@@ -40,7 +40,11 @@ var storageRoleIds = [
 
 resource identityStorageRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
   for roleId in storageRoleIds: {
-    name: guid(storage.id, identityPrincipalId, subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleId))
+    name: guid(
+      storage.id,
+      identityPrincipalId,
+      subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleId)
+    )
     scope: storage
     properties: {
       principalId: identityPrincipalId
@@ -60,13 +64,20 @@ resource identityTelemetryRole 'Microsoft.Authorization/roleAssignments@2022-04-
   properties: {
     principalId: identityPrincipalId
     principalType: 'ServicePrincipal'
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.monitoringMetricsPublisher)
+    roleDefinitionId: subscriptionResourceId(
+      'Microsoft.Authorization/roleDefinitions',
+      roleIds.monitoringMetricsPublisher
+    )
   }
 }
 
 resource developerStorageRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
   for roleId in (empty(developerPrincipalId) ? [] : storageRoleIds): {
-    name: guid(storage.id, developerPrincipalId, subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleId))
+    name: guid(
+      storage.id,
+      developerPrincipalId,
+      subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleId)
+    )
     scope: storage
     properties: {
       principalId: developerPrincipalId
