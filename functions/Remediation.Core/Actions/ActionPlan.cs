@@ -52,5 +52,7 @@ public sealed record VerificationSpec
     public string? Deployment { get; init; }
     public double? MaxErrorRatio { get; init; }
     public string? MetricsWorkload { get; init; }
+    /// <summary>Service whose overall error ratio is checked (traffic shifts).</summary>
+    public string? MetricsService { get; init; }
     public TimeSpan Deadline { get; init; } = TimeSpan.FromMinutes(5);
 }

@@ -45,7 +45,12 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<IHealthSignal, NoHealthSignal>();
 
         services.TryAddSingleton(sp => new PolicyProvider(sp.GetRequiredService<RemediationOptions>()));
+        services.TryAddSingleton<ClusterReader>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRemediationAction, RolloutRestartAction>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRemediationAction, RollbackAction>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRemediationAction, DeletePodAction>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRemediationAction, TrafficShiftAction>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRemediationAction, ScaleOutAction>());
         services.TryAddSingleton(sp => new ActionCatalog(sp.GetServices<IRemediationAction>()));
         services.TryAddSingleton<RemediationPlanner>();
         services.TryAddSingleton<RemediationPipeline>();

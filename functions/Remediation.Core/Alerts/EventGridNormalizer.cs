@@ -1,0 +1,322 @@
+using System.Text.Json;
+using Azure.Messaging;
+using Azure.Messaging.EventGrid;
+using Azure.Messaging.EventGrid.SystemEvents;
+
+namespace Remediation.Alerts;
+
+/// <summary>What an Event Grid / CloudEvents delivery asks of us.</summary>
+public sealed record EventGridDelivery
+{
+    /// <summary>Set when the delivery is Event Grid's SubscriptionValidationEvent: answer {"validationResponse": code}.</summary>
+    public string? ValidationCode { get; init; }
+    public IReadOnlyList<NormalizedAlert> Alerts { get; init; } = [];
+    /// <summary>Event Grid housekeeping events acknowledged without an incident (SubscriptionDeletedEvent).</summary>
+    public int Ignored { get; init; }
+}
+
+/// <summary>The CloudEvents attributes of a binary-mode request (ce-* headers; Content-Type is datacontenttype).</summary>
+public sealed record CloudEventHeaders(string? SpecVersion, string? Id, string? Source, string? Type, string? Time, string? Subject, string? ContentType);
+
+/// <summary>
+/// Parses Event Grid deliveries — the Event Grid schema (an array of events) and CloudEvents 1.0 in structured
+/// (application/cloudevents+json), batched (application/cloudevents-batch+json) and binary (ce-* headers) mode —
+/// with Azure.Messaging.EventGrid / Azure.Core, after checking the envelope fields ourselves so a 400 names the field.
+/// <para>
+/// Supported events: those whose data is an Azure Monitor common-schema alert (the whole payload or its data section),
+/// normalized by <see cref="AzureMonitorNormalizer"/> with Source AzureMonitor — the incident is the same whether the
+/// alert came through an action group webhook or through Event Grid, and a redelivered event (same id, same alert)
+/// lands on the incident of its first delivery. Event Grid's SubscriptionValidationEvent is answered;
+/// SubscriptionDeletedEvent is acknowledged. Any other event type makes the whole delivery a 400 naming the event
+/// type: Event Grid does not retry a 400 and dead-letters it, which surfaces a mis-filtered subscription rather than
+/// hiding it (subscribe with includedEventTypes / a data filter so only alerts are sent).
+/// </para>
+/// </summary>
+public static class EventGridNormalizer
+{
+    public const string ValidationEventType = "Microsoft.EventGrid.SubscriptionValidationEvent";
+    public const string DeletedEventType = "Microsoft.EventGrid.SubscriptionDeletedEvent";
+    public const string CloudEventsMediaType = "application/cloudevents+json";
+    public const string CloudEventsBatchMediaType = "application/cloudevents-batch+json";
+
+    private enum Schema
+    {
+        EventGrid,
+        CloudEvents,
+    }
+
+    /// <summary>Parses a structured or batched body (Event Grid schema or CloudEvents).</summary>
+    public static EventGridDelivery Parse(ReadOnlyMemory<byte> body, string? mediaType)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 64 });
+        }
+        catch (JsonException ex)
+        {
+            throw new AlertParseException(ex.Path is { Length: > 0 } path ? path : "$", $"malformed JSON: {AlertmanagerNormalizer.FirstSentence(ex.Message)}");
+        }
+        using (document)
+        {
+            var root = document.RootElement;
+            var schema = DetectSchema(root, mediaType);
+            var isArray = root.ValueKind == JsonValueKind.Array;
+            var elements = isArray ? root.EnumerateArray().ToList() : [root];
+            for (var i = 0; i < elements.Count; i++)
+            {
+                var path = isArray ? $"$[{i}]" : "$";
+                if (schema == Schema.EventGrid)
+                {
+                    CheckEventGridEnvelope(elements[i], path);
+                }
+                else
+                {
+                    CheckCloudEventEnvelope(elements[i], path);
+                }
+            }
+            return schema == Schema.EventGrid ? FromEventGrid(body, elements, isArray) : FromCloudEvents(body, isArray);
+        }
+    }
+
+    /// <summary>Parses a binary-mode CloudEvent: attributes in ce-* headers, the body is the data.</summary>
+    public static EventGridDelivery ParseBinary(ReadOnlyMemory<byte> body, CloudEventHeaders headers)
+    {
+        ArgumentNullException.ThrowIfNull(headers);
+        if (headers.SpecVersion != "1.0")
+        {
+            throw new AlertParseException("ce-specversion", $"unsupported CloudEvents specversion '{headers.SpecVersion}'; expected \"1.0\"");
+        }
+        var id = Required(headers.Id, "ce-id");
+        var source = Required(headers.Source, "ce-source");
+        var type = Required(headers.Type, "ce-type");
+        DateTimeOffset? time = null;
+        if (!string.IsNullOrEmpty(headers.Time))
+        {
+            time = DateTimeOffset.TryParse(headers.Time, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var parsed)
+                ? parsed
+                : throw new AlertParseException("ce-time", $"'ce-time' is not an RFC 3339 time: '{headers.Time}'");
+        }
+        if (body.IsEmpty)
+        {
+            throw new AlertParseException("body", $"the CloudEvent '{type}' has no data; expected an Azure Monitor alert as the body");
+        }
+        var cloudEvent = new CloudEvent(source, type, BinaryData.FromBytes(body), headers.ContentType ?? "application/json", CloudEventDataFormat.Json)
+        {
+            Id = id,
+            Time = time,
+            Subject = headers.Subject,
+        };
+        return FromCloudEvent(cloudEvent, "body", "ce-type");
+    }
+
+    private static Schema DetectSchema(JsonElement root, string? mediaType)
+    {
+        if (string.Equals(mediaType, CloudEventsMediaType, StringComparison.OrdinalIgnoreCase))
+        {
+            return root.ValueKind == JsonValueKind.Object
+                ? Schema.CloudEvents
+                : throw new AlertParseException("$", $"{CloudEventsMediaType} carries one event object, not {AzureMonitorNormalizer.Kind(root)}; use {CloudEventsBatchMediaType} for an array");
+        }
+        if (string.Equals(mediaType, CloudEventsBatchMediaType, StringComparison.OrdinalIgnoreCase))
+        {
+            return root.ValueKind == JsonValueKind.Array
+                ? Schema.CloudEvents
+                : throw new AlertParseException("$", $"{CloudEventsBatchMediaType} carries an array of events, not {AzureMonitorNormalizer.Kind(root)}");
+        }
+        var first = root.ValueKind switch
+        {
+            JsonValueKind.Array => root.EnumerateArray().FirstOrDefault(),
+            JsonValueKind.Object => root,
+            _ => throw new AlertParseException("$", $"expected an array of Event Grid events or a CloudEvent, not {AzureMonitorNormalizer.Kind(root)}"),
+        };
+        if (first.ValueKind == JsonValueKind.Object && first.TryGetProperty("specversion", out _))
+        {
+            return Schema.CloudEvents;
+        }
+        return Schema.EventGrid;
+    }
+
+    private static void CheckEventGridEnvelope(JsonElement item, string path)
+    {
+        if (item.ValueKind != JsonValueKind.Object)
+        {
+            throw new AlertParseException(path, $"expected an Event Grid event object, not {AzureMonitorNormalizer.Kind(item)}");
+        }
+        foreach (var field in (string[])["id", "eventType", "subject", "dataVersion"])
+        {
+            RequiredString(item, field, path);
+        }
+        var eventTime = RequiredString(item, "eventTime", path);
+        if (!DateTimeOffset.TryParse(eventTime, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out _))
+        {
+            throw new AlertParseException($"{path}.eventTime", $"'eventTime' is not an ISO 8601 time: '{eventTime}'");
+        }
+        if (!item.TryGetProperty("data", out var data) || data.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined)
+        {
+            throw new AlertParseException($"{path}.data", "required field 'data' is missing");
+        }
+    }
+
+    private static void CheckCloudEventEnvelope(JsonElement item, string path)
+    {
+        if (item.ValueKind != JsonValueKind.Object)
+        {
+            throw new AlertParseException(path, $"expected a CloudEvent object, not {AzureMonitorNormalizer.Kind(item)}");
+        }
+        var specVersion = RequiredString(item, "specversion", path);
+        if (specVersion != "1.0")
+        {
+            throw new AlertParseException($"{path}.specversion", $"unsupported CloudEvents specversion '{specVersion}'; expected \"1.0\"");
+        }
+        foreach (var field in (string[])["id", "source", "type"])
+        {
+            RequiredString(item, field, path);
+        }
+        var hasData = item.TryGetProperty("data", out var data) && data.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined);
+        if (!hasData && !item.TryGetProperty("data_base64", out _))
+        {
+            throw new AlertParseException($"{path}.data", "required field 'data' is missing");
+        }
+    }
+
+    private static EventGridDelivery FromEventGrid(ReadOnlyMemory<byte> body, List<JsonElement> elements, bool isArray)
+    {
+        EventGridEvent[] events;
+        try
+        {
+            events = EventGridEvent.ParseMany(BinaryData.FromBytes(body));
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException or JsonException or InvalidOperationException)
+        {
+            throw new AlertParseException("$", $"not a valid Event Grid event array: {ex.Message}");
+        }
+        var alerts = new List<NormalizedAlert>(events.Length);
+        var ignored = 0;
+        for (var i = 0; i < events.Length; i++)
+        {
+            var e = events[i];
+            var path = isArray ? $"$[{i}]" : "$";
+            if (e.EventType == ValidationEventType)
+            {
+                if (e.TryGetSystemEventData(out var systemData) && systemData is SubscriptionValidationEventData { ValidationCode: { Length: > 0 } code })
+                {
+                    return new EventGridDelivery { ValidationCode = code };
+                }
+                throw new AlertParseException($"{path}.data.validationCode", "SubscriptionValidationEvent without a validationCode");
+            }
+            if (e.EventType == DeletedEventType)
+            {
+                ignored++;
+                continue;
+            }
+            var data = elements[i].GetProperty("data");
+            if (!AzureMonitorNormalizer.LooksLikeAlert(data))
+            {
+                throw Unsupported($"{path}.eventType", e.EventType);
+            }
+            var alert = AzureMonitorNormalizer.Normalize(data, $"{path}.data");
+            alerts.Add(WithDelivery(alert, e.Id, e.EventType, e.Topic ?? e.Subject));
+        }
+        return new EventGridDelivery { Alerts = alerts, Ignored = ignored };
+    }
+
+    private static EventGridDelivery FromCloudEvents(ReadOnlyMemory<byte> body, bool isArray)
+    {
+        CloudEvent[] events;
+        try
+        {
+            events = CloudEvent.ParseMany(BinaryData.FromBytes(body));
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException or JsonException or InvalidOperationException)
+        {
+            throw new AlertParseException("$", $"not a valid CloudEvent: {ex.Message}");
+        }
+        var alerts = new List<NormalizedAlert>(events.Length);
+        var ignored = 0;
+        for (var i = 0; i < events.Length; i++)
+        {
+            var path = isArray ? $"$[{i}]" : "$";
+            var delivery = FromCloudEvent(events[i], $"{path}.data", $"{path}.type");
+            if (delivery.ValidationCode is not null)
+            {
+                return delivery;
+            }
+            alerts.AddRange(delivery.Alerts);
+            ignored += delivery.Ignored;
+        }
+        return new EventGridDelivery { Alerts = alerts, Ignored = ignored };
+    }
+
+    private static EventGridDelivery FromCloudEvent(CloudEvent e, string dataPath, string typePath)
+    {
+        if (e.Type == ValidationEventType)
+        {
+            if (e.TryGetSystemEventData(out var systemData) && systemData is SubscriptionValidationEventData { ValidationCode: { Length: > 0 } code })
+            {
+                return new EventGridDelivery { ValidationCode = code };
+            }
+            throw new AlertParseException($"{dataPath}.validationCode", "SubscriptionValidationEvent without a validationCode");
+        }
+        if (e.Type == DeletedEventType)
+        {
+            return new EventGridDelivery { Ignored = 1 };
+        }
+        if (e.Data is null)
+        {
+            throw new AlertParseException(dataPath, "required field 'data' is missing");
+        }
+        JsonDocument data;
+        try
+        {
+            data = JsonDocument.Parse(e.Data.ToMemory(), new JsonDocumentOptions { MaxDepth = 64 });
+        }
+        catch (JsonException ex)
+        {
+            throw new AlertParseException(dataPath, $"the data of a '{e.Type}' event is not JSON: {AlertmanagerNormalizer.FirstSentence(ex.Message)}");
+        }
+        using (data)
+        {
+            if (!AzureMonitorNormalizer.LooksLikeAlert(data.RootElement))
+            {
+                throw Unsupported(typePath, e.Type);
+            }
+            var alert = AzureMonitorNormalizer.Normalize(data.RootElement, dataPath == "body" ? "$" : dataPath);
+            return new EventGridDelivery { Alerts = [WithDelivery(alert, e.Id, e.Type, e.Source)] };
+        }
+    }
+
+    private static AlertParseException Unsupported(string field, string eventType) =>
+        new(field, $"unsupported event type '{eventType}': only Azure Monitor alerts (common alert schema as the event data) are accepted; " +
+            "filter the Event Grid subscription to alert events");
+
+    private static NormalizedAlert WithDelivery(NormalizedAlert alert, string eventId, string eventType, string? source)
+    {
+        var annotations = new Dictionary<string, string>(alert.Annotations, StringComparer.Ordinal)
+        {
+            ["eventId"] = eventId,
+            ["eventType"] = eventType,
+        };
+        if (!string.IsNullOrEmpty(source))
+        {
+            annotations["eventSource"] = source;
+        }
+        return alert with { Annotations = annotations };
+    }
+
+    private static string RequiredString(JsonElement item, string field, string path)
+    {
+        if (!item.TryGetProperty(field, out var value) || value.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined)
+        {
+            throw new AlertParseException($"{path}.{field}", $"required field '{field}' is missing");
+        }
+        if (value.ValueKind != JsonValueKind.String || string.IsNullOrEmpty(value.GetString()))
+        {
+            throw new AlertParseException($"{path}.{field}", $"'{field}' must be a non-empty string, not {AzureMonitorNormalizer.Kind(value)}");
+        }
+        return value.GetString()!;
+    }
+
+    private static string Required(string? value, string header) =>
+        string.IsNullOrEmpty(value) ? throw new AlertParseException(header, $"required header '{header}' is missing (binary-mode CloudEvent)") : value;
+}
