@@ -22,6 +22,27 @@ public static class Cli
         });
         root.Subcommands.Add(serve);
 
+        var storageOption = new Option<string>("--storage") { Description = "Storage connection string (Azurite or Azure)", Required = true };
+        var kubeServer = new Option<string>("--kubernetes-server") { Description = "Kubernetes API server URL", Required = true };
+        var payloadOption = new Option<FileInfo>("--payload") { Description = "Alertmanager webhook payload to post", Required = true };
+        var demoPolicy = new Option<FileInfo>("--policy") { Description = "Policy file", Required = true };
+        var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for the outcome", DefaultValueFactory = _ => 60 };
+        var demo = new Command("demo", "Run the host, post an alert, and print diagnosis, action and recorded outcome") { storageOption, kubeServer, payloadOption, demoPolicy, urls, timeout };
+        demo.SetAction(async (parse, ct) =>
+        {
+            foreach (var file in new[] { parse.GetValue(payloadOption)!, parse.GetValue(demoPolicy)! })
+            {
+                if (!file.Exists)
+                {
+                    errors.WriteLine($"file not found: {file.FullName}");
+                    return 2;
+                }
+            }
+            return await DemoCommand.RunAsync(new DemoCommand.Settings(parse.GetValue(storageOption)!, parse.GetValue(kubeServer)!,
+                parse.GetValue(payloadOption)!.FullName, parse.GetValue(demoPolicy)!.FullName, parse.GetValue(urls)!, TimeSpan.FromSeconds(parse.GetValue(timeout))), output, ct).ConfigureAwait(false);
+        });
+        root.Subcommands.Add(demo);
+
         var policyFile = new Argument<FileInfo>("file") { Description = "Policy (runbook) file, YAML or JSON" };
         var validate = new Command("validate", "Validate a policy file; errors name their line") { policyFile };
         validate.SetAction(parse =>

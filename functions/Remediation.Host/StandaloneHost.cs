@@ -61,14 +61,22 @@ public static class StandaloneHost
         api.AddEndpointFilter(async (context, next) =>
         {
             var authenticator = context.HttpContext.RequestServices.GetRequiredService<WebhookAuthenticator>();
-            if (authenticator.Check(context.HttpContext.Request) is { } problem)
+            if (await authenticator.CheckAsync(context.HttpContext.Request, context.HttpContext.RequestAborted).ConfigureAwait(false) is { } failure)
             {
-                context.HttpContext.Response.Headers.WWWAuthenticate = "Bearer, Basic realm=\"remediation\"";
-                return ApiProblem.Result(401, "Unauthorized", problem);
+                if (failure.Status == 401)
+                {
+                    context.HttpContext.Response.Headers.WWWAuthenticate = authenticator.Challenge;
+                }
+                return ApiProblem.Result(failure.Status, failure.Status switch { 401 => "Unauthorized", 403 => "Forbidden", _ => "Payload Too Large" }, failure.Reason);
             }
             return await next(context).ConfigureAwait(false);
         });
         api.MapPost("/alerts/alertmanager", (HttpRequest request, AlertEndpoints endpoints, CancellationToken ct) => endpoints.AlertmanagerAsync(request, ct));
+        api.MapPost("/alerts/azuremonitor", (HttpRequest request, AlertEndpoints endpoints, CancellationToken ct) => endpoints.AzureMonitorAsync(request, ct));
+        api.MapPost("/alerts/eventgrid", (HttpRequest request, AlertEndpoints endpoints, CancellationToken ct) => endpoints.EventGridAsync(request, ct));
+        // CloudEvents abuse-protection handshake: outside the authenticated group by design (see EventGridEndpoints.Handshake).
+        app.MapMethods("/api/alerts/eventgrid", [HttpMethods.Options],
+            (HttpRequest request, WebhookAuthOptions auth) => EventGridEndpoints.Handshake(request, auth.AllowedWebHookOrigins));
         api.MapGet("/remediations", (HttpRequest request, AlertEndpoints endpoints, CancellationToken ct) => endpoints.ListAsync(request, ct));
         app.MapGet("/healthz", () => Results.Text("ok"));
     }

@@ -23,9 +23,9 @@ public sealed class StorageOptions
     /// <summary>Connection string (Azurite: UseDevelopmentStorage=true or an explicit endpoint string).</summary>
     public string? ConnectionString { get; set; }
     /// <summary>Identity-based access: https://{account}.table.core.windows.net.</summary>
-    public Uri? TableServiceUri { get; set; }
+    public string? TableServiceUri { get; set; }
     /// <summary>Identity-based access: https://{account}.queue.core.windows.net.</summary>
-    public Uri? QueueServiceUri { get; set; }
+    public string? QueueServiceUri { get; set; }
     /// <summary>Client id of a user-assigned managed identity; empty uses DefaultAzureCredential.</summary>
     public string? ClientId { get; set; }
     public string IncidentsTable { get; set; } = "incidents";
@@ -39,7 +39,7 @@ public sealed class KubernetesOptions
     public string? KubeconfigPath { get; set; }
     public string? Context { get; set; }
     /// <summary>Explicit API server URL (e.g. an AKS API server with an Entra ID token, or a local simulator).</summary>
-    public Uri? ServerUrl { get; set; }
+    public string? ServerUrl { get; set; }
     /// <summary>Entra ID scope for AKS when ServerUrl is set and a managed identity is used; empty = no token.</summary>
     public string? TokenScope { get; set; }
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);

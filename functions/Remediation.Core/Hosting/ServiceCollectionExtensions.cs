@@ -12,6 +12,7 @@ using Remediation.Diagnosis;
 using Remediation.Http;
 using Remediation.Ingest;
 using Remediation.Kubernetes;
+using Remediation.Metrics;
 using Remediation.Pipeline;
 using Remediation.Policy;
 using Remediation.Storage;
@@ -41,8 +42,7 @@ public static class ServiceCollectionExtensions
 
         services.TryAddSingleton<IKubernetes>(sp => KubernetesClientFactory.Create(sp.GetRequiredService<RemediationOptions>().Kubernetes, sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<ClusterMutator>();
-        services.TryAddSingleton<IDiagnoser, KubernetesDiagnoser>();
-        services.TryAddSingleton<IHealthSignal, NoHealthSignal>();
+        services.AddRemediationDiagnosis(configuration);
 
         services.TryAddSingleton(sp => new PolicyProvider(sp.GetRequiredService<RemediationOptions>()));
         services.TryAddSingleton<ClusterReader>();
@@ -70,7 +70,7 @@ public static class ServiceCollectionExtensions
         {
             return new TableServiceClient(storage.ConnectionString, clientOptions).GetTableClient(storage.IncidentsTable);
         }
-        var uri = storage.TableServiceUri ?? throw new InvalidOperationException("Remediation:Storage needs ConnectionString or TableServiceUri");
+        var uri = ServiceUri(storage.TableServiceUri, "TableServiceUri");
         return new TableServiceClient(uri, Credential(storage), clientOptions).GetTableClient(storage.IncidentsTable);
     }
 
@@ -83,7 +83,7 @@ public static class ServiceCollectionExtensions
         {
             return new QueueServiceClient(storage.ConnectionString, clientOptions).GetQueueClient(name);
         }
-        var uri = storage.QueueServiceUri ?? throw new InvalidOperationException("Remediation:Storage needs ConnectionString or QueueServiceUri");
+        var uri = ServiceUri(storage.QueueServiceUri, "QueueServiceUri");
         return new QueueServiceClient(uri, Credential(storage), clientOptions).GetQueueClient(name);
     }
 
@@ -95,6 +95,11 @@ public static class ServiceCollectionExtensions
         retry.MaxDelay = TimeSpan.FromSeconds(1);
         retry.NetworkTimeout = TimeSpan.FromSeconds(5);
     }
+
+    private static Uri ServiceUri(string? value, string key) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var uri)
+            ? uri
+            : throw new InvalidOperationException($"Remediation:Storage needs ConnectionString or an absolute {key} (got '{value}')");
 
     private static TokenCredential Credential(StorageOptions storage) =>
         string.IsNullOrEmpty(storage.ClientId) ? new DefaultAzureCredential() : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(storage.ClientId));

@@ -14,9 +14,9 @@ public static class KubernetesClientFactory
     {
         ArgumentNullException.ThrowIfNull(options);
         KubernetesClientConfiguration config;
-        if (options.ServerUrl is { } server)
+        if (!string.IsNullOrWhiteSpace(options.ServerUrl))
         {
-            config = new KubernetesClientConfiguration { Host = server.ToString().TrimEnd('/') };
+            config = new KubernetesClientConfiguration { Host = options.ServerUrl.TrimEnd('/') };
             if (options.TokenScope is { Length: > 0 } scope)
             {
                 config.TokenProvider = new EntraIdTokenProvider(new DefaultAzureCredential(), scope, timeProvider);

@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Remediation.Http;
+using Remediation.Storage;
+
+namespace Remediation.Host;
+
+/// <summary>
+/// `remediation demo`: runs the standalone host against a given storage and cluster, posts a real-format
+/// Alertmanager payload over HTTP (with auth), and prints what happened until the outcome is recorded.
+/// </summary>
+public static class DemoCommand
+{
+    public sealed record Settings(string Storage, string KubernetesServer, string Payload, string Policy, string Urls, TimeSpan Timeout);
+
+    public static async Task<int> RunAsync(Settings settings, TextWriter output, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(output);
+        var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        var app = StandaloneHost.Build(["--urls", settings.Urls], new Dictionary<string, string?>
+        {
+            ["Remediation:Storage:ConnectionString"] = settings.Storage,
+            ["Remediation:Kubernetes:ServerUrl"] = settings.KubernetesServer,
+            ["Remediation:PolicyPath"] = settings.Policy,
+            ["Remediation:Auth:BearerTokens:0"] = token,
+            ["Remediation:Host:SweepInterval"] = "00:00:01",
+            ["Logging:LogLevel:Default"] = "Warning",
+        });
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var client = new HttpClient { BaseAddress = new Uri(settings.Urls.TrimEnd('/') + "/") };
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            output.WriteLine($"host       {settings.Urls} (standalone host; storage and cluster as configured; policy {settings.Policy})");
+            var payload = await File.ReadAllTextAsync(settings.Payload, cancellationToken).ConfigureAwait(false);
+            var clock = Stopwatch.StartNew();
+            using var response = await client.PostAsync("api/alerts/alertmanager", new StringContent(payload, Encoding.UTF8, "application/json"), cancellationToken).ConfigureAwait(false);
+            var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            output.WriteLine($"POST       /api/alerts/alertmanager ({Path.GetFileName(settings.Payload)}) → {(int)response.StatusCode} {body}");
+            if (!response.IsSuccessStatusCode)
+            {
+                return 1;
+            }
+            var ids = JsonDocument.Parse(body).RootElement.GetProperty("incidents").EnumerateArray().Select(e => e.GetString()!).ToList();
+            var failures = 0;
+            foreach (var id in ids)
+            {
+                var incident = await WaitForOutcomeAsync(client, id, settings.Timeout, cancellationToken).ConfigureAwait(false);
+                output.WriteLine();
+                if (incident is null)
+                {
+                    output.WriteLine($"incident {id}: no recorded outcome within {settings.Timeout.TotalSeconds:F0}s");
+                    failures++;
+                    continue;
+                }
+                IncidentPrinter.Print(output, incident);
+                if (incident.State is IncidentStates.Failed)
+                {
+                    failures++;
+                }
+            }
+            output.WriteLine();
+            output.WriteLine($"done in {clock.Elapsed.TotalSeconds:F1}s; outcomes are rows in table '{"incidents"}' (GET /api/remediations)");
+            return failures == 0 ? 0 : 1;
+        }
+        finally
+        {
+            await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            await app.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<IncidentView?> WaitForOutcomeAsync(HttpClient client, string incidentId, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        IncidentView? last = null;
+        while (clock.Elapsed < timeout)
+        {
+            var list = await client.GetFromJsonAsync("api/remediations?limit=1000", RemediationJsonContext.Default.ListIncidentView, cancellationToken).ConfigureAwait(false);
+            last = list?.FirstOrDefault(i => i.IncidentId == incidentId);
+            if (last is not null && IncidentStates.IsTerminal(last.State))
+            {
+                return last;
+            }
+            await Task.Delay(250, cancellationToken).ConfigureAwait(false);
+        }
+        return last;
+    }
+}
