@@ -12,6 +12,7 @@ namespace Remediation;
 [JsonSerializable(typeof(WorkItem))]
 [JsonSerializable(typeof(Remediation.Http.ApiProblem))]
 [JsonSerializable(typeof(Remediation.Http.IngestResponse))]
+[JsonSerializable(typeof(Remediation.Http.SubscriptionValidationResponse))]
 [JsonSerializable(typeof(List<Remediation.Http.IncidentView>))]
 [JsonSerializable(typeof(Remediation.Actions.ActionPlan))]
 [JsonSerializable(typeof(Remediation.Diagnosis.DiagnosisResult))]

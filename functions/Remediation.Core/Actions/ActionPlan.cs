@@ -55,4 +55,6 @@ public sealed record VerificationSpec
     /// <summary>Service whose overall error ratio is checked (traffic shifts).</summary>
     public string? MetricsService { get; init; }
     public TimeSpan Deadline { get; init; } = TimeSpan.FromMinutes(5);
+    /// <summary>The checks must pass continuously from the action until at least this long after it.</summary>
+    public TimeSpan Soak { get; init; } = TimeSpan.FromMinutes(1);
 }

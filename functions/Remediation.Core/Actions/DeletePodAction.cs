@@ -54,7 +54,7 @@ public sealed class DeletePodAction(ClusterReader reader) : IRemediationAction
                 ["restarts"] = restarts,
                 ["readyPods"] = pods.Count(IsReady),
             },
-            Verify = new VerificationSpec { RolloutComplete = true, Deployment = target.Name, Deadline = context.Limits.VerifyDeadline },
+            Verify = new VerificationSpec { RolloutComplete = true, Deployment = target.Name },
         };
     }
 

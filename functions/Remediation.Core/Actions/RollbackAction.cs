@@ -103,7 +103,7 @@ public sealed class RollbackAction(ClusterReader reader) : IRemediationAction
                 ["template"] = JsonNode.Parse(KubernetesJson.Serialize(deployment.Spec.Template)),
                 ["rollbackTo"] = new JsonObject { ["revision"] = healthyRevision, ["replicaSet"] = healthy.Metadata.Name, ["images"] = Images(healthy.Spec.Template) },
             },
-            Verify = new VerificationSpec { RolloutComplete = true, Deployment = target.Name, Deadline = context.Limits.VerifyDeadline },
+            Verify = new VerificationSpec { RolloutComplete = true, Deployment = target.Name },
         };
     }
 

@@ -60,7 +60,7 @@ public sealed class RolloutRestartAction(IKubernetes client, TimeProvider timePr
                 ["restartedAt"] = previous,
                 ["replicas"] = deployment.Spec.Replicas,
             },
-            Verify = new VerificationSpec { RolloutComplete = true, Deployment = target.Name, Deadline = context.Limits.VerifyDeadline },
+            Verify = new VerificationSpec { RolloutComplete = true, Deployment = target.Name },
         };
     }
 }

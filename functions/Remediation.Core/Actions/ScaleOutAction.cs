@@ -22,7 +22,7 @@ public sealed class ScaleOutAction(ClusterReader reader) : IRemediationAction
         var cap = Math.Min(Parameter(context, "max", context.Limits.MaxReplicas), context.Limits.MaxReplicas);
         var deployment = await reader.DeploymentAsync(target.Namespace, target.Name, cancellationToken).ConfigureAwait(false);
         var hpa = await reader.HorizontalPodAutoscalerForAsync(deployment, cancellationToken).ConfigureAwait(false);
-        var verify = new VerificationSpec { RolloutComplete = true, Deployment = target.Name, Deadline = context.Limits.VerifyDeadline };
+        var verify = new VerificationSpec { RolloutComplete = true, Deployment = target.Name };
         if (hpa is not null)
         {
             var current = hpa.Spec.MaxReplicas;

@@ -93,7 +93,7 @@ public sealed class TrafficShiftAction(ClusterReader reader) : IRemediationActio
             Mutations = mutations,
             Revert = reverts,
             PriorState = prior,
-            Verify = new VerificationSpec { MaxErrorRatio = context.Limits.HealthyErrorRatio, MetricsService = service, Deadline = context.Limits.VerifyDeadline },
+            Verify = new VerificationSpec { MaxErrorRatio = context.Limits.HealthyErrorRatio, MetricsService = service },
         };
     }
 

@@ -302,7 +302,6 @@ public static class AzureMonitorNormalizer
                 case "subscriptions": labels.TryAdd("subscription", parts[i + 1]); break;
                 case "resourcegroups": labels.TryAdd("resource_group", parts[i + 1]); break;
                 case "managedclusters": labels.TryAdd("cluster", parts[i + 1]); break;
-                case "providers": i--; break;
             }
         }
     }

@@ -143,9 +143,16 @@ public static class EventGridNormalizer
         {
             throw new AlertParseException(path, $"expected an Event Grid event object, not {AzureMonitorNormalizer.Kind(item)}");
         }
-        foreach (var field in (string[])["id", "eventType", "subject", "dataVersion"])
+        foreach (var field in (string[])["id", "eventType", "dataVersion"])
         {
             RequiredString(item, field, path);
+        }
+        // Event Grid sends subject "" (e.g. in the SubscriptionValidationEvent): present, a string, maybe empty.
+        if (!item.TryGetProperty("subject", out var subject) || subject.ValueKind != JsonValueKind.String)
+        {
+            throw new AlertParseException($"{path}.subject", subject.ValueKind == JsonValueKind.Undefined
+                ? "required field 'subject' is missing"
+                : $"'subject' must be a string, not {AzureMonitorNormalizer.Kind(subject)}");
         }
         var eventTime = RequiredString(item, "eventTime", path);
         if (!DateTimeOffset.TryParse(eventTime, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out _))

@@ -37,6 +37,52 @@ public sealed class AlertEndpoints(AlertIngestor ingestor, IncidentStore store, 
         return await IngestAsync(alerts, started, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>POST /api/alerts/azuremonitor — Azure Monitor action group webhook, common alert schema.</summary>
+    public async Task<IResult> AzureMonitorAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var started = timeProvider.GetTimestamp();
+        var body = await RequestBody.ReadAsync(request, cancellationToken).ConfigureAwait(false);
+        if (body is null)
+        {
+            return RequestBody.TooLarge();
+        }
+        if (body.Length == 0)
+        {
+            return ApiProblem.BadRequest("the request body is empty; expected an Azure Monitor common alert schema payload", "body");
+        }
+        NormalizedAlert alert;
+        try
+        {
+            alert = AzureMonitorNormalizer.Parse(body);
+        }
+        catch (AlertParseException ex)
+        {
+            return ApiProblem.BadRequest(ex.Message, ex.Field);
+        }
+        return await IngestAsync([alert], started, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// POST /api/alerts/eventgrid — Event Grid schema and CloudEvents 1.0 (structured, batched, binary).
+    /// A SubscriptionValidationEvent is answered 200 {"validationResponse": code}; alerts are ingested (202).
+    /// </summary>
+    public async Task<IResult> EventGridAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var started = timeProvider.GetTimestamp();
+        var (problem, delivery) = await EventGridEndpoints.ReadAsync(request, cancellationToken).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        if (delivery!.ValidationCode is { } code)
+        {
+            return Results.Json(new SubscriptionValidationResponse(code), RemediationJsonContext.Default.SubscriptionValidationResponse);
+        }
+        return await IngestAsync(delivery.Alerts, started, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Claims and queues normalized alerts; 202, or 503 + Retry-After when storage is down.</summary>
     public async Task<IResult> IngestAsync(IReadOnlyList<NormalizedAlert> alerts, long started, CancellationToken cancellationToken)
     {

@@ -46,10 +46,13 @@ public sealed class LogAnalyticsContainerInsights(LogAnalyticsClient client) : I
     {
         var result = await client.QueryAsync(PodInventoryQuery(@namespace, workload), client.Options.Lookback, cancellationToken).ConfigureAwait(false);
         return result.Table.Rows.Select(r => new PodInventoryRow(
-            r.GetDateTimeOffset("TimeGenerated") ?? DateTimeOffset.MinValue, r.GetString("Name") ?? "", r.GetString("ContainerName"),
+            r.GetDateTimeOffset("TimeGenerated") ?? DateTimeOffset.MinValue, r.GetString("Name") ?? "", ContainerName(r.GetString("ContainerName")),
             r.GetString("PodStatus"), r.GetString("ContainerStatus"), r.GetString("ContainerStatusReason"),
             r.GetInt64("ContainerRestartCount") ?? 0, r.GetString("ControllerName"))).ToList();
     }
+
+    /// <summary>KubePodInventory's ContainerName is "{podUid}/{container}".</summary>
+    private static string? ContainerName(string? value) => value is null ? null : value[(value.LastIndexOf('/') + 1)..];
 
     public async Task<IReadOnlyList<ContainerLogLine>> ErrorLinesAsync(string @namespace, IReadOnlyCollection<string> pods, int max, CancellationToken cancellationToken = default)
     {

@@ -60,6 +60,7 @@ public sealed class RemediationPlanner(PolicyProvider policyProvider, ActionCata
         {
             return new Decision(DecisionKind.Escalate, $"{rule.Action} not applicable: {ex.Message}", rule.Name);
         }
+        plan = plan with { Verify = plan.Verify with { Deadline = policy.Limits.VerifyDeadline, Soak = policy.Limits.VerifySoak } };
         if (plan.Mutations.Count is 0 or > 3)
         {
             return new Decision(DecisionKind.Escalate, $"{rule.Action} planned {plan.Mutations.Count} mutating calls; a remediation makes 1 to 3", rule.Name);

@@ -98,7 +98,7 @@ public static class PolicyLoader
         {
             return defaults;
         }
-        reader.CheckKeys(node, "cooldown", "window", "maxActionsPerWindow", "maxConcurrent", "breakerFailures", "maxReplicas", "scaleStep", "verifyDeadline", "healthyErrorRatio");
+        reader.CheckKeys(node, "cooldown", "window", "maxActionsPerWindow", "maxConcurrent", "breakerFailures", "maxReplicas", "scaleStep", "verifyDeadline", "verifySoak", "healthyErrorRatio");
         return new SafetyLimits
         {
             Cooldown = reader.Duration(node, "cooldown") ?? defaults.Cooldown,
@@ -109,6 +109,7 @@ public static class PolicyLoader
             MaxReplicas = reader.Int(node, "maxReplicas", 1) ?? defaults.MaxReplicas,
             ScaleStep = reader.Int(node, "scaleStep", 1) ?? defaults.ScaleStep,
             VerifyDeadline = reader.Duration(node, "verifyDeadline") ?? defaults.VerifyDeadline,
+            VerifySoak = reader.Duration(node, "verifySoak") ?? defaults.VerifySoak,
             HealthyErrorRatio = reader.Double(node, "healthyErrorRatio") ?? defaults.HealthyErrorRatio,
         };
     }

@@ -76,6 +76,8 @@ public sealed record SafetyLimits
     /// <summary>Scale-out adds at most this many replicas per action.</summary>
     public int ScaleStep { get; init; } = 2;
     public TimeSpan VerifyDeadline { get; init; } = TimeSpan.FromMinutes(5);
+    /// <summary>Verification passes only after the checks have held this long since the action.</summary>
+    public TimeSpan VerifySoak { get; init; } = TimeSpan.FromMinutes(1);
     /// <summary>Verification passes only when the error ratio is at or below this (when metrics are available).</summary>
     public double HealthyErrorRatio { get; init; } = 0.05;
 }

@@ -21,6 +21,7 @@ public sealed partial class RemediationVerifier(
     IncidentStore store,
     WorkQueue queue,
     IKubernetes client,
+    ClusterReader reader,
     ClusterMutator mutator,
     IHealthSignal healthSignal,
     TargetLedger ledger,
@@ -69,7 +70,13 @@ public sealed partial class RemediationVerifier(
         {
             return await FinishAsync(incident, null, IncidentStates.Failed, "no plan recorded; cannot verify", cancellationToken).ConfigureAwait(false);
         }
-        var (passed, detail) = await CheckAsync(plan, cancellationToken).ConfigureAwait(false);
+        var actedAt = incident.ActedAt ?? incident.ReceivedAt;
+        var (passed, detail) = await CheckAsync(plan, actedAt, cancellationToken).ConfigureAwait(false);
+        if (passed && timeProvider.GetUtcNow() - actedAt < plan.Verify.Soak)
+        {
+            // Healthy so far; a crash-looping workload often looks fine for a few seconds after a restart.
+            return IncidentStates.Verifying;
+        }
         if (passed)
         {
             return await FinishAsync(incident, plan, IncidentStates.Succeeded, $"verified: {detail}", cancellationToken).ConfigureAwait(false);
@@ -86,7 +93,7 @@ public sealed partial class RemediationVerifier(
         return await FinishAsync(incident, plan, IncidentStates.Failed, reason, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<(bool Passed, string Detail)> CheckAsync(ActionPlan plan, CancellationToken cancellationToken)
+    private async Task<(bool Passed, string Detail)> CheckAsync(ActionPlan plan, DateTimeOffset actedAt, CancellationToken cancellationToken)
     {
         var details = new List<string>();
         var passed = true;
@@ -105,6 +112,18 @@ public sealed partial class RemediationVerifier(
             passed &= complete;
             details.Add(string.Create(CultureInfo.InvariantCulture,
                 $"rollout {(complete ? "complete" : "incomplete")}: {status?.UpdatedReplicas ?? 0} updated, {status?.ReadyReplicas ?? 0} ready, {status?.AvailableReplicas ?? 0} available of {desired}"));
+            var pods = await reader.PodsAsync(deployment, cancellationToken).ConfigureAwait(false);
+            var crashed = pods
+                .SelectMany(p => (p.Status?.ContainerStatuses ?? []).Select(c => (Pod: p.Metadata.Name, Container: c)))
+                .Where(x => x.Container.State?.Waiting?.Reason is "CrashLoopBackOff" or "ImagePullBackOff" or "ErrImagePull"
+                    || x.Container.LastState?.Terminated?.FinishedAt is { } finished && finished > actedAt.UtcDateTime)
+                .Select(x => $"{x.Pod}/{x.Container.Name} ({x.Container.State?.Waiting?.Reason ?? x.Container.LastState?.Terminated?.Reason ?? "restarted"})")
+                .ToList();
+            if (crashed.Count > 0)
+            {
+                passed = false;
+                details.Add($"containers failing since the action: {string.Join(", ", crashed.Take(5))}");
+            }
         }
         if (spec.MaxErrorRatio is { } max)
         {

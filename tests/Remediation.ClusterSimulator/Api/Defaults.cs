@@ -17,6 +17,7 @@ internal static partial class Defaults
             case "replicasets":
                 var rsSpec = J.Obj(obj, "spec");
                 rsSpec["replicas"] ??= 1;
+                TemplateMetadata(rsSpec);
                 if (J.At(rsSpec, "template", "spec") is JsonObject rsPod)
                 {
                     PodSpec(rsPod);
@@ -67,6 +68,7 @@ internal static partial class Defaults
         spec["replicas"] ??= 1;
         spec["revisionHistoryLimit"] ??= 10;
         spec["progressDeadlineSeconds"] ??= 600;
+        TemplateMetadata(spec);
         var strategy = J.Obj(spec, "strategy");
         strategy["type"] ??= "RollingUpdate";
         if (J.Str(strategy, "type") == "RollingUpdate")
@@ -79,6 +81,15 @@ internal static partial class Defaults
         if (J.At(spec, "template", "spec") is JsonObject podSpec)
         {
             PodSpec(podSpec);
+        }
+    }
+
+    /// <summary>Like the real API (Go metav1.Time zero value): template metadata always carries creationTimestamp: null.</summary>
+    private static void TemplateMetadata(JsonObject spec)
+    {
+        if (spec["template"] is JsonObject template)
+        {
+            J.Obj(template, "metadata")["creationTimestamp"] = null;
         }
     }
 

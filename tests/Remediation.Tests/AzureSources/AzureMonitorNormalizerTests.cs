@@ -1,0 +1,145 @@
+using System.Text;
+using Remediation.Alerts;
+using Remediation.Tests.Fixtures;
+
+namespace Remediation.Tests.AzureSources;
+
+/// <summary>Unit level: the golden common-schema payloads map onto the expected NormalizedAlert.</summary>
+public sealed class AzureMonitorNormalizerTests
+{
+    internal static NormalizedAlert ParseFile(string relative) =>
+        AzureMonitorNormalizer.Parse(File.ReadAllBytes(RepoPaths.Payload(relative)));
+
+    [Fact]
+    public void Metric_alert_with_container_insights_dimensions_maps_to_the_deployment()
+    {
+        var alert = ParseFile("azuremonitor/metric-alert-fired.json");
+        Assert.Equal(AlertSource.AzureMonitor, alert.Source);
+        Assert.Equal("checkout-restarting-containers", alert.Name);
+        Assert.Equal(AlertStatus.Firing, alert.Status);
+        Assert.Equal("/subscriptions/6f1c2a7e-0b4d-4c8e-9a31-5d2e8b7f4c10/providers/Microsoft.AlertsManagement/alerts/3b9e1c4d-7a2f-4e6b-8c1d-0f5a9e2b7d31", alert.Fingerprint);
+        Assert.Equal(DateTimeOffset.Parse("2026-11-26T03:04:12.5531847Z", System.Globalization.CultureInfo.InvariantCulture), alert.StartsAt);
+        Assert.Null(alert.EndsAt);
+        Assert.Equal("Sev2", alert.Severity);
+        Assert.Equal(new WorkloadTarget("shop", "checkout"), alert.Target);
+        Assert.Null(alert.TargetProblem);
+        Assert.Equal("shop", alert.Labels["namespace"]);
+        Assert.Equal("checkout", alert.Labels["deployment"]);
+        Assert.Equal("checkout-restarting-containers", alert.Labels["alertname"]);
+        Assert.Equal("Sev2", alert.Labels["severity"]);
+        Assert.Equal("aks-shop-prod", alert.Labels["cluster"]);
+        Assert.Equal("rg-shop-prod", alert.Labels["resource_group"]);
+        Assert.Equal("restartingContainerCount", alert.Annotations["metricName"]);
+        Assert.Equal("shop-sre", alert.Annotations["team"]);
+        Assert.Equal("Platform", alert.Annotations["monitoringService"]);
+    }
+
+    [Fact]
+    public void Resolved_notification_is_the_same_incident_with_an_end()
+    {
+        var fired = ParseFile("azuremonitor/metric-alert-fired.json");
+        var resolved = ParseFile("azuremonitor/metric-alert-resolved.json");
+        Assert.Equal(AlertStatus.Resolved, resolved.Status);
+        Assert.Equal(DateTimeOffset.Parse("2026-11-26T03:21:40.1183020Z", System.Globalization.CultureInfo.InvariantCulture), resolved.EndsAt);
+        Assert.Equal(fired.IncidentId, resolved.IncidentId);
+    }
+
+    [Fact]
+    public void Log_search_alert_v2_resolves_the_replicaset_to_its_deployment()
+    {
+        var alert = ParseFile("azuremonitor/log-alert-v2-oomkilled.json");
+        Assert.Equal("payments-oomkilled", alert.Name);
+        Assert.Equal("Sev1", alert.Severity);
+        Assert.Equal(new WorkloadTarget("shop", "payments"), alert.Target);
+        Assert.Equal("payments-6b7c9d8f5", alert.Labels["replicaset"]);
+        Assert.Equal("payments-6b7c9d8f5-q8z2m", alert.Labels["pod"]);
+        Assert.StartsWith("KubePodInventory", alert.Annotations["searchQuery"], StringComparison.Ordinal);
+        Assert.EndsWith("oomkilled-shop-payments", alert.GeneratorUrl, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Prometheus_alert_uses_its_labels()
+    {
+        var alert = ParseFile("azuremonitor/prometheus-alert-crashloop.json");
+        Assert.Equal("KubePodCrashLooping", alert.Name);
+        Assert.Equal(new WorkloadTarget("shop", "checkout"), alert.Target);
+        Assert.Equal("checkout-7d9f8b6c5-x2k4p", alert.Labels["pod"]);
+        Assert.Equal("aks-shop-prod", alert.Labels["cluster"]);
+        Assert.Equal("Sev3", alert.Labels["severity"]);
+        Assert.Equal("PT1M", alert.Annotations["interval"]);
+        Assert.Contains("CrashLoopBackOff", alert.Annotations["expression"], StringComparison.Ordinal);
+        Assert.EndsWith("prometheusRuleGroups/KubernetesAlert-RecommendedPodLevelAlerts-aks-shop-prod", alert.Annotations["ruleGroup"], StringComparison.Ordinal);
+        Assert.Equal("Pod is crash looping.", alert.Annotations["summary"]);
+    }
+
+    [Fact]
+    public void Activity_log_alert_on_the_cluster_has_no_workload_and_says_why()
+    {
+        var alert = ParseFile("azuremonitor/activity-log-alert-cluster.json");
+        Assert.Null(alert.Target);
+        Assert.Contains("neither a namespace nor a workload", alert.TargetProblem, StringComparison.Ordinal);
+        Assert.Equal("aks-shop-prod", alert.Labels["cluster"]);
+        Assert.Equal("Microsoft.ContainerService/managedClusters/stop/action", alert.Annotations["operationName"]);
+    }
+
+    [Theory]
+    [InlineData("Kubernetes namespace", "namespace")]
+    [InlineData("kubernetes_namespace", "namespace")]
+    [InlineData("Namespace", "namespace")]
+    [InlineData("controllerName", "controller")]
+    [InlineData("podName", "pod")]
+    [InlineData("PodName", "pod")]
+    [InlineData("containerName", "container")]
+    [InlineData("deployment", "deployment")]
+    [InlineData("Computer", "node")]
+    [InlineData("Some Custom.Dimension", "some_custom_dimension")]
+    public void Dimension_names_are_normalized(string name, string expected) =>
+        Assert.Equal(expected, AzureMonitorNormalizer.NormalizeLabelName(name));
+
+    [Fact]
+    public void A_statefulset_controller_is_escalated_with_the_reason()
+    {
+        var alert = Normalize(Dimensions("""{"name":"Kubernetes namespace","value":"shop"},{"name":"controllerName","value":"orders-db"},{"name":"controllerKind","value":"StatefulSet"}"""));
+        Assert.Null(alert.Target);
+        Assert.Contains("kind 'StatefulSet'", alert.TargetProblem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_replicaset_shaped_controller_without_kind_is_resolved_to_its_deployment()
+    {
+        var alert = Normalize(Dimensions("""{"name":"Kubernetes namespace","value":"shop"},{"name":"controllerName","value":"checkout-7d9f8b6c5"}"""));
+        Assert.Equal(new WorkloadTarget("shop", "checkout"), alert.Target);
+        var plain = Normalize(Dimensions("""{"name":"Kubernetes namespace","value":"shop"},{"name":"controllerName","value":"checkout-service"}"""));
+        Assert.Equal(new WorkloadTarget("shop", "checkout-service"), plain.Target);
+    }
+
+    [Theory]
+    [InlineData("""{"data":{}}""", "$.schemaId", "'schemaId' is missing")]
+    [InlineData("""{"schemaId":"Microsoft.Insights/activityLogs","data":{}}""", "$.schemaId", "unsupported schemaId")]
+    [InlineData("""{"schemaId":"azureMonitorCommonAlertSchema"}""", "$.data", "'data' is missing")]
+    [InlineData("""{"schemaId":"azureMonitorCommonAlertSchema","data":{"alertContext":{}}}""", "$.data.essentials", "'essentials' is missing")]
+    [InlineData("""{"schemaId":"azureMonitorCommonAlertSchema","data":{"essentials":{"alertRule":"r","severity":"Sev1","signalType":"Metric","monitorCondition":"Fired","firedDateTime":"2026-11-26T03:00:00Z"}}}""", "$.data.essentials.alertId", "'alertId' is missing")]
+    [InlineData("""{"schemaId":"azureMonitorCommonAlertSchema","data":{"essentials":{"alertId":"a","alertRule":"r","severity":"Sev9","signalType":"Metric","monitorCondition":"Fired","firedDateTime":"2026-11-26T03:00:00Z"}}}""", "$.data.essentials.severity", "unknown severity 'Sev9'")]
+    [InlineData("""{"schemaId":"azureMonitorCommonAlertSchema","data":{"essentials":{"alertId":"a","alertRule":"r","severity":"Sev1","signalType":"Trace","monitorCondition":"Fired","firedDateTime":"2026-11-26T03:00:00Z"}}}""", "$.data.essentials.signalType", "unknown signalType 'Trace'")]
+    [InlineData("""{"schemaId":"azureMonitorCommonAlertSchema","data":{"essentials":{"alertId":"a","alertRule":"r","severity":"Sev1","signalType":"Metric","monitorCondition":"Burning","firedDateTime":"2026-11-26T03:00:00Z"}}}""", "$.data.essentials.monitorCondition", "unknown monitorCondition 'Burning'")]
+    [InlineData("""{"schemaId":"azureMonitorCommonAlertSchema","data":{"essentials":{"alertId":"a","alertRule":"r","severity":"Sev1","signalType":"Metric","firedDateTime":"2026-11-26T03:00:00Z"}}}""", "$.data.essentials.monitorCondition", "'monitorCondition' is missing")]
+    [InlineData("""{"schemaId":"azureMonitorCommonAlertSchema","data":{"essentials":{"alertId":"a","alertRule":"r","severity":"Sev1","signalType":"Metric","monitorCondition":"Fired"}}}""", "$.data.essentials.firedDateTime", "'firedDateTime' is missing")]
+    [InlineData("""{"schemaId":"azureMonitorCommonAlertSchema","data":{"essentials":{"alertId":"a","alertRule":"r","severity":"Sev1","signalType":"Metric","monitorCondition":"Fired","firedDateTime":"yesterday"}}}""", "$.data.essentials.firedDateTime", "not an ISO 8601 time")]
+    [InlineData("""{"schemaId":"azureMonitorCommonAlertSchema","data":{"essentials":{"alertId":"a","alertRule":"r","severity":"Sev1","signalType":"Metric","monitorCondition":"Fired","firedDateTime":"2026-11-26T03:00:00Z","alertTargetIDs":"x"}}}""", "$.data.essentials.alertTargetIDs", "must be an array")]
+    [InlineData("""{"schemaId":"azureMonitorCommonAlertSchema","data":{"essentials":{"alertId":"a","alertRule":"r","severity":"Sev1","signalType":"Metric","monitorCondition":"Fired","firedDateTime":"2026-11-26T03:00:00Z"},"alertContext":{"condition":{"allOf":[{"dimensions":[{"name":"namespace"}]}]}}}}""", "$.data.alertContext.condition.allOf[0].dimensions[0].value", "'value' of dimension 'namespace' is missing")]
+    [InlineData("""{"schemaId":"azureMonitorCommonAlertSchema","data":{"essentials":{"alertId":"a","alertRule":"r","severity":"Sev1","signalType":"Metric","monitorCondition":"Fired","firedDateTime":"2026-11-26T03:00:00Z"},"alertContext":{"labels":{"namespace":1}}}}""", "$.data.alertContext.labels.namespace", "label values must be strings")]
+    [InlineData("""[1,2]""", "$", "expected an Azure Monitor common alert schema object")]
+    [InlineData("""{"schemaId":""", "$", "malformed JSON")]
+    public void Malformed_payloads_name_the_field(string body, string field, string detail)
+    {
+        var ex = Assert.Throws<AlertParseException>(() => AzureMonitorNormalizer.Parse(Encoding.UTF8.GetBytes(body)));
+        Assert.Equal(field, ex.Field);
+        Assert.Contains(detail, ex.Message, StringComparison.Ordinal);
+    }
+
+    private static string Dimensions(string dimensions) =>
+        """{"schemaId":"azureMonitorCommonAlertSchema","data":{"essentials":{"alertId":"/subscriptions/s/providers/Microsoft.AlertsManagement/alerts/x","alertRule":"r","severity":"Sev2","signalType":"Metric","monitorCondition":"Fired","monitoringService":"Platform","firedDateTime":"2026-11-26T03:00:00Z"},"alertContext":{"condition":{"allOf":[{"metricName":"m","dimensions":["""
+        + dimensions + "]}]}}}}";
+
+    private static NormalizedAlert Normalize(string json) => AzureMonitorNormalizer.Parse(Encoding.UTF8.GetBytes(json));
+}

@@ -1,0 +1,151 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Remediation.Alerts;
+using Remediation.ClusterSimulator;
+using Remediation.Diagnosis;
+using Remediation.Hosting;
+using Remediation.Ingest;
+using Remediation.Pipeline;
+using Remediation.Storage;
+using Remediation.Verification;
+
+namespace Remediation.Tests.Fixtures;
+
+/// <summary>
+/// The core pipeline wired as in production (real Azurite, the cluster simulator through KubernetesClient),
+/// with simulated time shared by the product and the simulator.
+/// </summary>
+public sealed class PipelineHarness : IAsyncDisposable
+{
+    public static readonly DateTimeOffset Start = new(2026, 11, 26, 3, 0, 0, TimeSpan.Zero);
+
+    private PipelineHarness(FakeTimeProvider time, SimulatedCluster cluster, ServiceProvider services)
+    {
+        Time = time;
+        Cluster = cluster;
+        Services = services;
+    }
+
+    public FakeTimeProvider Time { get; }
+    public SimulatedCluster Cluster { get; }
+    public ServiceProvider Services { get; }
+    public IncidentStore Store => Services.GetRequiredService<IncidentStore>();
+
+    public static async Task<PipelineHarness> StartAsync(string storage, string scenario, string policy,
+        IDiagnoser? diagnoser = null, IHealthSignal? healthSignal = null, FakeTimeProvider? time = null)
+    {
+        time ??= new FakeTimeProvider(Start);
+        var cluster = await SimulatedCluster.StartAsync(new SimulatorOptions { TimeProvider = time });
+        cluster.LoadScenarioFile(RepoPaths.Scenario(scenario));
+        await cluster.ReconcileAsync();
+        var unique = "p" + Guid.NewGuid().ToString("N")[..12];
+        var policyPath = Path.Combine(Path.GetTempPath(), $"policy-{unique}.yaml");
+        await File.WriteAllTextAsync(policyPath, policy);
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Remediation:Storage:ConnectionString"] = storage,
+            ["Remediation:Storage:IncidentsTable"] = unique,
+            ["Remediation:Storage:WorkQueue"] = "work-" + unique,
+            ["Remediation:Kubernetes:ServerUrl"] = cluster.BaseAddress.ToString(),
+            ["Remediation:PolicyPath"] = policyPath,
+            ["Remediation:InstanceId"] = "test-worker",
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddSingleton<TimeProvider>(time);
+        if (diagnoser is not null)
+        {
+            services.AddSingleton(diagnoser);
+        }
+        if (healthSignal is not null)
+        {
+            services.AddSingleton(healthSignal);
+        }
+        services.AddRemediationCore(configuration);
+        return new PipelineHarness(time, cluster, services.BuildServiceProvider());
+    }
+
+    /// <summary>An Alertmanager-style firing alert for a workload, starting at <paramref name="startsAt"/>.</summary>
+    public static NormalizedAlert Alert(string ns, string workload, string name = "KubePodCrashLooping", DateTimeOffset? startsAt = null, string? fingerprint = null)
+    {
+        var labels = new Dictionary<string, string> { ["alertname"] = name, ["namespace"] = ns, ["deployment"] = workload, ["severity"] = "critical" };
+        return new NormalizedAlert
+        {
+            Source = AlertSource.Alertmanager,
+            Name = name,
+            Status = AlertStatus.Firing,
+            Fingerprint = fingerprint ?? IncidentIdentity.FingerprintOf(labels),
+            StartsAt = startsAt ?? Start,
+            Labels = labels,
+            Target = new WorkloadTarget(ns, workload),
+        };
+    }
+
+    /// <summary>Ingests the alert and runs its work item through the queue-trigger code; returns the incident.</summary>
+    public async Task<IncidentRecord> FireAsync(NormalizedAlert alert)
+    {
+        await Services.GetRequiredService<AlertIngestor>().IngestAsync([alert]);
+        await DrainAsync();
+        return (await Store.GetAsync(alert.IncidentId))!;
+    }
+
+    public async Task DrainAsync()
+    {
+        var queue = Services.GetRequiredService<WorkQueue>();
+        var processor = Services.GetRequiredService<WorkItemProcessor>();
+        while (true)
+        {
+            var messages = await queue.ReceiveAsync(16, TimeSpan.FromSeconds(30));
+            if (messages.Length == 0)
+            {
+                return;
+            }
+            foreach (var message in messages)
+            {
+                await processor.ProcessAsync(message.Body.ToString());
+                await queue.CompleteAsync(message);
+            }
+        }
+    }
+
+    /// <summary>Advances simulated time in steps, letting the simulator's controllers converge.</summary>
+    public async Task AdvanceAsync(TimeSpan total, TimeSpan? step = null)
+    {
+        var s = step ?? TimeSpan.FromSeconds(1);
+        for (var elapsed = TimeSpan.Zero; elapsed < total; elapsed += s)
+        {
+            Time.Advance(s);
+            await Cluster.ReconcileAsync();
+        }
+    }
+
+    public Task<RemediationVerifier.SweepResult> SweepAsync() => Services.GetRequiredService<RemediationVerifier>().SweepAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        await Services.DisposeAsync();
+        await Cluster.DisposeAsync();
+    }
+}
+
+/// <summary>A diagnosis stage that returns a given result: isolates the decide/act stages in policy tests.</summary>
+public sealed class FixedDiagnoser(Func<WorkloadTarget, DiagnosisResult> result) : IDiagnoser
+{
+    public Task<DiagnosisResult> DiagnoseAsync(NormalizedAlert alert, WorkloadTarget target, CancellationToken cancellationToken = default) =>
+        Task.FromResult(result(target));
+
+    public static FixedDiagnoser Of(FailureClass cls, Func<DiagnosisResult, DiagnosisResult>? adjust = null) => new(target =>
+    {
+        var result = new DiagnosisResult { Class = cls, Target = target, Component = target.ToString(), Confidence = 0.9, Summary = $"{cls} (fixed for the test)" };
+        return adjust is null ? result : adjust(result);
+    });
+}
+
+/// <summary>An error-ratio source with a settable value (the verification stage's input).</summary>
+public sealed class SettableHealthSignal(double? ratio) : IHealthSignal
+{
+    public double? Ratio { get; set; } = ratio;
+
+    public Task<double?> ErrorRatioAsync(string @namespace, string workload, TimeSpan window, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Ratio);
+}

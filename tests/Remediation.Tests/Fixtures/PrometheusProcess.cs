@@ -1,0 +1,179 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Remediation.Tests.Fixtures;
+
+/// <summary>
+/// A real Prometheus (Debian package 'prometheus', see scripts/install-deps.sh) on a free loopback port with a temp TSDB,
+/// scraping the given targets' /metrics every <c>scrapeInterval</c>.
+/// </summary>
+public sealed class PrometheusProcess : IAsyncDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "prometheus-" + Guid.NewGuid().ToString("N"));
+    private readonly StringBuilder _log = new();
+    private Process? _process;
+
+    private PrometheusProcess(int port) => Port = port;
+
+    public int Port { get; }
+
+    public Uri BaseAddress => new($"http://127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}/");
+
+    /// <summary>The process' stderr so far (for failure messages).</summary>
+    public string Log
+    {
+        get
+        {
+            lock (_log)
+            {
+                return _log.ToString();
+            }
+        }
+    }
+
+    public static string? FindBinary()
+    {
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Append("/usr/bin"))
+        {
+            var candidate = Path.Combine(dir, "prometheus");
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Starts Prometheus scraping <paramref name="targets"/> (host:port) and waits until it is ready.</summary>
+    public static async Task<PrometheusProcess> StartAsync(IEnumerable<string> targets, TimeSpan? scrapeInterval = null, string job = "simulator")
+    {
+        var bin = FindBinary() ?? throw new InvalidOperationException("prometheus is not installed: run scripts/install-deps.sh (apt-get install prometheus)");
+        var prometheus = new PrometheusProcess(FreePort.Next());
+        try
+        {
+            await prometheus.RunAsync(bin, targets, scrapeInterval ?? TimeSpan.FromSeconds(1), job).ConfigureAwait(false);
+            return prometheus;
+        }
+        catch
+        {
+            await prometheus.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task RunAsync(string bin, IEnumerable<string> targets, TimeSpan interval, string job)
+    {
+        Directory.CreateDirectory(Path.Combine(_directory, "data"));
+        var seconds = Math.Max(1, (int)interval.TotalSeconds).ToString(CultureInfo.InvariantCulture) + "s";
+        var config = new StringBuilder()
+            .Append("global:\n  scrape_interval: ").Append(seconds).Append("\n  evaluation_interval: ").Append(seconds).Append('\n')
+            .Append("scrape_configs:\n  - job_name: ").Append(job).Append("\n    metrics_path: /metrics\n    scrape_timeout: ").Append(seconds).Append('\n')
+            .Append("    static_configs:\n      - targets: [").Append(string.Join(", ", targets.Select(t => "'" + t + "'"))).Append("]\n");
+        var configPath = Path.Combine(_directory, "prometheus.yml");
+        await File.WriteAllTextAsync(configPath, config.ToString()).ConfigureAwait(false);
+        var start = new ProcessStartInfo(bin)
+        {
+            ArgumentList =
+            {
+                "--config.file=" + configPath,
+                "--storage.tsdb.path=" + Path.Combine(_directory, "data"),
+                "--web.listen-address=127.0.0.1:" + Port.ToString(CultureInfo.InvariantCulture),
+                "--log.level=warn",
+            },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = _directory,
+        };
+        _process = Process.Start(start) ?? throw new InvalidOperationException("could not start prometheus");
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"prometheus exited with {_process.ExitCode}: {Log}");
+            }
+            try
+            {
+                using var response = await http.GetAsync(new Uri(BaseAddress, "-/ready")).ConfigureAwait(false);
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            catch (TaskCanceledException)
+            {
+                // Slow start.
+            }
+            if (deadline.Elapsed > TimeSpan.FromSeconds(20))
+            {
+                throw new InvalidOperationException($"prometheus not ready after 20 s: {Log}");
+            }
+            await Task.Delay(100).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Waits until an instant query returns at least <paramref name="minSeries"/> series (e.g. until rate() has two samples).</summary>
+    public async Task WaitForSeriesAsync(string promql, int minSeries = 1, TimeSpan? timeout = null)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = Stopwatch.StartNew();
+        var last = "";
+        while (deadline.Elapsed < (timeout ?? TimeSpan.FromSeconds(30)))
+        {
+            using var response = await http.GetAsync(new Uri(BaseAddress, "api/v1/query?query=" + Uri.EscapeDataString(promql))).ConfigureAwait(false);
+            last = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+            using var doc = JsonDocument.Parse(last);
+            if (doc.RootElement.GetProperty("status").GetString() == "success"
+                && doc.RootElement.GetProperty("data").GetProperty("result") is { ValueKind: JsonValueKind.Array } result
+                && result.GetArrayLength() >= minSeries)
+            {
+                return;
+            }
+            await Task.Delay(250).ConfigureAwait(false);
+        }
+        throw new TimeoutException($"'{promql}' did not return {minSeries} series in time; last answer: {last}; log: {Log}");
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        lock (_log)
+        {
+            if (_log.Length < 64_000)
+            {
+                _log.AppendLine(line);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_process is { HasExited: false } process)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync().ConfigureAwait(false);
+        }
+        _process?.Dispose();
+        _process = null;
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+}
