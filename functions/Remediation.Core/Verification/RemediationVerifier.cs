@@ -127,16 +127,17 @@ public sealed partial class RemediationVerifier(
         }
         if (spec.MaxErrorRatio is { } max)
         {
-            var workload = spec.MetricsWorkload ?? plan.Target.Name;
-            var ratio = await healthSignal.ErrorRatioAsync(plan.Target.Namespace, workload, TimeSpan.FromMinutes(1), cancellationToken).ConfigureAwait(false);
+            var (scope, ratio) = spec.MetricsService is { } service
+                ? ($"service {service}", await healthSignal.ServiceErrorRatioAsync(plan.Target.Namespace, service, TimeSpan.FromMinutes(1), cancellationToken).ConfigureAwait(false))
+                : ($"workload {spec.MetricsWorkload ?? plan.Target.Name}", await healthSignal.ErrorRatioAsync(plan.Target.Namespace, spec.MetricsWorkload ?? plan.Target.Name, TimeSpan.FromMinutes(1), cancellationToken).ConfigureAwait(false));
             if (ratio is { } r)
             {
                 passed &= r <= max;
-                details.Add(string.Create(CultureInfo.InvariantCulture, $"error ratio of {workload} {r:P2} (bound {max:P2})"));
+                details.Add(string.Create(CultureInfo.InvariantCulture, $"error ratio of {scope} {r:P2} (bound {max:P2})"));
             }
             else
             {
-                details.Add($"error ratio of {workload} not available; verified on rollout state only");
+                details.Add($"error ratio of {scope} not available; verified on rollout state only");
             }
         }
         return (passed, string.Join("; ", details));

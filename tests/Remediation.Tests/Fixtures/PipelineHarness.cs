@@ -148,4 +148,7 @@ public sealed class SettableHealthSignal(double? ratio) : IHealthSignal
 
     public Task<double?> ErrorRatioAsync(string @namespace, string workload, TimeSpan window, CancellationToken cancellationToken = default) =>
         Task.FromResult(Ratio);
+
+    public Task<double?> ServiceErrorRatioAsync(string @namespace, string service, TimeSpan window, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Ratio);
 }
