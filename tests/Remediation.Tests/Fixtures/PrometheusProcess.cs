@@ -47,13 +47,14 @@ public sealed class PrometheusProcess : IAsyncDisposable
     }
 
     /// <summary>Starts Prometheus scraping <paramref name="targets"/> (host:port) and waits until it is ready.</summary>
-    public static async Task<PrometheusProcess> StartAsync(IEnumerable<string> targets, TimeSpan? scrapeInterval = null, string job = "simulator")
+    public static async Task<PrometheusProcess> StartAsync(IEnumerable<string> targets, TimeSpan? scrapeInterval = null, string job = "simulator",
+        string? rules = null, string? alertmanager = null)
     {
         var bin = FindBinary() ?? throw new InvalidOperationException("prometheus is not installed: run scripts/install-deps.sh (apt-get install prometheus)");
         var prometheus = new PrometheusProcess(FreePort.Next());
         try
         {
-            await prometheus.RunAsync(bin, targets, scrapeInterval ?? TimeSpan.FromSeconds(1), job).ConfigureAwait(false);
+            await prometheus.RunAsync(bin, targets, scrapeInterval ?? TimeSpan.FromSeconds(1), job, rules, alertmanager).ConfigureAwait(false);
             return prometheus;
         }
         catch
@@ -63,7 +64,7 @@ public sealed class PrometheusProcess : IAsyncDisposable
         }
     }
 
-    private async Task RunAsync(string bin, IEnumerable<string> targets, TimeSpan interval, string job)
+    private async Task RunAsync(string bin, IEnumerable<string> targets, TimeSpan interval, string job, string? rules, string? alertmanager)
     {
         Directory.CreateDirectory(Path.Combine(_directory, "data"));
         var seconds = Math.Max(1, (int)interval.TotalSeconds).ToString(CultureInfo.InvariantCulture) + "s";
@@ -71,6 +72,15 @@ public sealed class PrometheusProcess : IAsyncDisposable
             .Append("global:\n  scrape_interval: ").Append(seconds).Append("\n  evaluation_interval: ").Append(seconds).Append('\n')
             .Append("scrape_configs:\n  - job_name: ").Append(job).Append("\n    metrics_path: /metrics\n    scrape_timeout: ").Append(seconds).Append('\n')
             .Append("    static_configs:\n      - targets: [").Append(string.Join(", ", targets.Select(t => "'" + t + "'"))).Append("]\n");
+        if (rules is not null)
+        {
+            await File.WriteAllTextAsync(Path.Combine(_directory, "rules.yml"), rules).ConfigureAwait(false);
+            config.Append("rule_files:\n  - rules.yml\n");
+        }
+        if (alertmanager is not null)
+        {
+            config.Append("alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['").Append(alertmanager).Append("']\n");
+        }
         var configPath = Path.Combine(_directory, "prometheus.yml");
         await File.WriteAllTextAsync(configPath, config.ToString()).ConfigureAwait(false);
         var start = new ProcessStartInfo(bin)

@@ -1,0 +1,139 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Remediation.ClusterSimulator;
+using Remediation.Storage;
+using Remediation.Tests.Fixtures;
+using Xunit.Abstractions;
+
+namespace Remediation.Tests.EndToEnd;
+
+/// <summary>
+/// Real monitoring in front: Prometheus scrapes the simulator's Istio and kube-state metrics and evaluates real
+/// alert rules, Alertmanager delivers to the standalone host with bearer auth, the product diagnoses (with
+/// Prometheus), acts on the simulator, verifies, and records the outcome and the resolved notification.
+/// </summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class PrometheusAlertmanagerEndToEndTests(AzuriteFixture storage, ITestOutputHelper output)
+{
+    public const string Rules = """
+        groups:
+          - name: remediation-e2e
+            interval: 1s
+            rules:
+              - alert: IstioHigh5xxErrorRate
+                expr: |
+                  sum by (destination_workload_namespace, destination_workload, destination_version) (rate(istio_requests_total{reporter="destination",response_code=~"5.."}[20s]))
+                    / sum by (destination_workload_namespace, destination_workload, destination_version) (rate(istio_requests_total{reporter="destination"}[20s])) > 0.05
+                for: 2s
+                labels:
+                  severity: critical
+                annotations:
+                  summary: High 5xx ratio on {{ $labels.destination_workload }} ({{ $labels.destination_version }})
+              - alert: KubePodCrashLooping
+                expr: max_over_time(kube_pod_container_status_waiting_reason{reason="CrashLoopBackOff"}[30s]) >= 1
+                for: 2s
+                labels:
+                  severity: warning
+                annotations:
+                  summary: Pod {{ $labels.namespace }}/{{ $labels.pod }} ({{ $labels.container }}) is crash looping.
+        """;
+
+    public const string Policy = """
+        allow:
+          namespaces: [shop]
+        limits:
+          cooldown: 10m
+          verifySoak: 5s
+          verifyDeadline: 2m
+          healthyErrorRatio: 0.05
+        rules:
+          - name: roll-back-bad-rollouts
+            when: { classes: [BadRollout] }
+            action: rollback
+          - name: shift-traffic
+            when: { classes: [DegradedVersion] }
+            action: traffic-shift
+        """;
+
+    [Fact]
+    public async Task Alert_fires_in_Prometheus_Alertmanager_delivers_product_acts_verifies_and_records_the_resolution()
+    {
+        await using var cluster = await SimulatedCluster.StartAsync();
+        cluster.LoadScenarioFile(RepoPaths.Scenario("bad-rollout.yaml"));
+        cluster.LoadScenarioFile(RepoPaths.Scenario("v2-degraded.yaml"));
+        await cluster.ReconcileAsync();
+        var simulator = $"127.0.0.1:{cluster.BaseAddress.Port.ToString(CultureInfo.InvariantCulture)}";
+
+        // Prometheus needs the Alertmanager address and Alertmanager the host's: start the host first.
+        var alertmanagerPort = FreePort.Next();
+        await using var prometheus = await PrometheusProcess.StartAsync([simulator], TimeSpan.FromSeconds(1), rules: Rules, alertmanager: $"127.0.0.1:{alertmanagerPort}");
+        await using var host = await HostHarness.StartAsync(storage.ConnectionString, cluster.BaseAddress, Policy, new Dictionary<string, string?>
+        {
+            ["Remediation:Prometheus:Url"] = prometheus.BaseAddress.ToString(),
+        });
+        await using var alertmanager = await AlertmanagerProcess.StartAsync(new Uri(host.BaseAddress, "api/alerts/alertmanager"), HostHarness.Token, alertmanagerPort);
+
+        var clock = Stopwatch.StartNew();
+        var firedAt = new Dictionary<string, TimeSpan>();
+        var actedAt = new Dictionary<string, TimeSpan>();
+        using var http = new HttpClient();
+        while (clock.Elapsed < TimeSpan.FromSeconds(90) && actedAt.Count < 2)
+        {
+            using (var alerts = JsonDocument.Parse(await http.GetStringAsync(new Uri(prometheus.BaseAddress, "api/v1/alerts"))))
+            {
+                foreach (var alert in alerts.RootElement.GetProperty("data").GetProperty("alerts").EnumerateArray())
+                {
+                    if (alert.GetProperty("state").GetString() == "firing")
+                    {
+                        firedAt.TryAdd(alert.GetProperty("labels").GetProperty("alertname").GetString()!, clock.Elapsed);
+                    }
+                }
+            }
+            foreach (var request in cluster.Requests.Where(r => r.IsMutating))
+            {
+                actedAt.TryAdd(request.Resource, clock.Elapsed);
+            }
+            await Task.Delay(100);
+        }
+        Assert.True(actedAt.ContainsKey("deployments"), $"no rollback reached the simulator; fired: {string.Join(",", firedAt.Keys)}; alertmanager log: {alertmanager.Log}");
+        Assert.True(actedAt.ContainsKey("virtualservices"), $"no traffic shift reached the simulator; fired: {string.Join(",", firedAt.Keys)}");
+        var crashLatency = actedAt["deployments"] - firedAt["KubePodCrashLooping"];
+        var istioLatency = actedAt["virtualservices"] - firedAt["IstioHigh5xxErrorRate"];
+        Report($"alert firing in Prometheus → action at the simulator: KubePodCrashLooping → rollback {crashLatency.TotalSeconds:F1}s, IstioHigh5xxErrorRate → traffic shift {istioLatency.TotalSeconds:F1}s");
+
+        // Exactly one rollback of checkout and one shift of the reviews routes, however many alerts fired.
+        var mutating = cluster.Requests.Where(r => r.IsMutating).ToList();
+        Assert.Single(mutating, r => r.Resource == "deployments" && r.Name == "checkout");
+        Assert.Single(mutating, r => r.Resource == "virtualservices" && r.Name == "reviews");
+        Assert.Equal("registry.example/checkout:1.4.2",
+            cluster.GetObject("deployments", "shop", "checkout")!["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]!.GetValue<string>());
+
+        // Verified outcomes and recorded resolutions.
+        IncidentRecord? rollback = null, shift = null;
+        while (clock.Elapsed < TimeSpan.FromSeconds(200))
+        {
+            var incidents = await host.Store.ListAsync(new IncidentQuery(Namespace: "shop"));
+            rollback = incidents.FirstOrDefault(i => i.Action == "rollback");
+            shift = incidents.FirstOrDefault(i => i.Action == "traffic-shift");
+            if (rollback is { State: IncidentStates.Succeeded } && shift is { State: IncidentStates.Succeeded } && shift.ResolvedAt is not null)
+            {
+                break;
+            }
+            await Task.Delay(500);
+        }
+        Assert.Equal(IncidentStates.Succeeded, rollback?.State);
+        Assert.Equal("BadRollout", rollback!.DiagnosisClass);
+        Assert.Equal(IncidentStates.Succeeded, shift?.State);
+        Assert.Equal("DegradedVersion", shift!.DiagnosisClass);
+        Assert.Contains("30", shift.DiagnosisJson, StringComparison.Ordinal);
+        Assert.NotNull(shift.ResolvedAt);
+        Report($"outcomes: rollback {rollback.State} ({rollback.OutcomeReason}); traffic shift {shift.State} ({shift.OutcomeReason}); IstioHigh5xxErrorRate resolved notification recorded at {shift.ResolvedAt:HH:mm:ss}; total {clock.Elapsed.TotalSeconds:F0}s");
+    }
+
+    private void Report(string line)
+    {
+        output.WriteLine(line);
+        Console.WriteLine("E2E: " + line);
+    }
+}
