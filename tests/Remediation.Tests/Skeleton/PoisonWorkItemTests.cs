@@ -1,0 +1,40 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Remediation.ClusterSimulator;
+using Remediation.Storage;
+using Remediation.Tests.Fixtures;
+
+namespace Remediation.Tests.Skeleton;
+
+/// <summary>A work item that keeps failing goes to the poison queue after 5 dequeues and its incident is recorded Failed.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class PoisonWorkItemTests(AzuriteFixture storage)
+{
+    [Fact]
+    public async Task Work_item_failing_5_times_is_poisoned_and_recorded_failed_never_dropped()
+    {
+        await using var cluster = await SimulatedCluster.StartAsync();
+        cluster.LoadScenarioFile(RepoPaths.Scenario("bad-rollout.yaml"));
+        // The cluster answers 503 to every read of the deployment: each attempt fails after its retries.
+        cluster.Faults.Add(new FaultRule { Verb = "get", Resource = "deployments", StatusCode = 503, RetryAfterSeconds = 0 });
+        await using var host = await HostHarness.StartAsync(storage.ConnectionString, cluster.BaseAddress, HostHarness.DefaultPolicy, new Dictionary<string, string?>
+        {
+            ["Remediation:Host:VisibilityTimeout"] = "00:00:01",
+            ["Remediation:Host:SweepInterval"] = "01:00:00",
+        });
+        var payload = await File.ReadAllTextAsync(RepoPaths.Payload("alertmanager/kube-pod-crashlooping.json"));
+        using var response = await host.Client.PostAsync("api/alerts/alertmanager", new StringContent(payload, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var incidentId = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("incidents")[0].GetString()!;
+
+        var incident = await host.WaitForStateAsync(incidentId, TimeSpan.FromSeconds(60), IncidentStates.Failed);
+        Assert.Contains("failed 5 times, moved to the poison queue", incident.OutcomeReason, StringComparison.Ordinal);
+        var poisoned = await host.Queue.Poison.PeekMessagesAsync(10);
+        var message = Assert.Single(poisoned.Value);
+        Assert.Equal(incidentId, WorkItem.Parse(message.Body.ToString()).IncidentId);
+        Assert.Empty((await host.Queue.Queue.PeekMessagesAsync(10)).Value);
+        Assert.DoesNotContain(cluster.Requests, r => r.IsMutating);
+        Assert.True(cluster.Requests.Count(r => r.Verb == "get" && r.Resource == "deployments") >= 5);
+    }
+}
