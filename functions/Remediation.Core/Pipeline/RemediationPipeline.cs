@@ -33,7 +33,7 @@ public sealed partial class RemediationPipeline(
     public async Task<string> ProcessAsync(WorkItem item, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(item);
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["IncidentId"] = item.IncidentId });
+        using var scope = logger.BeginScope("Incident {IncidentId}", item.IncidentId);
         var incident = await store.GetAsync(item.IncidentId, cancellationToken).ConfigureAwait(false);
         if (incident is null)
         {
@@ -61,19 +61,38 @@ public sealed partial class RemediationPipeline(
         }
 
         var started = timeProvider.GetTimestamp();
-        var diagnosis = await diagnoser.DiagnoseAsync(alert, target, cancellationToken).ConfigureAwait(false);
+        DiagnosisResult diagnosis;
+        using (var span = RemediationMetrics.StartStage("diagnose", incident.IncidentId))
+        {
+            diagnosis = await diagnoser.DiagnoseAsync(alert, target, cancellationToken).ConfigureAwait(false);
+            span?.SetTag("remediation.diagnosis", diagnosis.Class.ToString());
+        }
         incident.DiagnosisClass = diagnosis.Class.ToString();
         incident.DiagnosisSummary = diagnosis.Summary;
         incident.DiagnosisJson = JsonSerializer.Serialize(diagnosis, RemediationJsonContext.Default.DiagnosisResult);
         LogDiagnosis(diagnosis.Class, diagnosis.Component, diagnosis.Summary);
 
-        var decision = await planner.DecideAsync(alert, target, diagnosis, cancellationToken).ConfigureAwait(false);
+        Decision decision;
+        using (var span = RemediationMetrics.StartStage("decide", incident.IncidentId))
+        {
+            decision = await planner.DecideAsync(alert, target, diagnosis, cancellationToken).ConfigureAwait(false);
+            span?.SetTag("remediation.decision", decision.State);
+            span?.SetTag("remediation.rule", decision.Rule);
+        }
         if (decision is not { Kind: DecisionKind.Act, Plan: { } plan })
         {
             return await CompleteAsync(incident, decision, cancellationToken).ConfigureAwait(false);
         }
         if (!decision.DryRun)
         {
+            var limits = planner.Policy.Limits;
+            var inFlight = await store.CountInFlightAsync(incident.IncidentId, cancellationToken).ConfigureAwait(false);
+            if (inFlight >= limits.MaxConcurrent)
+            {
+                // Many remediations at once means a wide outage: stop and hand it to a human.
+                return await CompleteAsync(incident, new Decision(DecisionKind.Escalate,
+                    $"global concurrency cap: {inFlight} remediations already in flight (max {limits.MaxConcurrent}); a wide outage needs a human", decision.Rule), cancellationToken).ConfigureAwait(false);
+            }
             var (verdict, reason) = await ledger.TryReserveAsync(target, incident.IncidentId, planner.Policy.Limits, cancellationToken).ConfigureAwait(false);
             if (verdict != GateVerdict.Allowed)
             {
@@ -100,7 +119,15 @@ public sealed partial class RemediationPipeline(
         incident.ActedAt = intentRow.At;
         await store.TryUpdateAsync(incident, force: true, cancellationToken).ConfigureAwait(false);
 
-        var (applied, failure) = await ExecuteAsync(plan, decision.DryRun, resumed: false, cancellationToken).ConfigureAwait(false);
+        bool applied;
+        string? failure;
+        using (var span = RemediationMetrics.StartStage("act", incident.IncidentId))
+        {
+            (applied, failure) = await ExecuteAsync(plan, decision.DryRun, resumed: false, cancellationToken).ConfigureAwait(false);
+            span?.SetTag("remediation.action", plan.Action);
+            span?.SetTag("remediation.dry_run", decision.DryRun);
+            span?.SetStatus(applied ? System.Diagnostics.ActivityStatusCode.Ok : System.Diagnostics.ActivityStatusCode.Error, failure);
+        }
         metrics.RecordAction(plan.Action, applied ? (decision.DryRun ? "dry-run" : "applied") : "failed", timeProvider.GetElapsedTime(started));
         return await RecordOutcomeAsync(incident, plan, decision.DryRun, applied, failure ?? decision.Reason, cancellationToken).ConfigureAwait(false);
     }

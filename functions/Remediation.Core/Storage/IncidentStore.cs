@@ -99,6 +99,27 @@ public sealed class IncidentStore(TableClient table)
         }
     }
 
+    /// <summary>Remediations in flight (Acting or Verifying), other than <paramref name="exceptIncidentId"/>.</summary>
+    public async Task<int> CountInFlightAsync(string exceptIncidentId, CancellationToken cancellationToken = default)
+    {
+        await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        var filter = TableClient.CreateQueryFilter(
+            $"RowKey eq {IncidentRecord.RowKeyValue} and (State eq {IncidentStates.Acting} or State eq {IncidentStates.Verifying}) and PartitionKey ne {exceptIncidentId}");
+        var count = 0;
+        try
+        {
+            await foreach (var _ in table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, select: ["PartitionKey"], cancellationToken: cancellationToken).ConfigureAwait(false))
+            {
+                count++;
+            }
+        }
+        catch (Exception ex) when (TransientDependencyException.IsTransient(ex))
+        {
+            throw new TransientDependencyException("storage", $"storage unavailable: {ex.Message}", ex);
+        }
+        return count;
+    }
+
     /// <summary>Incident summaries, newest first, filtered by namespace, workload and state.</summary>
     public async Task<IReadOnlyList<IncidentRecord>> ListAsync(IncidentQuery query, CancellationToken cancellationToken = default)
     {

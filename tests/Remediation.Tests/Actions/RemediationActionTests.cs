@@ -261,3 +261,21 @@ public static class Kubectl
         return await stdout;
     }
 }
+
+/// <summary>The global concurrency cap: with N remediations in flight, the next is escalated, not acted on.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class ConcurrencyCapTests(AzuriteFixture storage)
+{
+    [Fact]
+    public async Task With_the_cap_reached_a_new_remediation_is_escalated_without_touching_the_cluster()
+    {
+        var policy = File.ReadAllText(Path.Combine(RepoPaths.Root, "examples", "policy.yaml")).Replace("maxConcurrent: 10", "maxConcurrent: 1", StringComparison.Ordinal);
+        await using var harness = await PipelineHarness.StartAsync(storage.ConnectionString, "bad-rollout.yaml", policy, FixedDiagnoser.Of(FailureClass.CrashLoop));
+        var first = await harness.FireAsync(PipelineHarness.Alert("shop", "checkout"));
+        Assert.Equal(IncidentStates.Verifying, first.State);
+        var second = await harness.FireAsync(PipelineHarness.Alert("shop", "frontend"));
+        Assert.Equal(IncidentStates.Escalated, second.State);
+        Assert.Contains("global concurrency cap: 1 remediations already in flight (max 1)", second.OutcomeReason, StringComparison.Ordinal);
+        Assert.Single(harness.Cluster.Requests, r => r.IsMutating);
+    }
+}
