@@ -36,3 +36,8 @@ if [ "${#need[@]}" -gt 0 ] && [ "${REMEDIATION_SKIP_APT:-0}" != 1 ]; then
     pkill -f "/usr/bin/$svc" 2>/dev/null || true
   done
 fi
+
+# Chromium renders the history page in the headless-browser test (screenshot and DOM).
+if ! command -v chromium >/dev/null 2>&1 && [ "${REMEDIATION_SKIP_APT:-0}" != 1 ]; then
+  apt_install chromium
+fi

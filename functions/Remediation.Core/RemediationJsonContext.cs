@@ -10,6 +10,8 @@ namespace Remediation;
 [JsonSerializable(typeof(AlertmanagerPayload))]
 [JsonSerializable(typeof(NormalizedAlert))]
 [JsonSerializable(typeof(WorkItem))]
+[JsonSerializable(typeof(Remediation.Notifications.OutcomeEvent))]
+[JsonSerializable(typeof(Remediation.Notifications.WebhookMessage))]
 [JsonSerializable(typeof(Remediation.Http.ApiProblem))]
 [JsonSerializable(typeof(Remediation.Http.IngestResponse))]
 [JsonSerializable(typeof(Remediation.Http.SubscriptionValidationResponse))]

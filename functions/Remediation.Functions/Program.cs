@@ -1,9 +1,30 @@
+using Azure.Monitor.OpenTelemetry.Exporter;
 using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Azure.Functions.Worker.OpenTelemetry;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+using Remediation;
 using Remediation.Hosting;
 
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
 builder.Services.AddRemediationCore(builder.Configuration);
+
+// OpenTelemetry: the product's spans (ingest → queue → diagnose/decide/act, linked by the work item's traceparent),
+// its meter (alerts, duplicates, actions by type and outcome, decisions, latencies) and logs with their scopes
+// (incident id), exported to Azure Monitor when the app has an Application Insights connection string.
+var telemetry = builder.Services.AddOpenTelemetry()
+    .UseFunctionsWorkerDefaults()
+    .WithTracing(tracing => tracing.AddSource(RemediationMetrics.Name))
+    .WithMetrics(metrics => metrics.AddMeter(RemediationMetrics.Name));
+builder.Logging.AddOpenTelemetry(logging => logging.IncludeScopes = true);
+if (!string.IsNullOrEmpty(builder.Configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"]))
+{
+    telemetry.UseAzureMonitorExporter();
+}
 
 await builder.Build().RunAsync().ConfigureAwait(false);

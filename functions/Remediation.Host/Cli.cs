@@ -65,6 +65,8 @@ public static class Cli
         });
         root.Subcommands.Add(new Command("policy", "Policy commands") { validate });
 
+        AddPlanningCommands(root, output, errors);
+
         var parseResult = root.Parse(args);
         if (parseResult.Errors.Count > 0)
         {
@@ -76,5 +78,55 @@ public static class Cli
             return 2;
         }
         return await parseResult.InvokeAsync(cancellationToken: CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>plan, replay and history: read-only commands against the configured cluster and storage.</summary>
+    private static void AddPlanningCommands(RootCommand root, TextWriter output, TextWriter errors)
+    {
+        var storage = new Option<string>("--storage") { Description = "Storage connection string (default: Remediation__Storage__ConnectionString)" };
+        var kubernetesServer = new Option<string>("--kubernetes-server") { Description = "Kubernetes API server URL (default: Remediation__Kubernetes__ServerUrl)" };
+        var kubeconfig = new Option<string>("--kubeconfig") { Description = "kubeconfig file (default: Remediation__Kubernetes__KubeconfigPath, in-cluster, ~/.kube/config)" };
+        var context = new Option<string>("--context") { Description = "kubeconfig context" };
+        var policy = new Option<string>("--policy") { Description = "Policy file (default: Remediation__PolicyPath; none = deny everything)" };
+        var prometheus = new Option<string>("--prometheus") { Description = "Prometheus URL for Istio signals (default: Remediation__Prometheus__Url)" };
+        var table = new Option<string>("--table") { Description = "Incidents table (default: Remediation__Storage__IncidentsTable, else 'incidents')" };
+        CliConnection Connection(ParseResult parse) => new(parse.GetValue(storage), parse.GetValue(kubernetesServer), parse.GetValue(kubeconfig),
+            parse.GetValue(context), parse.GetValue(policy), parse.GetValue(prometheus), parse.GetValue(table));
+
+        var alertFile = new Argument<string>("alert.json") { Description = "Alertmanager webhook payload (version 4)" };
+        var plan = new Command("plan", "Diagnose and decide for the alerts of a payload against the cluster; print the plan and its evidence; change nothing")
+        {
+            alertFile, kubernetesServer, kubeconfig, context, policy, storage, table, prometheus,
+        };
+        plan.SetAction((parse, ct) => PlanCommand.RunAsync(parse.GetValue(alertFile)!, Connection(parse), output, errors, ct));
+        root.Subcommands.Add(plan);
+
+        var replayPath = new Argument<string>("file-or-dir") { Description = "An Alertmanager payload file, or a directory of *.json payloads" };
+        var replay = new Command("replay", "Replay past Alertmanager payloads in dry run: what would have been done for each alert")
+        {
+            replayPath, kubernetesServer, kubeconfig, context, policy, storage, table, prometheus,
+        };
+        replay.SetAction((parse, ct) => ReplayCommand.RunAsync(parse.GetValue(replayPath)!, Connection(parse), output, errors, ct));
+        root.Subcommands.Add(replay);
+
+        var ns = new Option<string>("--namespace", "-n") { Description = "Only this namespace" };
+        var workload = new Option<string>("--workload", "-w") { Description = "Only this workload" };
+        var state = new Option<string>("--state", "--outcome") { Description = "Only this state/outcome (Succeeded, Failed, Escalated, Refused, Verifying, ...)" };
+        var since = new Option<string>("--since") { Description = "Received at or after: RFC 3339 time, or an age like 30m, 12h, 7d" };
+        var limit = new Option<int>("--limit") { Description = "Most incidents to show", DefaultValueFactory = _ => 50 };
+        limit.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is < 1 or > 1000)
+            {
+                result.AddError("--limit must be from 1 to 1000");
+            }
+        });
+        var format = new Option<string>("--output", "-o") { Description = "table or json", DefaultValueFactory = _ => "table" };
+        format.AcceptOnlyFromAmong("table", "json");
+        var history = new Command("history", "Recorded incidents and outcomes from Table Storage, newest first") { storage, table, ns, workload, state, since, limit, format };
+        history.SetAction((parse, ct) => HistoryCommand.RunAsync(Connection(parse),
+            new HistoryCommand.Filters(parse.GetValue(ns), parse.GetValue(workload), parse.GetValue(state), parse.GetValue(since), parse.GetValue(limit), parse.GetValue(format)!),
+            TimeProvider.System, output, errors, ct));
+        root.Subcommands.Add(history);
     }
 }

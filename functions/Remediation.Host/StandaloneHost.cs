@@ -29,7 +29,9 @@ public static class StandaloneHost
         {
             builder.WebHost.UseUrls(DefaultUrl);
         }
-        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
+        // Scopes carry the incident id (and, with ActivityTrackingOptions, the trace id) into every log line.
+        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; o.IncludeScopes = true; });
+        builder.Logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
         builder.Services.AddRemediationCore(builder.Configuration);
         var auth = builder.Configuration.GetSection(WebhookAuthOptions.SectionName).Get<WebhookAuthOptions>() ?? new WebhookAuthOptions();
         if (!auth.HasCredentials && !auth.AllowAnonymous)
@@ -39,6 +41,9 @@ public static class StandaloneHost
         }
         builder.Services.AddSingleton(auth);
         builder.Services.AddSingleton<WebhookAuthenticator>();
+        builder.Services.AddSingleton(builder.Configuration.GetSection(HistoryPageOptions.SectionName).Get<HistoryPageOptions>() ?? new HistoryPageOptions());
+        builder.Services.AddSingleton<HistoryPage>();
+        builder.Services.AddSingleton<PrometheusExposition>();
         builder.Services.AddSingleton(builder.Configuration.GetSection(HostRunOptions.SectionName).Get<HostRunOptions>() ?? new HostRunOptions());
         if (builder.Configuration.GetValue("Remediation:Host:Worker", true))
         {
@@ -51,6 +56,8 @@ public static class StandaloneHost
         var app = builder.Build();
         // Fail fast on a bad policy file: resolve it at start.
         _ = app.Services.GetRequiredService<Policy.PolicyProvider>();
+        // Listen from the start, so /metrics counts everything since the host started.
+        _ = app.Services.GetRequiredService<PrometheusExposition>();
         MapEndpoints(app);
         return app;
     }
@@ -79,6 +86,35 @@ public static class StandaloneHost
             (HttpRequest request, WebhookAuthOptions auth) => EventGridEndpoints.Handshake(request, auth.AllowedWebHookOrigins));
         api.MapGet("/remediations", (HttpRequest request, AlertEndpoints endpoints, CancellationToken ct) => endpoints.ListAsync(request, ct));
         app.MapGet("/healthz", () => Results.Text("ok"));
+
+        // Prometheus scrape endpoint: aggregate counters and latency histograms only (labels: source, status,
+        // action, outcome, state; no incident data), so it is served without authentication, like most exporters.
+        app.MapGet("/metrics", (PrometheusExposition exposition) => Results.Text(exposition.Render(), PrometheusExposition.ContentType));
+
+        // The read-only history page shows operational data: same authentication as the API unless
+        // Remediation:Ui:AllowAnonymous is set (see HistoryPageOptions).
+        var ui = app.MapGroup("");
+        ui.AddEndpointFilter(async (context, next) =>
+        {
+            var http = context.HttpContext;
+            var options = http.RequestServices.GetRequiredService<HistoryPageOptions>();
+            if (!options.Enabled)
+            {
+                return Results.NotFound();
+            }
+            if (!options.AllowAnonymous)
+            {
+                var authenticator = http.RequestServices.GetRequiredService<WebhookAuthenticator>();
+                if (await authenticator.CheckAsync(http.Request, http.RequestAborted).ConfigureAwait(false) is { } failure)
+                {
+                    http.Response.Headers.WWWAuthenticate = authenticator.Challenge;
+                    return Results.Text($"{failure.Status} {failure.Reason}\n", "text/plain", statusCode: failure.Status);
+                }
+            }
+            return await next(context).ConfigureAwait(false);
+        });
+        ui.MapGet("/", (HttpRequest request, HistoryPage page, CancellationToken ct) => page.RenderAsync(request, ct));
+        ui.MapGet("/ui", (HttpRequest request, HistoryPage page, CancellationToken ct) => page.RenderAsync(request, ct));
     }
 
     /// <summary>Runs the work queue once to empty, in-process (for the CLI's demo and for tests).</summary>
@@ -102,4 +138,16 @@ public static class StandaloneHost
             }
         }
     }
+}
+
+/// <summary>
+/// Remediation:Ui — the history page at GET / and /ui. It shows operational data (targets, diagnoses, prior state), so
+/// by default it takes the same credentials as the API (Bearer or Basic; browsers prompt for Basic on the 401).
+/// <see cref="AllowAnonymous"/> serves it without authentication, for a host reachable only from a trusted network.
+/// </summary>
+public sealed class HistoryPageOptions
+{
+    public const string SectionName = "Remediation:Ui";
+    public bool Enabled { get; set; } = true;
+    public bool AllowAnonymous { get; set; }
 }

@@ -21,6 +21,7 @@ public static class AzureMonitorNormalizer
     /// <summary>Parses a whole webhook body (one alert).</summary>
     public static NormalizedAlert Parse(ReadOnlySpan<byte> body)
     {
+        RequireUtf8(body, "$");
         JsonDocument document;
         try
         {
@@ -33,7 +34,29 @@ public static class AzureMonitorNormalizer
         }
         using (document)
         {
-            return Normalize(document.RootElement, "$");
+            try
+            {
+                return Normalize(document.RootElement, "$");
+            }
+            catch (InvalidOperationException ex)
+            {
+                throw UnreadableString(ex);
+            }
+        }
+    }
+
+    /// <summary>JsonElement.GetString throws InvalidOperationException on an escaped lone surrogate ("\ud800"): a 400, not a 500.</summary>
+    internal static AlertParseException UnreadableString(InvalidOperationException ex) =>
+        new("$", $"a JSON string cannot be read as text: {AlertmanagerNormalizer.FirstSentence(ex.Message)}");
+
+    /// <summary>
+    /// JsonDocument checks UTF-8 only when a string is read (InvalidOperationException, a 500): check the whole body first.
+    /// </summary>
+    internal static void RequireUtf8(ReadOnlySpan<byte> body, string field)
+    {
+        if (!System.Text.Unicode.Utf8.IsValid(body))
+        {
+            throw new AlertParseException(field, "the body is not valid UTF-8 text; expected a JSON payload encoded as UTF-8");
         }
     }
 

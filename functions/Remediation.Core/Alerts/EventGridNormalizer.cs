@@ -48,6 +48,7 @@ public static class EventGridNormalizer
     /// <summary>Parses a structured or batched body (Event Grid schema or CloudEvents).</summary>
     public static EventGridDelivery Parse(ReadOnlyMemory<byte> body, string? mediaType)
     {
+        AzureMonitorNormalizer.RequireUtf8(body.Span, "$");
         JsonDocument document;
         try
         {
@@ -57,8 +58,9 @@ public static class EventGridNormalizer
         {
             throw new AlertParseException(ex.Path is { Length: > 0 } path ? path : "$", $"malformed JSON: {AlertmanagerNormalizer.FirstSentence(ex.Message)}");
         }
-        using (document)
+        try
         {
+            using var owned = document;
             var root = document.RootElement;
             var schema = DetectSchema(root, mediaType);
             var isArray = root.ValueKind == JsonValueKind.Array;
@@ -76,6 +78,10 @@ public static class EventGridNormalizer
                 }
             }
             return schema == Schema.EventGrid ? FromEventGrid(body, elements, isArray) : FromCloudEvents(body, isArray);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw AzureMonitorNormalizer.UnreadableString(ex);
         }
     }
 
@@ -101,13 +107,21 @@ public static class EventGridNormalizer
         {
             throw new AlertParseException("body", $"the CloudEvent '{type}' has no data; expected an Azure Monitor alert as the body");
         }
+        AzureMonitorNormalizer.RequireUtf8(body.Span, "body");
         var cloudEvent = new CloudEvent(source, type, BinaryData.FromBytes(body), headers.ContentType ?? "application/json", CloudEventDataFormat.Json)
         {
             Id = id,
             Time = time,
             Subject = headers.Subject,
         };
-        return FromCloudEvent(cloudEvent, "body", "ce-type");
+        try
+        {
+            return FromCloudEvent(cloudEvent, "body", "ce-type");
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw AzureMonitorNormalizer.UnreadableString(ex);
+        }
     }
 
     private static Schema DetectSchema(JsonElement root, string? mediaType)

@@ -58,6 +58,8 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<RemediationVerifier>();
         services.TryAddSingleton<AlertIngestor>();
         services.TryAddSingleton<AlertEndpoints>();
+        services.TryAddSingleton(configuration.GetSection(Notifications.NotificationOptions.SectionName).Get<Notifications.NotificationOptions>() ?? new Notifications.NotificationOptions());
+        services.TryAddSingleton<Notifications.OutcomeNotifier>();
         services.AddLogging();
         return services;
     }

@@ -19,34 +19,116 @@ public sealed partial class AlertIngestor(
     IncidentStore store,
     WorkQueue queue,
     RemediationMetrics metrics,
+    Notifications.OutcomeNotifier notifier,
     RemediationOptions options,
     TimeProvider timeProvider,
     ILogger<AlertIngestor> logger)
 {
+    /// <summary>Alerts of one delivery claimed at once (each claim is two storage round trips).</summary>
+    public const int MaxConcurrentClaims = 8;
+
     public async Task<IngestResult> IngestAsync(IReadOnlyList<NormalizedAlert> alerts, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(alerts);
+        var outcomes = new IngestOutcome[alerts.Count];
+        if (alerts.Count <= 1)
+        {
+            for (var i = 0; i < alerts.Count; i++)
+            {
+                outcomes[i] = await IngestOneAsync(alerts[i], cancellationToken).ConfigureAwait(false);
+            }
+        }
+        else
+        {
+            await IngestConcurrentlyAsync(alerts, outcomes, cancellationToken).ConfigureAwait(false);
+        }
         int accepted = 0, duplicates = 0, resolved = 0, escalated = 0;
         var ids = new List<string>(alerts.Count);
-        foreach (var alert in alerts)
+        for (var i = 0; i < alerts.Count; i++)
         {
-            metrics.RecordAlert(alert.Source.ToString(), alert.Status.ToString());
-            ids.Add(alert.IncidentId);
-            if (alert.Status == AlertStatus.Resolved)
+            ids.Add(alerts[i].IncidentId);
+            switch (outcomes[i])
             {
-                await RecordResolvedAsync(alert, cancellationToken).ConfigureAwait(false);
-                resolved++;
-                continue;
-            }
-            var outcome = await ClaimAsync(alert, cancellationToken).ConfigureAwait(false);
-            switch (outcome)
-            {
-                case ClaimOutcome.Queued: accepted++; break;
-                case ClaimOutcome.Duplicate: duplicates++; metrics.RecordDuplicate(alert.Source.ToString()); break;
-                case ClaimOutcome.Escalated: escalated++; break;
+                case IngestOutcome.Queued: accepted++; break;
+                case IngestOutcome.Duplicate: duplicates++; break;
+                case IngestOutcome.Resolved: resolved++; break;
+                case IngestOutcome.Escalated: escalated++; break;
             }
         }
         return new IngestResult(accepted, duplicates, resolved, escalated, ids);
+    }
+
+    /// <summary>
+    /// Claims the alerts of a delivery concurrently, at most <see cref="MaxConcurrentClaims"/> at a time. Alerts of the same
+    /// incident (e.g. firing and resolved in one delivery) stay in their order, one after another, so the outcome is the
+    /// sequential one. Every alert is attempted even when one fails; then the first failure is thrown (503: the sender retries,
+    /// and what was claimed is acknowledged as a duplicate then).
+    /// </summary>
+    private async Task IngestConcurrentlyAsync(IReadOnlyList<NormalizedAlert> alerts, IngestOutcome[] outcomes, CancellationToken cancellationToken)
+    {
+        var groups = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        var order = new List<List<int>>();
+        for (var i = 0; i < alerts.Count; i++)
+        {
+            if (!groups.TryGetValue(alerts[i].IncidentId, out var group))
+            {
+                group = [];
+                groups.Add(alerts[i].IncidentId, group);
+                order.Add(group);
+            }
+            group.Add(i);
+        }
+        using var slots = new SemaphoreSlim(MaxConcurrentClaims);
+        var tasks = new Task[order.Count];
+        for (var g = 0; g < order.Count; g++)
+        {
+            tasks[g] = IngestGroupAsync(order[g], alerts, outcomes, slots, cancellationToken);
+        }
+        await Task.WhenAll(tasks).ConfigureAwait(false);
+    }
+
+    private async Task IngestGroupAsync(List<int> indexes, IReadOnlyList<NormalizedAlert> alerts, IngestOutcome[] outcomes, SemaphoreSlim slots, CancellationToken cancellationToken)
+    {
+        await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            foreach (var i in indexes)
+            {
+                outcomes[i] = await IngestOneAsync(alerts[i], cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            slots.Release();
+        }
+    }
+
+    private async Task<IngestOutcome> IngestOneAsync(NormalizedAlert alert, CancellationToken cancellationToken)
+    {
+        using var activity = RemediationMetrics.StartIngestActivity(alert.IncidentId, alert.Name);
+        metrics.RecordAlert(alert.Source.ToString(), alert.Status.ToString());
+        if (alert.Status == AlertStatus.Resolved)
+        {
+            await RecordResolvedAsync(alert, cancellationToken).ConfigureAwait(false);
+            return IngestOutcome.Resolved;
+        }
+        var outcome = await ClaimAsync(alert, cancellationToken).ConfigureAwait(false);
+        switch (outcome)
+        {
+            case ClaimOutcome.Queued: return IngestOutcome.Queued;
+            case ClaimOutcome.Escalated: return IngestOutcome.Escalated;
+            default:
+                metrics.RecordDuplicate(alert.Source.ToString());
+                return IngestOutcome.Duplicate;
+        }
+    }
+
+    private enum IngestOutcome
+    {
+        Queued,
+        Duplicate,
+        Resolved,
+        Escalated,
     }
 
     private enum ClaimOutcome
@@ -67,7 +149,12 @@ public sealed partial class AlertIngestor(
             record.Outcome = IncidentStates.Escalated;
             record.OutcomeReason = $"cannot map the alert to a Kubernetes workload: {alert.TargetProblem}";
             record.CompletedAt = now;
-            return await store.TryClaimAsync(record, cancellationToken).ConfigureAwait(false) ? ClaimOutcome.Escalated : ClaimOutcome.Duplicate;
+            if (!await store.TryClaimAsync(record, cancellationToken).ConfigureAwait(false))
+            {
+                return ClaimOutcome.Duplicate;
+            }
+            await notifier.NotifyAsync(record, cancellationToken).ConfigureAwait(false);
+            return ClaimOutcome.Escalated;
         }
         if (!await store.TryClaimAsync(record, cancellationToken).ConfigureAwait(false))
         {

@@ -14,6 +14,7 @@ public sealed class RemediationMetrics : IDisposable
     private readonly Counter<long> _alertsDeduplicated;
     private readonly Counter<long> _actions;
     private readonly Counter<long> _decisions;
+    private readonly Counter<long> _verifications;
     private readonly Histogram<double> _actionLatency;
     private readonly Histogram<double> _ingestLatency;
 
@@ -24,9 +25,13 @@ public sealed class RemediationMetrics : IDisposable
         _alertsDeduplicated = _meter.CreateCounter<long>("remediation.alerts.deduplicated", "{alert}", "Alert deliveries recognised as duplicates");
         _actions = _meter.CreateCounter<long>("remediation.actions", "{action}", "Actions by type and outcome");
         _decisions = _meter.CreateCounter<long>("remediation.decisions", "{decision}", "Decisions that took no action: Refused, Escalated, NoAction");
+        _verifications = _meter.CreateCounter<long>("remediation.verifications", "{verification}", "Verified outcomes of applied actions, by type and outcome");
         _actionLatency = _meter.CreateHistogram<double>("remediation.action.duration", "s", "Work item start to action outcome");
         _ingestLatency = _meter.CreateHistogram<double>("remediation.ingest.duration", "s", "Webhook received to acknowledged");
     }
+
+    /// <summary>This instance's meter (one per host with <see cref="IMeterFactory"/>), for in-process exporters.</summary>
+    public Meter Meter => _meter;
 
     public void RecordAlert(string source, string status) =>
         _alertsReceived.Add(1, new KeyValuePair<string, object?>("source", source), new KeyValuePair<string, object?>("status", status));
@@ -40,11 +45,31 @@ public sealed class RemediationMetrics : IDisposable
     }
 
     public void RecordVerification(string action, string outcome) =>
-        _actions.Add(1, new KeyValuePair<string, object?>("action", action), new KeyValuePair<string, object?>("outcome", outcome));
+        _verifications.Add(1, new KeyValuePair<string, object?>("action", action), new KeyValuePair<string, object?>("outcome", outcome));
 
     public void RecordDecision(string state) => _decisions.Add(1, new KeyValuePair<string, object?>("state", state));
 
     public void RecordIngest(TimeSpan elapsed) => _ingestLatency.Record(elapsed.TotalSeconds);
+
+    /// <summary>
+    /// The producer span of one alert's ingest. Always an activity (a plain one when nothing listens), so the
+    /// incident's TraceParent, carried by its work item, links the worker's spans and logs to the delivery.
+    /// </summary>
+    public static Activity StartIngestActivity(string incidentId, string alertName)
+    {
+        var activity = ActivitySource.StartActivity("remediation.ingest", ActivityKind.Producer) ?? new Activity("remediation.ingest").Start();
+        activity.SetTag("remediation.incident_id", incidentId);
+        activity.SetTag("remediation.alert", alertName);
+        return activity;
+    }
+
+    /// <summary>A span for one pipeline stage (diagnose, decide, act) of an incident; null when nothing listens.</summary>
+    public static Activity? StartStage(string stage, string incidentId)
+    {
+        var activity = ActivitySource.StartActivity("remediation." + stage);
+        activity?.SetTag("remediation.incident_id", incidentId);
+        return activity;
+    }
 
     public void Dispose() => _meter.Dispose();
 }

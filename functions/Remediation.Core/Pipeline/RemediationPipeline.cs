@@ -23,6 +23,7 @@ public sealed partial class RemediationPipeline(
     ClusterMutator mutator,
     TargetLedger ledger,
     RemediationMetrics metrics,
+    Notifications.OutcomeNotifier notifier,
     RemediationOptions options,
     TimeProvider timeProvider,
     ILogger<RemediationPipeline> logger)
@@ -107,17 +108,17 @@ public sealed partial class RemediationPipeline(
             PartitionKey = incident.IncidentId, RowKey = IncidentStepRecord.Intent, Worker = _worker, At = timeProvider.GetUtcNow(),
             Action = plan.Action, PlanJson = planJson, PriorStateJson = plan.PriorState.ToJsonString(), DryRun = decision.DryRun, Reason = decision.Reason,
         };
-        if (!await store.TryAddStepAsync(intentRow, cancellationToken).ConfigureAwait(false))
-        {
-            LogLostRace(incident.IncidentId);
-            return IncidentStates.Acting;
-        }
         incident.State = IncidentStates.Acting;
         incident.Action = plan.Action;
         incident.PlanJson = planJson;
         incident.PriorStateJson = intentRow.PriorStateJson;
         incident.ActedAt = intentRow.At;
-        await store.TryUpdateAsync(incident, force: true, cancellationToken).ConfigureAwait(false);
+        // The intent row and the summary (Acting) in one transaction: one round trip before the mutation.
+        if (!await store.TryAddStepAndUpdateAsync(intentRow, incident, cancellationToken).ConfigureAwait(false))
+        {
+            LogLostRace(incident.IncidentId);
+            return IncidentStates.Acting;
+        }
 
         bool applied;
         string? failure;
@@ -143,7 +144,13 @@ public sealed partial class RemediationPipeline(
         {
             return IncidentStates.Acting;
         }
-        var plan = JsonSerializer.Deserialize(intent.PlanJson ?? "null", RemediationJsonContext.Default.ActionPlan)
+        if (intent.PlanJson is null)
+        {
+            // A decision not to act whose worker stopped before recording its outcome.
+            var kind = intent.Outcome switch { IncidentStates.Refused => DecisionKind.Refuse, IncidentStates.Escalated => DecisionKind.Escalate, _ => DecisionKind.NoAction };
+            return await RecordDecisionAsync(incident, new Decision(kind, intent.Reason ?? "decided without acting"), cancellationToken).ConfigureAwait(false);
+        }
+        var plan = JsonSerializer.Deserialize(intent.PlanJson, RemediationJsonContext.Default.ActionPlan)
             ?? throw new InvalidOperationException($"intent of incident {incident.IncidentId} has no plan");
         LogResume(incident.IncidentId, intent.Worker);
         // Re-applying is safe: each mutation carries the resourceVersion it was planned from; if the first
@@ -185,10 +192,7 @@ public sealed partial class RemediationPipeline(
             PartitionKey = incident.IncidentId, RowKey = IncidentStepRecord.OutcomeKey, Worker = _worker, At = now,
             Action = plan.Action, Outcome = outcome, Reason = reason, DryRun = dryRun,
         };
-        if (!await store.TryAddStepAsync(row, cancellationToken).ConfigureAwait(false))
-        {
-            return incident.State;
-        }
+        var previousState = incident.State;
         incident.State = outcome;
         incident.Outcome = outcome;
         incident.OutcomeReason = reason;
@@ -200,17 +204,45 @@ public sealed partial class RemediationPipeline(
         {
             incident.CompletedAt = now;
         }
-        await store.TryUpdateAsync(incident, force: true, cancellationToken).ConfigureAwait(false);
+        // Outcome row and summary in one transaction (same partition).
+        if (!await store.TryAddStepAndUpdateAsync(row, incident, cancellationToken).ConfigureAwait(false))
+        {
+            return previousState;
+        }
         if (outcome == IncidentStates.Failed)
         {
             await ledger.RecordOutcomeAsync(plan.Target, succeeded: false, cancellationToken).ConfigureAwait(false);
+        }
+        if (IncidentStates.IsTerminal(outcome))
+        {
+            await notifier.NotifyAsync(incident, cancellationToken).ConfigureAwait(false);
         }
         LogOutcome(plan.Action, outcome, reason);
         return outcome;
     }
 
-    /// <summary>Records a decision that takes no action (refused, escalated, nothing to do); insert-only, so once.</summary>
+    /// <summary>
+    /// Records a decision that takes no action (refused, escalated, nothing to do). It takes the same lock as acting, the
+    /// intent row: else a worker whose gate said no (cooldown, concurrency cap) could record its outcome while another
+    /// worker holding the intent is mutating, and the applied action would never be recorded or verified.
+    /// </summary>
     private async Task<string> CompleteAsync(IncidentRecord incident, Decision decision, CancellationToken cancellationToken)
+    {
+        var claim = new IncidentStepRecord
+        {
+            PartitionKey = incident.IncidentId, RowKey = IncidentStepRecord.Intent, Worker = _worker, At = timeProvider.GetUtcNow(),
+            Outcome = decision.State, Reason = decision.Reason,
+        };
+        if (!await store.TryAddStepAsync(claim, cancellationToken).ConfigureAwait(false))
+        {
+            LogLostRace(incident.IncidentId);
+            return (await store.GetAsync(incident.IncidentId, cancellationToken).ConfigureAwait(false))?.State ?? incident.State;
+        }
+        return await RecordDecisionAsync(incident, decision, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes the outcome of a decision that takes no action; insert-only, so once.</summary>
+    private async Task<string> RecordDecisionAsync(IncidentRecord incident, Decision decision, CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow();
         var row = new IncidentStepRecord
@@ -218,16 +250,18 @@ public sealed partial class RemediationPipeline(
             PartitionKey = incident.IncidentId, RowKey = IncidentStepRecord.OutcomeKey, Worker = _worker, At = now,
             Outcome = decision.State, Reason = decision.Reason,
         };
-        if (!await store.TryAddStepAsync(row, cancellationToken).ConfigureAwait(false))
-        {
-            return incident.State;
-        }
+        var previousState = incident.State;
         incident.State = decision.State;
         incident.Outcome = decision.State;
         incident.OutcomeReason = decision.Reason;
         incident.CompletedAt = now;
-        await store.TryUpdateAsync(incident, force: true, cancellationToken).ConfigureAwait(false);
+        // Outcome row and summary in one transaction (same partition).
+        if (!await store.TryAddStepAndUpdateAsync(row, incident, cancellationToken).ConfigureAwait(false))
+        {
+            return previousState;
+        }
         metrics.RecordDecision(decision.State);
+        await notifier.NotifyAsync(incident, cancellationToken).ConfigureAwait(false);
         LogOutcome("none", decision.State, decision.Reason);
         return decision.State;
     }

@@ -8,7 +8,7 @@ namespace Remediation.Pipeline;
 /// The queue-trigger body shared by the Functions app and the standalone host: runs the pipeline for one
 /// message, and records poisoned work items (5 failed dequeues) as Failed so none is silently dropped.
 /// </summary>
-public sealed partial class WorkItemProcessor(RemediationPipeline pipeline, IncidentStore store, TimeProvider timeProvider, ILogger<WorkItemProcessor> logger)
+public sealed partial class WorkItemProcessor(RemediationPipeline pipeline, IncidentStore store, Notifications.OutcomeNotifier notifier, TimeProvider timeProvider, ILogger<WorkItemProcessor> logger)
 {
     public const int MaxDequeueCount = 5;
 
@@ -47,6 +47,7 @@ public sealed partial class WorkItemProcessor(RemediationPipeline pipeline, Inci
         incident.OutcomeReason = reason;
         incident.CompletedAt = now;
         await store.TryUpdateAsync(incident, force: true, cancellationToken).ConfigureAwait(false);
+        await notifier.NotifyAsync(incident, cancellationToken).ConfigureAwait(false);
         LogPoisoned(incident.IncidentId, reason);
     }
 

@@ -80,6 +80,43 @@ public sealed class IncidentStore(TableClient table)
         }
     }
 
+    /// <summary>
+    /// Inserts an insert-only step row and replaces the incident's summary row (unconditionally) in one entity group
+    /// transaction of the incident's partition: one round trip instead of <see cref="TryAddStepAsync"/> then
+    /// <see cref="TryUpdateAsync"/> with force, and the two rows can no longer disagree. False, with nothing written, when
+    /// the step row exists already (another worker got there first). When the summary row is gone, the step row is still
+    /// written, as the two separate calls did.
+    /// </summary>
+    public async Task<bool> TryAddStepAndUpdateAsync(IncidentStepRecord step, IncidentRecord record, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(step);
+        ArgumentNullException.ThrowIfNull(record);
+        TableTransactionAction[] actions =
+        [
+            new(TableTransactionActionType.Add, step),
+            new(TableTransactionActionType.UpdateReplace, record, ETag.All),
+        ];
+        try
+        {
+            var response = await StorageCall.Guard(() => table.SubmitTransactionAsync(actions, cancellationToken)).ConfigureAwait(false);
+            if (response.Value.Count > 1 && response.Value[1].Headers.ETag is { } etag)
+            {
+                record.ETag = etag;
+            }
+            return true;
+        }
+        catch (TableTransactionFailedException ex) when (ex.Status == 409)
+        {
+            // Only the insert can conflict (the replace is unconditional): the step exists.
+            return false;
+        }
+        catch (TableTransactionFailedException ex) when (ex.Status == 404)
+        {
+            // Only the replace can miss: no summary row. Write the step alone, as before.
+            return await TryAddStepAsync(step, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     public async Task<IncidentStepRecord?> GetStepAsync(string incidentId, string step, CancellationToken cancellationToken = default)
     {
         var response = await StorageCall.Guard(() => table.GetEntityIfExistsAsync<IncidentStepRecord>(incidentId, step, cancellationToken: cancellationToken)).ConfigureAwait(false);

@@ -26,6 +26,7 @@ public sealed partial class RemediationVerifier(
     IHealthSignal healthSignal,
     TargetLedger ledger,
     RemediationMetrics metrics,
+    Notifications.OutcomeNotifier notifier,
     RemediationOptions options,
     TimeProvider timeProvider,
     ILogger<RemediationVerifier> logger)
@@ -184,6 +185,7 @@ public sealed partial class RemediationVerifier(
             await ledger.RecordOutcomeAsync(plan.Target, state == IncidentStates.Succeeded, cancellationToken).ConfigureAwait(false);
             metrics.RecordVerification(plan.Action, state == IncidentStates.Succeeded ? "succeeded" : "failed");
         }
+        await notifier.NotifyAsync(incident, cancellationToken).ConfigureAwait(false);
         LogVerified(incident.IncidentId, state, reason);
         return state;
     }

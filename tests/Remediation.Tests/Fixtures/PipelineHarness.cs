@@ -33,7 +33,8 @@ public sealed class PipelineHarness : IAsyncDisposable
     public IncidentStore Store => Services.GetRequiredService<IncidentStore>();
 
     public static async Task<PipelineHarness> StartAsync(string storage, string scenario, string policy,
-        IDiagnoser? diagnoser = null, IHealthSignal? healthSignal = null, FakeTimeProvider? time = null)
+        IDiagnoser? diagnoser = null, IHealthSignal? healthSignal = null, FakeTimeProvider? time = null,
+        IDictionary<string, string?>? settings = null)
     {
         time ??= new FakeTimeProvider(Start);
         var cluster = await SimulatedCluster.StartAsync(new SimulatorOptions { TimeProvider = time });
@@ -42,7 +43,7 @@ public sealed class PipelineHarness : IAsyncDisposable
         var unique = "p" + Guid.NewGuid().ToString("N")[..12];
         var policyPath = Path.Combine(Path.GetTempPath(), $"policy-{unique}.yaml");
         await File.WriteAllTextAsync(policyPath, policy);
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        var values = new Dictionary<string, string?>
         {
             ["Remediation:Storage:ConnectionString"] = storage,
             ["Remediation:Storage:IncidentsTable"] = unique,
@@ -50,7 +51,12 @@ public sealed class PipelineHarness : IAsyncDisposable
             ["Remediation:Kubernetes:ServerUrl"] = cluster.BaseAddress.ToString(),
             ["Remediation:PolicyPath"] = policyPath,
             ["Remediation:InstanceId"] = "test-worker",
-        }).Build();
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            values[key] = value;
+        }
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(time);
         if (diagnoser is not null)

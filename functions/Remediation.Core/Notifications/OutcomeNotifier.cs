@@ -1,0 +1,132 @@
+using System.Net.Http.Json;
+using System.Text.Json.Serialization;
+using Azure;
+using Azure.Identity;
+using Azure.Messaging;
+using Azure.Messaging.EventGrid;
+using Microsoft.Extensions.Logging;
+using Remediation.Storage;
+
+namespace Remediation.Notifications;
+
+/// <summary>Section Remediation:Notifications.</summary>
+public sealed class NotificationOptions
+{
+    public const string SectionName = "Remediation:Notifications";
+
+    /// <summary>Event Grid topic endpoint for Remediation.Completed / Remediation.Escalated CloudEvents.</summary>
+    public string? EventGridTopicEndpoint { get; set; }
+    /// <summary>Topic access key; empty uses the managed identity (EventGrid Data Sender role).</summary>
+    public string? EventGridTopicKey { get; set; }
+    public string? ClientId { get; set; }
+    /// <summary>Incoming-webhook URL (Slack or Teams style: a JSON body with "text").</summary>
+    public string? WebhookUrl { get; set; }
+    /// <summary>Which terminal states notify; default all but NoAction.</summary>
+    public List<string> States { get; set; } = [IncidentStates.Succeeded, IncidentStates.Failed, IncidentStates.Escalated, IncidentStates.Refused, IncidentStates.DryRun];
+}
+
+/// <summary>The outcome of an incident, as published to subscribers.</summary>
+public sealed record OutcomeEvent(
+    [property: JsonPropertyName("incidentId")] string IncidentId,
+    [property: JsonPropertyName("state")] string State,
+    [property: JsonPropertyName("alertName")] string AlertName,
+    [property: JsonPropertyName("namespace")] string? Namespace,
+    [property: JsonPropertyName("workload")] string? Workload,
+    [property: JsonPropertyName("diagnosis")] string? Diagnosis,
+    [property: JsonPropertyName("action")] string? Action,
+    [property: JsonPropertyName("reason")] string? Reason,
+    [property: JsonPropertyName("receivedAt")] DateTimeOffset ReceivedAt,
+    [property: JsonPropertyName("completedAt")] DateTimeOffset? CompletedAt)
+{
+    public static OutcomeEvent From(IncidentRecord r) =>
+        new(r.IncidentId, r.State, r.AlertName, r.Namespace, r.Workload, r.DiagnosisClass, r.Action, r.OutcomeReason, r.ReceivedAt, r.CompletedAt);
+
+    [JsonIgnore]
+    public string EventType => State == IncidentStates.Escalated ? "Remediation.Escalated" : "Remediation.Completed";
+
+    [JsonIgnore]
+    public string Text => $"[{State}] {AlertName} on {Namespace ?? "?"}/{Workload ?? "?"}"
+        + (Diagnosis is null ? "" : $" — diagnosis {Diagnosis}")
+        + (Action is null ? "" : $", action {Action}")
+        + (Reason is null ? "" : $": {Reason}");
+}
+
+public sealed record WebhookMessage([property: JsonPropertyName("text")] string Text, [property: JsonPropertyName("remediation")] OutcomeEvent Remediation);
+
+/// <summary>
+/// Tells subscribers how an incident ended: a CloudEvent on an Event Grid topic and/or an incoming-webhook message.
+/// Best effort by design (the outcome is already recorded in Table Storage); a failure is logged, never thrown.
+/// </summary>
+public sealed partial class OutcomeNotifier
+{
+    private readonly NotificationOptions _options;
+    private readonly EventGridPublisherClient? _eventGrid;
+    private readonly HttpClient? _webhook;
+    private readonly ILogger<OutcomeNotifier> _logger;
+
+    public OutcomeNotifier(NotificationOptions options, ILogger<OutcomeNotifier> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _logger = logger;
+        if (Uri.TryCreate(options.EventGridTopicEndpoint, UriKind.Absolute, out var topic))
+        {
+            _eventGrid = string.IsNullOrEmpty(options.EventGridTopicKey)
+                ? new EventGridPublisherClient(topic, string.IsNullOrEmpty(options.ClientId) ? new DefaultAzureCredential() : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(options.ClientId)))
+                : new EventGridPublisherClient(topic, new AzureKeyCredential(options.EventGridTopicKey));
+        }
+        if (Uri.TryCreate(options.WebhookUrl, UriKind.Absolute, out _))
+        {
+            _webhook = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        }
+    }
+
+    public bool Enabled => _eventGrid is not null || _webhook is not null;
+
+    public async Task NotifyAsync(IncidentRecord incident, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(incident);
+        if (!Enabled || !_options.States.Contains(incident.State))
+        {
+            return;
+        }
+        var outcome = OutcomeEvent.From(incident);
+        if (_eventGrid is not null)
+        {
+            try
+            {
+                // A JsonElement (from the source-generated context) serializes as the event's JSON "data".
+                var data = System.Text.Json.JsonSerializer.SerializeToElement(outcome, RemediationJsonContext.Default.OutcomeEvent);
+                var cloudEvent = new CloudEvent("/remediation/incidents", outcome.EventType, data)
+                {
+                    Id = $"{outcome.IncidentId}-{outcome.State}",
+                    Subject = $"{outcome.Namespace}/{outcome.Workload}",
+                    Time = outcome.CompletedAt,
+                };
+                await _eventGrid.SendEventAsync(cloudEvent, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RequestFailedException ex)
+            {
+                LogFailed("Event Grid", outcome.IncidentId, ex.Status, ex.Message);
+            }
+        }
+        if (_webhook is not null)
+        {
+            try
+            {
+                using var response = await _webhook.PostAsJsonAsync(_options.WebhookUrl, new WebhookMessage(outcome.Text, outcome), RemediationJsonContext.Default.WebhookMessage, cancellationToken).ConfigureAwait(false);
+                if (!response.IsSuccessStatusCode)
+                {
+                    LogFailed("webhook", outcome.IncidentId, (int)response.StatusCode, response.ReasonPhrase ?? "");
+                }
+            }
+            catch (HttpRequestException ex)
+            {
+                LogFailed("webhook", outcome.IncidentId, 0, ex.Message);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Outcome notification via {Channel} for incident {IncidentId} failed ({Status}): {Error}; the outcome stays recorded in storage")]
+    private partial void LogFailed(string channel, string incidentId, int status, string error);
+}

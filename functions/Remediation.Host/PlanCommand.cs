@@ -1,0 +1,187 @@
+using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
+using Remediation.Alerts;
+using Remediation.Diagnosis;
+using Remediation.Pipeline;
+using Remediation.Policy;
+using Remediation.Storage;
+
+namespace Remediation.Host;
+
+/// <summary>What the pipeline would do with one alert: its diagnosis (when it got that far) and the decision.</summary>
+public sealed record AlertPlan(NormalizedAlert Alert, DiagnosisResult? Diagnosis, Decision Decision);
+
+/// <summary>
+/// Diagnose + decide for alerts against the configured cluster, with the core's own <see cref="IDiagnoser"/> and
+/// <see cref="RemediationPlanner"/> and the same gates in the same order as the pipeline; reads only.
+/// </summary>
+public sealed class AlertPlanning(IDiagnoser diagnoser, RemediationPlanner planner)
+{
+    public static AlertPlanning From(IServiceProvider services) =>
+        new(services.GetRequiredService<IDiagnoser>(), services.GetRequiredService<RemediationPlanner>());
+
+    public RemediationPolicy Policy => planner.Policy;
+
+    public async Task<AlertPlan> PlanAsync(NormalizedAlert alert, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(alert);
+        if (alert.Status == AlertStatus.Resolved)
+        {
+            return new AlertPlan(alert, null, new Decision(DecisionKind.NoAction, "resolved notification: recorded, never acted on"));
+        }
+        if (alert.Target is not { } target)
+        {
+            return new AlertPlan(alert, null, new Decision(DecisionKind.Escalate, $"cannot map the alert to a Kubernetes workload: {alert.TargetProblem}"));
+        }
+        if (planner.Policy.RefusalFor(target.Namespace, target.Name) is { } refusal)
+        {
+            return new AlertPlan(alert, null, new Decision(DecisionKind.Refuse, refusal));
+        }
+        var diagnosis = await diagnoser.DiagnoseAsync(alert, target, cancellationToken).ConfigureAwait(false);
+        var decision = await planner.DecideAsync(alert, target, diagnosis, cancellationToken).ConfigureAwait(false);
+        return new AlertPlan(alert, diagnosis, decision);
+    }
+
+    /// <summary>Reads and parses an Alertmanager payload file; the exception names the offending field.</summary>
+    public static async Task<IReadOnlyList<NormalizedAlert>> ReadAlertsAsync(string path, CancellationToken cancellationToken)
+    {
+        var body = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+        if (body.Length == 0)
+        {
+            throw new AlertParseException("$", "the file is empty; expected an Alertmanager webhook payload");
+        }
+        return AlertmanagerNormalizer.Parse(body);
+    }
+
+    /// <summary>One line for a decision: "rollback: …", "Escalated: …".</summary>
+    public static string Verdict(Decision decision)
+    {
+        ArgumentNullException.ThrowIfNull(decision);
+        return decision switch
+        {
+            { Kind: DecisionKind.Act, Plan: { } plan } => $"{plan.Action}{(decision.DryRun ? " (dry-run by policy)" : "")}: {plan.Summary}",
+            _ => $"{decision.State}: {decision.Reason}",
+        };
+    }
+}
+
+/// <summary>`remediation plan alert.json`: prints the diagnosis, evidence, decision and plan for each alert; changes nothing.</summary>
+public static class PlanCommand
+{
+    public static async Task<int> RunAsync(string alertFile, CliConnection connection, TextWriter output, TextWriter errors, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(errors);
+        if (!File.Exists(alertFile))
+        {
+            errors.WriteLine($"alert file not found: {Path.GetFullPath(alertFile)}");
+            return 2;
+        }
+        IReadOnlyList<NormalizedAlert> alerts;
+        try
+        {
+            alerts = await AlertPlanning.ReadAlertsAsync(alertFile, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AlertParseException ex)
+        {
+            errors.WriteLine($"{alertFile}: field '{ex.Field}': {ex.Message}");
+            return 2;
+        }
+        return await CliRun.WithPlanningAsync(connection, errors, async (planning, hasStorage) =>
+        {
+            PrintContext(output, planning.Policy, hasStorage);
+            foreach (var alert in alerts)
+            {
+                var plan = await planning.PlanAsync(alert, cancellationToken).ConfigureAwait(false);
+                output.WriteLine();
+                Print(output, plan);
+            }
+            output.WriteLine();
+            output.WriteLine("nothing was changed: plan reads the cluster and the action history only");
+            return 0;
+        }).ConfigureAwait(false);
+    }
+
+    public static void PrintContext(TextWriter output, RemediationPolicy policy, bool hasStorage)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(policy);
+        if (ReferenceEquals(policy, RemediationPolicy.DenyAll))
+        {
+            output.WriteLine("note: no policy configured (--policy or Remediation__PolicyPath): default deny, every alert is refused");
+        }
+        if (!hasStorage)
+        {
+            output.WriteLine("note: no storage configured (--storage): cooldown and action limits are checked against an empty history");
+        }
+    }
+
+    public static void Print(TextWriter output, AlertPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(plan);
+        var alert = plan.Alert;
+        output.WriteLine($"alert      {alert.Name} ({alert.Source}, {alert.Status.ToString().ToLowerInvariant()}, severity {alert.Severity ?? "-"}), incident {alert.IncidentId}");
+        output.WriteLine($"target     {alert.Target?.ToString() ?? "(none: " + alert.TargetProblem + ")"}");
+        if (plan.Diagnosis is { } diagnosis)
+        {
+            output.WriteLine($"diagnosis  {diagnosis.Class} of {diagnosis.Component} (confidence {diagnosis.Confidence.ToString("0.00", CultureInfo.InvariantCulture)}): {diagnosis.Summary}");
+            foreach (var evidence in diagnosis.Evidence)
+            {
+                output.WriteLine($"  evidence [{evidence.Source}] {evidence.Text}");
+            }
+            foreach (var missing in diagnosis.Unavailable)
+            {
+                output.WriteLine($"  not available: {missing}");
+            }
+        }
+        var decision = plan.Decision;
+        output.WriteLine($"decision   {decision.Kind}{(decision.Rule is null ? "" : $" (rule '{decision.Rule}')")}: {decision.Reason}");
+        if (decision.Plan is { } actionPlan)
+        {
+            output.WriteLine($"action     {actionPlan.Action}{(decision.DryRun ? " (dry-run by policy)" : "")}: {actionPlan.Summary}");
+            foreach (var mutation in actionPlan.Mutations)
+            {
+                output.WriteLine($"  mutation {mutation.Kind} {mutation.Namespace}/{mutation.Name} (resourceVersion {mutation.ResourceVersion ?? "-"}): {mutation.Description}");
+            }
+            output.WriteLine($"prior      {actionPlan.PriorState.ToJsonString()}");
+            var verify = actionPlan.Verify;
+            output.WriteLine($"verify     {(verify.RolloutComplete ? "rollout complete" : "")}{(verify.MaxErrorRatio is { } ratio ? $", error ratio ≤ {ratio.ToString(CultureInfo.InvariantCulture)}" : "")}; deadline {verify.Deadline}, soak {verify.Soak}");
+        }
+    }
+}
+
+/// <summary>Shared error handling of the commands that plan: bad policy → 2, unreachable dependency → 1.</summary>
+internal static class CliRun
+{
+    public static async Task<int> WithPlanningAsync(CliConnection connection, TextWriter errors, Func<AlertPlanning, bool, Task<int>> body)
+    {
+        if (connection.Policy is { } policyPath && !File.Exists(policyPath))
+        {
+            errors.WriteLine($"policy file not found: {Path.GetFullPath(policyPath)}");
+            return 2;
+        }
+        var configuration = connection.BuildConfiguration();
+        try
+        {
+            await using var services = CliConnection.PlanningServices(configuration);
+            return await body(AlertPlanning.From(services), CliConnection.HasStorage(configuration)).ConfigureAwait(false);
+        }
+        catch (PolicyValidationException ex)
+        {
+            errors.WriteLine("invalid policy:");
+            foreach (var error in ex.Errors)
+            {
+                errors.WriteLine(error);
+            }
+            return 2;
+        }
+        catch (Exception ex) when (ex is TransientDependencyException or HttpRequestException or k8s.Autorest.HttpOperationException or k8s.Exceptions.KubeConfigException
+            or InvalidOperationException)
+        {
+            errors.WriteLine($"error: {ex.Message}");
+            return 1;
+        }
+    }
+}

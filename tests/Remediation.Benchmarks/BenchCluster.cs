@@ -1,0 +1,56 @@
+using System.Globalization;
+using System.Text;
+using k8s;
+using Remediation.ClusterSimulator;
+
+namespace Remediation.Benchmarks;
+
+/// <summary>
+/// The cluster simulator in-process on loopback, loaded with a generated scenario: namespace "bench" with
+/// crash-looping Deployments (single revision, crashed 30 minutes after start, so a restart yields healthy pods
+/// and verification can succeed). "e2e-NNN" for the end-to-end run, "storm-NNN" for the alert storm.
+/// </summary>
+public sealed class BenchCluster : IAsyncDisposable
+{
+    public const string Namespace = "bench";
+    public const string Image = "registry.example/bench-app:1.0.0";
+
+    private BenchCluster(SimulatedCluster cluster)
+    {
+        Cluster = cluster;
+        Client = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = cluster.BaseAddress.ToString().TrimEnd('/') });
+    }
+
+    public SimulatedCluster Cluster { get; }
+    public IKubernetes Client { get; }
+    public Uri BaseAddress => Cluster.BaseAddress;
+
+    public static string E2eName(int i) => string.Create(CultureInfo.InvariantCulture, $"e2e-{i:000}");
+
+    public static string StormName(int i) => string.Create(CultureInfo.InvariantCulture, $"storm-{i:000}");
+
+    public static async Task<BenchCluster> StartAsync(int e2eDeployments, int stormDeployments)
+    {
+        var cluster = await SimulatedCluster.StartAsync(new SimulatorOptions()).ConfigureAwait(false);
+        var yaml = new StringBuilder()
+            .Append("name: bench\n")
+            .Append("namespaces: [").Append(Namespace).Append("]\n")
+            .Append("behaviours:\n")
+            .Append("  ").Append(Image).Append(": { mode: crashloop, crashAfter: 30m }\n")
+            .Append("deployments:\n");
+        foreach (var name in Enumerable.Range(0, e2eDeployments).Select(E2eName).Concat(Enumerable.Range(0, stormDeployments).Select(StormName)))
+        {
+            yaml.Append("  - { name: ").Append(name).Append(", namespace: ").Append(Namespace)
+                .Append(", replicas: 1, image: ").Append(Image).Append(", createdAgo: 2h }\n");
+        }
+        cluster.LoadScenario(Scenario.Parse(yaml.ToString()));
+        await cluster.ReconcileAsync().ConfigureAwait(false);
+        return new BenchCluster(cluster);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await Cluster.DisposeAsync().ConfigureAwait(false);
+    }
+}

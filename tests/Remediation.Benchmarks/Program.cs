@@ -1,0 +1,101 @@
+using System.Globalization;
+using Remediation.Benchmarks;
+
+// remediation-bench: Azurite (process) + cluster simulator (in-process) + the standalone host on loopback.
+// Usage: remediation-bench --host-dll PATH [--startup NAME=DIR ...] [--out docs/BENCHMARKS.md] [--quick] [--skip-micro]
+var settings = BenchSettings.Parse(args);
+var machine = MachineInfo.Collect(settings);
+Console.WriteLine($"machine: {machine.Cores} cores, {machine.Os}, .NET {machine.Runtime}, commit {machine.Commit ?? "n/a"}");
+
+var report = new BenchReport { Machine = machine, Settings = settings };
+if (!settings.SkipMicro)
+{
+    Console.WriteLine("== hot paths (BenchmarkDotNet, in-process, short job)");
+    report.Micro = HotPaths.Run();
+}
+
+await using (var azurite = await AzuriteProcess.StartAsync())
+await using (var cluster = await BenchCluster.StartAsync(settings.E2eIncidents, settings.StormWorkloads))
+{
+    Console.WriteLine($"azurite 127.0.0.1:{azurite.TablePort} (tables) / :{azurite.QueuePort} (queues); simulator {cluster.BaseAddress}");
+    Console.WriteLine("== ack latency and throughput: POST /api/alerts/alertmanager (in-process host, worker off)");
+    report.Ack = await Phases.AckAsync(azurite, cluster, settings);
+    Console.WriteLine("== end-to-end latency and the physical limit (in-process host, worker on)");
+    report.E2e = await Phases.EndToEndAsync(azurite, cluster, settings);
+    Console.WriteLine("== alert storm (host as its own process)");
+    report.Storm = await Phases.StormAsync(azurite, cluster, settings);
+    if (settings.StartupVariants.Count > 0)
+    {
+        Console.WriteLine("== start → ready (process start → first 200 on /healthz)");
+        report.Startup = await Phases.StartupAsync(azurite, cluster, settings);
+    }
+    report.AzuritePeakRssMb = azurite.ProcessId is { } pid ? ProcStatus.PeakRssMb(pid) : null;
+}
+
+var markdown = report.Markdown();
+Console.WriteLine();
+Console.WriteLine(report.ConsoleTable());
+var outPath = Path.GetFullPath(settings.OutPath);
+Directory.CreateDirectory(Path.GetDirectoryName(outPath)!);
+await File.WriteAllTextAsync(outPath, markdown);
+Console.WriteLine($"written: {outPath}");
+return 0;
+
+namespace Remediation.Benchmarks
+{
+    /// <summary>What to run, how much. Fixed counts and rates, so runs are comparable; --quick is a smoke run only.</summary>
+    public sealed class BenchSettings
+    {
+        public string HostDll { get; private set; } = Path.Combine(Repo.Root, "functions", "Remediation.Host", "bin", "Release", "net10.0", "remediation.dll");
+        public string OutPath { get; private set; } = Path.Combine(Repo.Root, "docs", "BENCHMARKS.md");
+        public bool Quick { get; private set; }
+        public bool SkipMicro { get; private set; }
+        public List<(double Rate, double Seconds)> Rates { get; private set; } = [(50, 10), (200, 10), (1000, 5)];
+        public List<(int Senders, int PerRequest)> Saturation { get; } = [(16, 1), (8, 50)];
+        public double SaturationSeconds { get; private set; } = 8;
+        public int E2eIncidents { get; private set; } = 60;
+        public double E2eRate { get; private set; } = 4;
+        public int StormAlerts { get; private set; } = 10_000;
+        public int StormWorkloads { get; } = 100;
+        public int StormGroupSize { get; } = 50;
+        public int StormSenders { get; } = 8;
+        public int StormQueueConcurrency { get; private set; } = 16;
+        public double StormTimeoutSeconds { get; private set; } = 300;
+        public int StartupRuns { get; private set; } = 5;
+        public List<(string Name, string Directory)> StartupVariants { get; } = [];
+
+        public static BenchSettings Parse(string[] args)
+        {
+            var s = new BenchSettings();
+            for (var i = 0; i < args.Length; i++)
+            {
+                switch (args[i])
+                {
+                    case "--host-dll": s.HostDll = Path.GetFullPath(args[++i]); break;
+                    case "--out": s.OutPath = args[++i]; break;
+                    case "--skip-micro": s.SkipMicro = true; break;
+                    case "--storm-concurrency": s.StormQueueConcurrency = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                    case "--startup":
+                        var parts = args[++i].Split('=', 2);
+                        s.StartupVariants.Add((parts[0], Path.GetFullPath(parts[1])));
+                        break;
+                    case "--quick":
+                        s.Quick = true;
+                        s.Rates = [(50, 2), (200, 2), (1000, 2)];
+                        s.SaturationSeconds = 2;
+                        s.E2eIncidents = 10;
+                        s.StormAlerts = 1_000;
+                        s.StormTimeoutSeconds = 120;
+                        s.StartupRuns = 1;
+                        break;
+                    default: throw new ArgumentException($"unknown argument '{args[i]}'");
+                }
+            }
+            if (!File.Exists(s.HostDll))
+            {
+                throw new ArgumentException($"host not built: {s.HostDll} (scripts/bench builds it)");
+            }
+            return s;
+        }
+    }
+}
