@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using Remediation.ClusterSimulator;
 
 var port = 6443;
-string? scenario = null;
+var scenarios = new List<string>();
 string? kubeconfig = null;
 var seed = 1;
 var readyAfter = TimeSpan.FromSeconds(1);
@@ -11,7 +11,7 @@ var readyAfter = TimeSpan.FromSeconds(1);
 static int Usage(string error)
 {
     Console.Error.WriteLine($"cluster-simulator: {error}");
-    Console.Error.WriteLine("usage: cluster-simulator [--port N] [--scenario FILE.yaml] [--kubeconfig OUT.yaml] [--seed N] [--pod-ready-after 1s]");
+    Console.Error.WriteLine("usage: cluster-simulator [--port N] [--scenario FILE.yaml ...] [--kubeconfig OUT.yaml] [--seed N] [--pod-ready-after 1s]");
     return 2;
 }
 
@@ -28,11 +28,12 @@ for (var i = 0; i < args.Length; i++)
 
             break;
         case "--scenario":
-            scenario = Next();
+            var scenario = Next();
             if (scenario is null || !File.Exists(scenario))
             {
                 return Usage($"--scenario needs an existing file (got \"{scenario}\")");
             }
+            scenarios.Add(scenario);
 
             break;
         case "--kubeconfig":
@@ -63,7 +64,7 @@ for (var i = 0; i < args.Length; i++)
 
             break;
         case "-h" or "--help":
-            Console.WriteLine("usage: cluster-simulator [--port N] [--scenario FILE.yaml] [--kubeconfig OUT.yaml] [--seed N] [--pod-ready-after 1s]");
+            Console.WriteLine("usage: cluster-simulator [--port N] [--scenario FILE.yaml ...] [--kubeconfig OUT.yaml] [--seed N] [--pod-ready-after 1s]");
             return 0;
         default:
             return Usage($"unknown argument \"{args[i]}\"");
@@ -83,7 +84,7 @@ catch (IOException ex)
 
 await using (cluster)
 {
-    if (scenario is not null)
+    foreach (var scenario in scenarios)
     {
         try
         {

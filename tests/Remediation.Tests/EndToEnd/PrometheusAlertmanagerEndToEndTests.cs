@@ -16,28 +16,7 @@ namespace Remediation.Tests.EndToEnd;
 [Collection(AzuriteCollection.Name)]
 public sealed class PrometheusAlertmanagerEndToEndTests(AzuriteFixture storage, ITestOutputHelper output)
 {
-    public const string Rules = """
-        groups:
-          - name: remediation-e2e
-            interval: 1s
-            rules:
-              - alert: IstioHigh5xxErrorRate
-                expr: |
-                  sum by (destination_workload_namespace, destination_workload, destination_version) (rate(istio_requests_total{reporter="destination",response_code=~"5.."}[20s]))
-                    / sum by (destination_workload_namespace, destination_workload, destination_version) (rate(istio_requests_total{reporter="destination"}[20s])) > 0.05
-                for: 2s
-                labels:
-                  severity: critical
-                annotations:
-                  summary: High 5xx ratio on {{ $labels.destination_workload }} ({{ $labels.destination_version }})
-              - alert: KubePodCrashLooping
-                expr: max_over_time(kube_pod_container_status_waiting_reason{reason="CrashLoopBackOff"}[30s]) >= 1
-                for: 2s
-                labels:
-                  severity: warning
-                annotations:
-                  summary: Pod {{ $labels.namespace }}/{{ $labels.pod }} ({{ $labels.container }}) is crash looping.
-        """;
+    public static readonly string Rules = File.ReadAllText(Path.Combine(RepoPaths.Root, "examples", "prometheus", "rules.yml"));
 
     public const string Policy = """
         allow:
