@@ -12,7 +12,15 @@ namespace Remediation.Http;
 public sealed class AlertEndpoints(AlertIngestor ingestor, IncidentStore store, RemediationMetrics metrics, TimeProvider timeProvider)
 {
     /// <summary>POST /api/alerts/alertmanager — Alertmanager webhook (version 4).</summary>
-    public async Task<IResult> AlertmanagerAsync(HttpRequest request, CancellationToken cancellationToken)
+    public Task<IResult> AlertmanagerAsync(HttpRequest request, CancellationToken cancellationToken) =>
+        ParseAndIngestAsync(request, "an Alertmanager webhook payload", body => AlertmanagerNormalizer.Parse(body), cancellationToken);
+
+    /// <summary>POST /api/alerts/azuremonitor — Azure Monitor action group webhook, common alert schema.</summary>
+    public Task<IResult> AzureMonitorAsync(HttpRequest request, CancellationToken cancellationToken) =>
+        ParseAndIngestAsync(request, "an Azure Monitor common alert schema payload", body => [AzureMonitorNormalizer.Parse(body)], cancellationToken);
+
+    /// <summary>Reads the body (413 over the limit, 400 when empty or unparseable, naming the field) and ingests its alerts.</summary>
+    private async Task<IResult> ParseAndIngestAsync(HttpRequest request, string expected, Func<byte[], IReadOnlyList<NormalizedAlert>> parse, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var started = timeProvider.GetTimestamp();
@@ -23,44 +31,18 @@ public sealed class AlertEndpoints(AlertIngestor ingestor, IncidentStore store, 
         }
         if (body.Length == 0)
         {
-            return ApiProblem.BadRequest("the request body is empty; expected an Alertmanager webhook payload", "body");
+            return ApiProblem.BadRequest($"the request body is empty; expected {expected}", "body");
         }
         IReadOnlyList<NormalizedAlert> alerts;
         try
         {
-            alerts = AlertmanagerNormalizer.Parse(body);
+            alerts = parse(body);
         }
         catch (AlertParseException ex)
         {
             return ApiProblem.BadRequest(ex.Message, ex.Field);
         }
         return await IngestAsync(alerts, started, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>POST /api/alerts/azuremonitor — Azure Monitor action group webhook, common alert schema.</summary>
-    public async Task<IResult> AzureMonitorAsync(HttpRequest request, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        var started = timeProvider.GetTimestamp();
-        var body = await RequestBody.ReadAsync(request, cancellationToken).ConfigureAwait(false);
-        if (body is null)
-        {
-            return RequestBody.TooLarge();
-        }
-        if (body.Length == 0)
-        {
-            return ApiProblem.BadRequest("the request body is empty; expected an Azure Monitor common alert schema payload", "body");
-        }
-        NormalizedAlert alert;
-        try
-        {
-            alert = AzureMonitorNormalizer.Parse(body);
-        }
-        catch (AlertParseException ex)
-        {
-            return ApiProblem.BadRequest(ex.Message, ex.Field);
-        }
-        return await IngestAsync([alert], started, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
