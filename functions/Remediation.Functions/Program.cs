@@ -24,7 +24,15 @@ var telemetry = builder.Services.AddOpenTelemetry()
 builder.Logging.AddOpenTelemetry(logging => logging.IncludeScopes = true);
 if (!string.IsNullOrEmpty(builder.Configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"]))
 {
-    telemetry.UseAzureMonitorExporter();
+    // Application Insights has local (key) auth disabled: ingestion authenticates with the app's managed identity.
+    var clientId = builder.Configuration["AZURE_CLIENT_ID"];
+    telemetry.UseAzureMonitorExporter(options =>
+    {
+        if (!string.IsNullOrEmpty(clientId))
+        {
+            options.Credential = new Azure.Identity.ManagedIdentityCredential(Azure.Identity.ManagedIdentityId.FromUserAssignedClientId(clientId));
+        }
+    });
 }
 
 await builder.Build().RunAsync().ConfigureAwait(false);
