@@ -16,26 +16,42 @@ public sealed class DeletePodAction(ClusterReader reader) : IRemediationAction
     public async Task<ActionPlan> PlanAsync(ActionContext context, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var target = context.Target;
-        var deployment = await reader.DeploymentAsync(target.Namespace, target.Name, cancellationToken).ConfigureAwait(false);
+        var deployment = await reader.DeploymentAsync(context.Target.Namespace, context.Target.Name, cancellationToken).ConfigureAwait(false);
         var pods = await reader.PodsAsync(deployment, cancellationToken).ConfigureAwait(false);
+        return PlanFor(context, pods, out var whyNot) ?? throw new ActionNotApplicableException(whyNot);
+    }
+
+    /// <summary>The plan that deletes the one stuck pod, or null (and why not) when that is not the smaller step.</summary>
+    public static ActionPlan? PlanFor(ActionContext context, IList<V1Pod> pods, out string whyNot)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(pods);
+        var target = context.Target;
+        if (pods.Select(p => Kubernetes.DeploymentRevisions.PodTemplateHash(p.Metadata)).Distinct().Count() > 1)
+        {
+            whyNot = $"{target} is mid-rollout (pods of several revisions); a deleted pod would come back the same";
+            return null;
+        }
         var stuck = pods.Where(p => p.Metadata.DeletionTimestamp is null && !IsReady(p)).ToList();
         if (stuck.Count != 1)
         {
-            throw new ActionNotApplicableException(stuck.Count == 0
+            whyNot = stuck.Count == 0
                 ? $"no pod of {target} is stuck"
-                : $"{stuck.Count} pods of {target} are not ready; deleting one is not the smaller step");
+                : $"{stuck.Count} pods of {target} are not ready; deleting one is not the smaller step";
+            return null;
         }
         if (pods.Count(IsReady) == 0)
         {
-            throw new ActionNotApplicableException($"{target} has no ready pod left; deleting its only pod would not help");
+            whyNot = $"{target} has no ready pod left; deleting its only pod would not help";
+            return null;
         }
+        whyNot = "";
         var pod = stuck[0];
         var restarts = pod.Status?.ContainerStatuses?.Sum(c => c.RestartCount) ?? 0;
         var reason = pod.Status?.ContainerStatuses?.Select(c => c.State?.Waiting?.Reason).FirstOrDefault(r => r is not null) ?? pod.Status?.Phase;
         return new ActionPlan
         {
-            Action = Name,
+            Action = ActionNames.DeletePod,
             Target = target,
             Summary = $"delete pod/{pod.Metadata.Name} -n {target.Namespace} ({reason}, {restarts} restarts); its ReplicaSet recreates it",
             Mutations =

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using k8s;
 using Remediation.Kubernetes;
 using Remediation.Policy;
 
@@ -8,9 +7,11 @@ namespace Remediation.Actions;
 
 /// <summary>
 /// `kubectl rollout restart`: sets spec.template.metadata.annotations["kubectl.kubernetes.io/restartedAt"],
-/// which makes the Deployment roll its pods. Refuses paused rollouts.
+/// which makes the Deployment roll its pods. Refuses paused rollouts. When a single pod is stuck while the
+/// others are ready, deleting that pod is the smaller step and is planned instead (parameter
+/// smallestStep: "false" turns that off).
 /// </summary>
-public sealed class RolloutRestartAction(IKubernetes client, TimeProvider timeProvider) : IRemediationAction
+public sealed class RolloutRestartAction(ClusterReader reader, TimeProvider timeProvider) : IRemediationAction
 {
     public const string RestartedAtAnnotation = "kubectl.kubernetes.io/restartedAt";
 
@@ -20,7 +21,15 @@ public sealed class RolloutRestartAction(IKubernetes client, TimeProvider timePr
     {
         ArgumentNullException.ThrowIfNull(context);
         var target = context.Target;
-        var deployment = await ClusterCall.RunAsync(ct => client.AppsV1.ReadNamespacedDeploymentAsync(target.Name, target.Namespace, cancellationToken: ct), timeProvider, cancellationToken).ConfigureAwait(false);
+        var deployment = await reader.DeploymentAsync(target.Namespace, target.Name, cancellationToken).ConfigureAwait(false);
+        if (!context.Parameters.TryGetValue("smallestStep", out var smallest) || !string.Equals(smallest, "false", StringComparison.OrdinalIgnoreCase))
+        {
+            var pods = await reader.PodsAsync(deployment, cancellationToken).ConfigureAwait(false);
+            if (DeletePodAction.PlanFor(context, pods, out _) is { } deletePod)
+            {
+                return deletePod;
+            }
+        }
         if (deployment.Spec.Paused == true)
         {
             throw new ActionNotApplicableException($"rollout of {target} is paused; a restart would not roll the pods");

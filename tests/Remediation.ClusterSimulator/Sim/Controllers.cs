@@ -902,6 +902,9 @@ internal sealed class Controllers
         return c;
     }
 
+    /// <summary>Pod annotation that overrides the image behaviour's mode for that pod only.</summary>
+    public const string PodModeAnnotation = "simulator.remediation.io/mode";
+
     private static string Sha(string s) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(s))).ToLowerInvariant();
 
     private ContainerState ContainerStatus(JsonObject pod, JsonObject container, DateTimeOffset created, DateTimeOffset now, string node)
@@ -923,6 +926,12 @@ internal sealed class Controllers
             ["imageID"] = "",
         };
         var podDesc = $"{J.Name(pod)}_{J.Namespace(pod)}({J.Uid(pod)})";
+        // A pod may override its image's behaviour (one wedged pod among healthy ones, e.g. on a bad node).
+        var overridden = J.Str(pod, "metadata", "annotations", PodModeAnnotation);
+        if (overridden is not null)
+        {
+            behaviour = new ImageBehaviour { Mode = overridden, ErrorRatio = behaviour.ErrorRatio, P50Ms = behaviour.P50Ms, P99Ms = behaviour.P99Ms, RequestsPerSecond = behaviour.RequestsPerSecond };
+        }
         var mode = behaviour.NormalizedMode;
 
         if (age < readyAfter && mode != "imagepullbackoff")

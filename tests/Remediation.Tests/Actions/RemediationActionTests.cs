@@ -279,3 +279,38 @@ public sealed class ConcurrencyCapTests(AzuriteFixture storage)
         Assert.Single(harness.Cluster.Requests, r => r.IsMutating);
     }
 }
+
+/// <summary>Restart takes the smaller step: with one wedged pod among ready ones, that pod is deleted instead.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class SmallestStepTests(AzuriteFixture storage)
+{
+    [Fact]
+    public async Task One_stuck_pod_among_ready_ones_is_deleted_instead_of_restarting_the_rollout()
+    {
+        var policy = File.ReadAllText(Path.Combine(RepoPaths.Root, "examples", "policy.yaml"));
+        await using var harness = await PipelineHarness.StartAsync(storage.ConnectionString, "healthy.yaml", policy);
+        var pods = harness.Cluster.ListObjects("pods", "shop").Where(p => p["metadata"]!["name"]!.GetValue<string>().StartsWith("checkout-", StringComparison.Ordinal)).ToList();
+        Assert.True(pods.Count >= 2);
+        var wedged = pods[0]["metadata"]!["name"]!.GetValue<string>();
+        using (var client = new k8s.Kubernetes(new k8s.KubernetesClientConfiguration { Host = harness.Cluster.BaseAddress.ToString() }))
+        {
+            const string patch = """{"metadata":{"annotations":{"simulator.remediation.io/mode":"crashloop"}}}""";
+            await k8s.CoreV1OperationsExtensions.PatchNamespacedPodAsync(client.CoreV1, new k8s.Models.V1Patch(patch, k8s.Models.V1Patch.PatchType.MergePatch), wedged, "shop");
+        }
+        await harness.AdvanceAsync(TimeSpan.FromMinutes(2), TimeSpan.FromSeconds(10));
+        harness.Cluster.ClearRequests();
+
+        var incident = await harness.FireAsync(PipelineHarness.Alert("shop", "checkout"));
+        Assert.Equal(nameof(FailureClass.CrashLoop), incident.DiagnosisClass);
+        Assert.Equal("delete-pod", incident.Action);
+        var delete = Assert.Single(harness.Cluster.Requests, r => r.IsMutating);
+        Assert.Equal("delete", delete.Verb);
+        Assert.Equal(wedged, delete.Name);
+        Assert.Null(harness.Cluster.GetObject("deployments", "shop", "checkout")!["spec"]!["template"]!["metadata"]!["annotations"]?["kubectl.kubernetes.io/restartedAt"]);
+
+        await harness.AdvanceAsync(TimeSpan.FromMinutes(2), TimeSpan.FromSeconds(10));
+        await harness.SweepAsync();
+        Assert.Equal(IncidentStates.Succeeded, (await harness.Store.GetAsync(incident.IncidentId))!.State);
+        Assert.Null(harness.Cluster.GetObject("pods", "shop", wedged));
+    }
+}
