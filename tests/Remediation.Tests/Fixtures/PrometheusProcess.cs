@@ -11,9 +11,7 @@ namespace Remediation.Tests.Fixtures;
 /// </summary>
 public sealed class PrometheusProcess : IAsyncDisposable
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "prometheus-" + Guid.NewGuid().ToString("N"));
-    private readonly StringBuilder _log = new();
-    private Process? _process;
+    private readonly LoopbackProcess _process = new("prometheus");
 
     private PrometheusProcess(int port) => Port = port;
 
@@ -21,30 +19,10 @@ public sealed class PrometheusProcess : IAsyncDisposable
 
     public Uri BaseAddress => new($"http://127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}/");
 
-    /// <summary>The process' stderr so far (for failure messages).</summary>
-    public string Log
-    {
-        get
-        {
-            lock (_log)
-            {
-                return _log.ToString();
-            }
-        }
-    }
+    /// <summary>The process' output so far (for failure messages).</summary>
+    public string Log => _process.Log;
 
-    public static string? FindBinary()
-    {
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Append("/usr/bin"))
-        {
-            var candidate = Path.Combine(dir, "prometheus");
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-        return null;
-    }
+    public static string? FindBinary() => LoopbackProcess.FindBinary("prometheus");
 
     /// <summary>Starts Prometheus scraping <paramref name="targets"/> (host:port) and waits until it is ready.</summary>
     public static async Task<PrometheusProcess> StartAsync(IEnumerable<string> targets, TimeSpan? scrapeInterval = null, string job = "simulator",
@@ -66,73 +44,30 @@ public sealed class PrometheusProcess : IAsyncDisposable
 
     private async Task RunAsync(string bin, IEnumerable<string> targets, TimeSpan interval, string job, string? rules, string? alertmanager)
     {
-        Directory.CreateDirectory(Path.Combine(_directory, "data"));
-        var seconds = Math.Max(1, (int)interval.TotalSeconds).ToString(CultureInfo.InvariantCulture) + "s";
+                var seconds = Math.Max(1, (int)interval.TotalSeconds).ToString(CultureInfo.InvariantCulture) + "s";
         var config = new StringBuilder()
             .Append("global:\n  scrape_interval: ").Append(seconds).Append("\n  evaluation_interval: ").Append(seconds).Append('\n')
             .Append("scrape_configs:\n  - job_name: ").Append(job).Append("\n    metrics_path: /metrics\n    scrape_timeout: ").Append(seconds).Append('\n')
             .Append("    static_configs:\n      - targets: [").Append(string.Join(", ", targets.Select(t => "'" + t + "'"))).Append("]\n");
         if (rules is not null)
         {
-            await File.WriteAllTextAsync(Path.Combine(_directory, "rules.yml"), rules).ConfigureAwait(false);
+            await File.WriteAllTextAsync(Path.Combine(_process.Directory, "rules.yml"), rules).ConfigureAwait(false);
             config.Append("rule_files:\n  - rules.yml\n");
         }
         if (alertmanager is not null)
         {
             config.Append("alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['").Append(alertmanager).Append("']\n");
         }
-        var configPath = Path.Combine(_directory, "prometheus.yml");
+        var configPath = Path.Combine(_process.Directory, "prometheus.yml");
         await File.WriteAllTextAsync(configPath, config.ToString()).ConfigureAwait(false);
-        var start = new ProcessStartInfo(bin)
-        {
-            ArgumentList =
-            {
+        await _process.StartAsync(bin,
+            [
                 "--config.file=" + configPath,
-                "--storage.tsdb.path=" + Path.Combine(_directory, "data"),
+                "--storage.tsdb.path=" + Path.Combine(_process.Directory, "data"),
                 "--web.listen-address=127.0.0.1:" + Port.ToString(CultureInfo.InvariantCulture),
                 "--log.level=warn",
-            },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = _directory,
-        };
-        _process = Process.Start(start) ?? throw new InvalidOperationException("could not start prometheus");
-        _process.OutputDataReceived += (_, e) => Append(e.Data);
-        _process.ErrorDataReceived += (_, e) => Append(e.Data);
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = Stopwatch.StartNew();
-        while (true)
-        {
-            if (_process.HasExited)
-            {
-                throw new InvalidOperationException($"prometheus exited with {_process.ExitCode}: {Log}");
-            }
-            try
-            {
-                using var response = await http.GetAsync(new Uri(BaseAddress, "-/ready")).ConfigureAwait(false);
-                if (response.IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-            catch (TaskCanceledException)
-            {
-                // Slow start.
-            }
-            if (deadline.Elapsed > TimeSpan.FromSeconds(20))
-            {
-                throw new InvalidOperationException($"prometheus not ready after 20 s: {Log}");
-            }
-            await Task.Delay(100).ConfigureAwait(false);
-        }
+            ],
+            new Uri(BaseAddress, "-/ready")).ConfigureAwait(false);
     }
 
     /// <summary>Waits until an instant query returns at least <paramref name="minSeries"/> series (e.g. until rate() has two samples).</summary>
@@ -157,33 +92,5 @@ public sealed class PrometheusProcess : IAsyncDisposable
         throw new TimeoutException($"'{promql}' did not return {minSeries} series in time; last answer: {last}; log: {Log}");
     }
 
-    private void Append(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-        lock (_log)
-        {
-            if (_log.Length < 64_000)
-            {
-                _log.AppendLine(line);
-            }
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_process is { HasExited: false } process)
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync().ConfigureAwait(false);
-        }
-        _process?.Dispose();
-        _process = null;
-        if (Directory.Exists(_directory))
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-    }
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
 }
