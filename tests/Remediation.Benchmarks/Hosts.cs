@@ -99,7 +99,14 @@ public static class Hosts
         using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var started = Clock.Now;
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the host");
-        process.OutputDataReceived += (_, _) => { };
+        process.OutputDataReceived += (_, e) =>
+        {
+            // The host logs at Warning and above; failures are shown (an unexplained exit would hide the cause).
+            if (e.Data is { } line && (line.StartsWith("fail", StringComparison.Ordinal) || line.StartsWith("crit", StringComparison.Ordinal) || line.StartsWith("Unhandled", StringComparison.Ordinal)))
+            {
+                Console.Error.WriteLine("  host: " + line);
+            }
+        };
         process.ErrorDataReceived += (_, e) =>
         {
             if (e.Data is { Length: > 0 } line)

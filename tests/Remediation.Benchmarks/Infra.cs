@@ -45,7 +45,7 @@ public static class FreePort
     }
 }
 
-/// <summary>A real Azurite (node_modules/.bin/azurite) on free loopback ports with a temp --location, in-memory persistence.</summary>
+/// <summary>A real Azurite (node_modules/.bin/azurite) on free loopback ports with in-memory persistence.</summary>
 public sealed class AzuriteProcess : IAsyncDisposable
 {
     private const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
@@ -76,7 +76,7 @@ public sealed class AzuriteProcess : IAsyncDisposable
         {
             ArgumentList =
             {
-                "--silent", "--skipApiVersionCheck", "--disableProductStyleUrl", "--inMemoryPersistence", "--location", azurite._location,
+                "--silent", "--skipApiVersionCheck", "--disableProductStyleUrl", "--inMemoryPersistence",
                 "--blobHost", "127.0.0.1", "--blobPort", azurite.BlobPort.ToString(inv),
                 "--queueHost", "127.0.0.1", "--queuePort", azurite.QueuePort.ToString(inv),
                 "--tableHost", "127.0.0.1", "--tablePort", azurite.TablePort.ToString(inv),

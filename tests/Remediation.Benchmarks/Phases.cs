@@ -18,7 +18,7 @@ public sealed record E2eFigures(int Incidents, int Acted, Samples EndToEnd, Samp
 }
 
 public sealed record StormFigures(int Alerts, int Deliveries, int Failed, int Incidents, int Actions, int WorkloadsActedOnce, int Refused, int Succeeded,
-    int Failures, int NonTerminal, double IngestSeconds, double DrainSeconds, bool Drained, double? PeakRssMb, int MutatingPerRemediationMax);
+    int Failures, int NonTerminal, double IngestSeconds, double DrainSeconds, bool Drained, double? PeakRssMb, int MutatingPerRemediationMax, string States);
 
 public sealed record StartupFigures(string Variant, string Directory, Samples ReadyMs);
 
@@ -219,7 +219,7 @@ public static class Phases
             await Task.WhenAll(Enumerable.Range(0, s.StormSenders).Select(sender => Task.Run(async () =>
             {
                 int d;
-                while ((d = Interlocked.Increment(ref next)) < deliveries.Length)
+                while ((d = Interlocked.Increment(ref next)) < deliveries.Length && !process.HasExited)
                 {
                     // Like Alertmanager: a failed delivery is retried (backoff), so a 503 is not a loss.
                     var ok = false;
@@ -238,6 +238,10 @@ public static class Phases
                 }
             }))).ConfigureAwait(false);
             var ingestSeconds = Clock.Ms(started, Clock.Now) / 1000.0;
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"the host process exited during the storm (exit code {process.ExitCode})");
+            }
             Console.WriteLine($"    delivered in {ingestSeconds:F1} s ({failed} failed after retries); draining...");
 
             const string open = "RowKey eq 'incident' and (State eq 'Received' or State eq 'Acting' or State eq 'Verifying')";
@@ -266,13 +270,21 @@ public static class Phases
             var refused = await CountAsync(storeTable, "RowKey eq 'incident' and State eq 'Refused'").ConfigureAwait(false);
             var succeeded = await CountAsync(storeTable, "RowKey eq 'incident' and State eq 'Succeeded'").ConfigureAwait(false);
             var failures = await CountAsync(storeTable, "RowKey eq 'incident' and State eq 'Failed'").ConfigureAwait(false);
+            var states = new Dictionary<string, int>(StringComparer.Ordinal);
+            await foreach (var row in storeTable.QueryAsync<TableEntity>("RowKey eq 'incident'", maxPerPage: 1000, select: ["State"]).ConfigureAwait(false))
+            {
+                var state = row.GetString("State") ?? "(none)";
+                states[state] = states.GetValueOrDefault(state) + 1;
+            }
+            var stateText = string.Join(", ", states.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Value:N0} {kv.Key}"));
+            Console.WriteLine($"    states: {stateText}");
             Console.WriteLine($"    {(drained ? "drained" : "NOT drained")} after {drainSeconds:F1} s: {total} incidents, {nonTerminal} not terminal");
 
             var mutating = cluster.Cluster.Requests.Skip(before)
                 .Where(r => r.IsMutating && r.Namespace == BenchCluster.Namespace && r.Name?.StartsWith("storm-", StringComparison.Ordinal) == true).ToList();
             var perWorkload = mutating.GroupBy(r => r.Name).ToList();
             return new StormFigures(s.StormAlerts, deliveries.Length, failed, total, mutating.Count, perWorkload.Count(g => g.Count() == 1), refused, succeeded, failures,
-                nonTerminal, ingestSeconds, drainSeconds, drained, peak, perWorkload.Count == 0 ? 0 : perWorkload.Max(g => g.Count()));
+                nonTerminal, ingestSeconds, drainSeconds, drained, peak, perWorkload.Count == 0 ? 0 : perWorkload.Max(g => g.Count()), stateText);
         }
         finally
         {
