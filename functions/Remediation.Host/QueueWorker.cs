@@ -25,8 +25,9 @@ public sealed partial class QueueWorker(WorkQueue queue, WorkItemProcessor proce
             {
                 messages = await queue.ReceiveAsync(Math.Min(32, runOptions.QueueConcurrency * 2), runOptions.VisibilityTimeout, stoppingToken).ConfigureAwait(false);
             }
-            catch (TransientDependencyException ex)
+            catch (Exception ex) when (ex is not OperationCanceledException)
             {
+                // Never let the worker die: a dead BackgroundService stops the whole host.
                 LogPollFailed(ex.Message);
                 await Task.Delay(TimeSpan.FromSeconds(1), timeProvider, stoppingToken).ConfigureAwait(false);
                 continue;
@@ -110,9 +111,10 @@ public sealed partial class SweepTimer(Verification.RemediationVerifier verifier
                     LogSweep(result.Verified, result.Succeeded, result.Failed, result.Requeued);
                 }
             }
-            catch (TransientDependencyException ex)
+            catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                LogSweepFailed(ex.Message);
+                // The next tick tries again; a dead BackgroundService would stop the whole host.
+                LogSweepFailed(ex);
             }
         }
     }
@@ -120,8 +122,8 @@ public sealed partial class SweepTimer(Verification.RemediationVerifier verifier
     [LoggerMessage(Level = LogLevel.Information, Message = "Sweep: {Verified} verifying, {Succeeded} succeeded, {Failed} failed, {Requeued} re-queued")]
     private partial void LogSweep(int verified, int succeeded, int failed, int requeued);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Sweep skipped: {Error}")]
-    private partial void LogSweepFailed(string error);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Sweep failed; retrying on the next tick")]
+    private partial void LogSweepFailed(Exception exception);
 }
 
 /// <summary>Standalone host run settings (section Remediation:Host).</summary>

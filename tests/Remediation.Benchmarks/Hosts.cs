@@ -102,7 +102,7 @@ public static class Hosts
         process.OutputDataReceived += (_, e) =>
         {
             // The host logs at Warning and above; failures are shown (an unexplained exit would hide the cause).
-            if (e.Data is { } line && (line.StartsWith("fail", StringComparison.Ordinal) || line.StartsWith("crit", StringComparison.Ordinal) || line.StartsWith("Unhandled", StringComparison.Ordinal)))
+            if (e.Data is { } line && (line.Contains(" fail:", StringComparison.Ordinal) || line.Contains(" crit:", StringComparison.Ordinal) || line.StartsWith("Unhandled", StringComparison.Ordinal)))
             {
                 Console.Error.WriteLine("  host: " + line);
             }

@@ -61,6 +61,15 @@ public sealed partial class RemediationPipeline(
             return await ResumeAsync(incident, intent, cancellationToken).ConfigureAwait(false);
         }
 
+        // A target in cooldown, over its action budget or behind an open breaker will not be acted on whatever the
+        // diagnosis says: record that without reading the cluster, so an alert storm adds no load to the API server.
+        var (gate, gateReason) = await ledger.CheckAsync(target, planner.Policy.Limits, cancellationToken).ConfigureAwait(false);
+        if (gate != GateVerdict.Allowed && !planner.Policy.DryRun)
+        {
+            return await CompleteAsync(incident, new Decision(gate == GateVerdict.Escalated ? DecisionKind.Escalate : DecisionKind.Refuse,
+                $"{gateReason} (not diagnosed)"), cancellationToken).ConfigureAwait(false);
+        }
+
         var started = timeProvider.GetTimestamp();
         DiagnosisResult diagnosis;
         using (var span = RemediationMetrics.StartStage("diagnose", incident.IncidentId))

@@ -55,6 +55,8 @@ public sealed class IncidentRecord : ITableEntity
     public DateTimeOffset? ActedAt { get; set; }
     public DateTimeOffset? VerifyDeadline { get; set; }
     public DateTimeOffset? CompletedAt { get; set; }
+    /// <summary>When the sweep last re-queued this incident (each is re-queued at most once per interval).</summary>
+    public DateTimeOffset? RequeuedAt { get; set; }
     public string? TraceParent { get; set; }
 }
 

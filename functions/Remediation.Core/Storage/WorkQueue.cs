@@ -46,6 +46,14 @@ public sealed class WorkQueue(QueueClient queue, QueueClient poison)
         await StorageCall.Guard(() => queue.SendMessageAsync(item.ToJson(), cancellationToken)).ConfigureAwait(false);
     }
 
+    /// <summary>The queue's approximate number of messages (visible or not).</summary>
+    public async Task<int> ApproximateCountAsync(CancellationToken cancellationToken = default)
+    {
+        await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        var properties = await StorageCall.Guard(() => queue.GetPropertiesAsync(cancellationToken)).ConfigureAwait(false);
+        return properties.Value.ApproximateMessagesCount;
+    }
+
     public async Task<QueueMessage[]> ReceiveAsync(int maxMessages, TimeSpan visibilityTimeout, CancellationToken cancellationToken = default)
     {
         await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);

@@ -39,20 +39,39 @@ public sealed partial class RemediationVerifier(
         foreach (var incident in await store.ListAsync(new IncidentQuery(State: IncidentStates.Verifying), cancellationToken).ConfigureAwait(false))
         {
             verified++;
-            switch (await VerifyAsync(incident, cancellationToken).ConfigureAwait(false))
+            string state;
+            try
+            {
+                state = await VerifyAsync(incident, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is TransientDependencyException or k8s.Autorest.HttpOperationException or Azure.RequestFailedException)
+            {
+                // One incident's check failing must not hold up the others; it is checked again on the next sweep.
+                LogVerifyFailed(incident.IncidentId, ex.Message);
+                continue;
+            }
+            switch (state)
             {
                 case IncidentStates.Succeeded: succeeded++; break;
                 case IncidentStates.Failed: failed++; break;
             }
         }
         var now = timeProvider.GetUtcNow();
+        var stale = new List<IncidentRecord>();
         foreach (var state in new[] { IncidentStates.Received, IncidentStates.Acting })
         {
-            foreach (var incident in await store.ListAsync(new IncidentQuery(State: state), cancellationToken).ConfigureAwait(false))
+            var after = state == IncidentStates.Received ? options.RequeueAfter : options.ActionLease;
+            stale.AddRange((await store.ListAsync(new IncidentQuery(State: state), cancellationToken).ConfigureAwait(false))
+                .Where(i => now - Max(i.ActedAt ?? i.ReceivedAt, i.RequeuedAt) > after));
+        }
+        // A backlog at least as deep as the stale incidents most likely still holds their work items: wait for it.
+        if (stale.Count > 0 && await queue.ApproximateCountAsync(cancellationToken).ConfigureAwait(false) < stale.Count)
+        {
+            foreach (var incident in stale)
             {
-                var since = incident.ActedAt ?? incident.ReceivedAt;
-                var stale = state == IncidentStates.Received ? options.RequeueAfter : options.ActionLease;
-                if (now - since > stale)
+                incident.RequeuedAt = now;
+                // ETag-conditional: a worker that moved the incident on, or another sweep, wins.
+                if (await store.TryUpdateAsync(incident, force: false, cancellationToken).ConfigureAwait(false))
                 {
                     await queue.EnqueueAsync(new WorkItem(incident.IncidentId, incident.TraceParent), cancellationToken).ConfigureAwait(false);
                     requeued++;
@@ -189,6 +208,11 @@ public sealed partial class RemediationVerifier(
         LogVerified(incident.IncidentId, state, reason);
         return state;
     }
+
+    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset? b) => b is { } v && v > a ? v : a;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Incident {IncidentId}: verification check failed ({Error}); retried on the next sweep")]
+    private partial void LogVerifyFailed(string incidentId, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Incident {IncidentId} verified: {State} ({Reason})")]
     private partial void LogVerified(string incidentId, string state, string reason);
