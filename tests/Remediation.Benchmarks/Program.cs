@@ -19,12 +19,21 @@ await using (var cluster = await BenchCluster.StartAsync(settings.E2eIncidents, 
 {
     Console.WriteLine($"azurite 127.0.0.1:{azurite.TablePort} (tables) / :{azurite.QueuePort} (queues); simulator {cluster.BaseAddress}");
     Console.WriteLine("== ack latency and throughput: POST /api/alerts/alertmanager (in-process host, worker off)");
-    report.Ack = await Phases.AckAsync(azurite, cluster, settings);
-    Console.WriteLine("== end-to-end latency and the physical limit (in-process host, worker on)");
-    report.E2e = await Phases.EndToEndAsync(azurite, cluster, settings);
-    Console.WriteLine("== alert storm (host as its own process)");
-    report.Storm = await Phases.StormAsync(azurite, cluster, settings);
-    if (settings.StartupVariants.Count > 0)
+    if (settings.Runs("ack"))
+    {
+        report.Ack = await Phases.AckAsync(azurite, cluster, settings);
+    }
+    if (settings.Runs("e2e"))
+    {
+        Console.WriteLine("== end-to-end latency and the physical limit (in-process host, worker on)");
+        report.E2e = await Phases.EndToEndAsync(azurite, cluster, settings);
+    }
+    if (settings.Runs("storm"))
+    {
+        Console.WriteLine("== alert storm (host as its own process)");
+        report.Storm = await Phases.StormAsync(azurite, cluster, settings);
+    }
+    if (settings.StartupVariants.Count > 0 && settings.Runs("startup"))
     {
         Console.WriteLine("== start → ready (process start → first 200 on /healthz)");
         report.Startup = await Phases.StartupAsync(azurite, cluster, settings);
@@ -50,6 +59,9 @@ namespace Remediation.Benchmarks
         public string OutPath { get; private set; } = Path.Combine(Repo.Root, "docs", "BENCHMARKS.md");
         public bool Quick { get; private set; }
         public bool SkipMicro { get; private set; }
+        /// <summary>Phases to run (ack, e2e, storm, startup); empty = all. For investigating one phase; the report then has gaps.</summary>
+        public HashSet<string> Only { get; private set; } = [];
+        public bool Runs(string phase) => Only.Count == 0 || Only.Contains(phase);
         public List<(double Rate, double Seconds)> Rates { get; private set; } = [(50, 10), (200, 10), (1000, 5)];
         public List<(int Senders, int PerRequest)> Saturation { get; } = [(16, 1), (8, 50)];
         public double SaturationSeconds { get; private set; } = 8;
@@ -74,6 +86,7 @@ namespace Remediation.Benchmarks
                     case "--host-dll": s.HostDll = Path.GetFullPath(args[++i]); break;
                     case "--out": s.OutPath = args[++i]; break;
                     case "--skip-micro": s.SkipMicro = true; break;
+                    case "--only": s.Only = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal); break;
                     case "--storm-concurrency": s.StormQueueConcurrency = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                     case "--startup":
                         var parts = args[++i].Split('=', 2);

@@ -20,7 +20,6 @@ public sealed partial class AlertIngestor(
     WorkQueue queue,
     RemediationMetrics metrics,
     Notifications.OutcomeNotifier notifier,
-    RemediationOptions options,
     TimeProvider timeProvider,
     ILogger<AlertIngestor> logger)
 {
@@ -158,12 +157,8 @@ public sealed partial class AlertIngestor(
         }
         if (!await store.TryClaimAsync(record, cancellationToken).ConfigureAwait(false))
         {
-            var existing = await store.GetAsync(record.IncidentId, cancellationToken).ConfigureAwait(false);
-            if (existing is { State: IncidentStates.Received } && now - existing.ReceivedAt > options.RequeueAfter)
-            {
-                // Claimed long ago but never picked up (its work item was lost): queue it again; the worker dedups.
-                await queue.EnqueueAsync(new WorkItem(existing.IncidentId, existing.TraceParent), cancellationToken).ConfigureAwait(false);
-            }
+            // A duplicate delivery costs one failed insert. An incident whose work item was lost (claimed, then the
+            // process died before queueing) is re-queued by the sweep after RequeueAfter, not here.
             return ClaimOutcome.Duplicate;
         }
         try

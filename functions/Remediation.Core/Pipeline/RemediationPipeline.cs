@@ -157,7 +157,7 @@ public sealed partial class RemediationPipeline(
         {
             // A decision not to act whose worker stopped before recording its outcome.
             var kind = intent.Outcome switch { IncidentStates.Refused => DecisionKind.Refuse, IncidentStates.Escalated => DecisionKind.Escalate, _ => DecisionKind.NoAction };
-            return await RecordDecisionAsync(incident, new Decision(kind, intent.Reason ?? "decided without acting"), cancellationToken).ConfigureAwait(false);
+            return await RecordDecisionAsync(incident, new Decision(kind, intent.Reason ?? "decided without acting"), takeIntent: false, cancellationToken).ConfigureAwait(false);
         }
         var plan = JsonSerializer.Deserialize(intent.PlanJson, RemediationJsonContext.Default.ActionPlan)
             ?? throw new InvalidOperationException($"intent of incident {incident.IncidentId} has no plan");
@@ -231,43 +231,31 @@ public sealed partial class RemediationPipeline(
     }
 
     /// <summary>
-    /// Records a decision that takes no action (refused, escalated, nothing to do). It takes the same lock as acting, the
-    /// intent row: else a worker whose gate said no (cooldown, concurrency cap) could record its outcome while another
-    /// worker holding the intent is mutating, and the applied action would never be recorded or verified.
+    /// Records a decision that takes no action (refused, escalated, nothing to do). It takes the intent row, the same
+    /// lock as acting, so it cannot overwrite a worker that acts; intent, outcome and summary go in one transaction.
     /// </summary>
-    private async Task<string> CompleteAsync(IncidentRecord incident, Decision decision, CancellationToken cancellationToken)
-    {
-        var claim = new IncidentStepRecord
-        {
-            PartitionKey = incident.IncidentId, RowKey = IncidentStepRecord.Intent, Worker = _worker, At = timeProvider.GetUtcNow(),
-            Outcome = decision.State, Reason = decision.Reason,
-        };
-        if (!await store.TryAddStepAsync(claim, cancellationToken).ConfigureAwait(false))
-        {
-            LogLostRace(incident.IncidentId);
-            return (await store.GetAsync(incident.IncidentId, cancellationToken).ConfigureAwait(false))?.State ?? incident.State;
-        }
-        return await RecordDecisionAsync(incident, decision, cancellationToken).ConfigureAwait(false);
-    }
+    private Task<string> CompleteAsync(IncidentRecord incident, Decision decision, CancellationToken cancellationToken) =>
+        RecordDecisionAsync(incident, decision, takeIntent: true, cancellationToken);
 
-    /// <summary>Writes the outcome of a decision that takes no action; insert-only, so once.</summary>
-    private async Task<string> RecordDecisionAsync(IncidentRecord incident, Decision decision, CancellationToken cancellationToken)
+    /// <summary>Writes the outcome (and, with <paramref name="takeIntent"/>, the intent) of a decision that takes no action; insert-only, so once.</summary>
+    private async Task<string> RecordDecisionAsync(IncidentRecord incident, Decision decision, bool takeIntent, CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow();
-        var row = new IncidentStepRecord
+        var steps = new List<IncidentStepRecord>(2);
+        if (takeIntent)
         {
-            PartitionKey = incident.IncidentId, RowKey = IncidentStepRecord.OutcomeKey, Worker = _worker, At = now,
-            Outcome = decision.State, Reason = decision.Reason,
-        };
+            steps.Add(new() { PartitionKey = incident.IncidentId, RowKey = IncidentStepRecord.Intent, Worker = _worker, At = now, Outcome = decision.State, Reason = decision.Reason });
+        }
+        steps.Add(new() { PartitionKey = incident.IncidentId, RowKey = IncidentStepRecord.OutcomeKey, Worker = _worker, At = now, Outcome = decision.State, Reason = decision.Reason });
         var previousState = incident.State;
         incident.State = decision.State;
         incident.Outcome = decision.State;
         incident.OutcomeReason = decision.Reason;
         incident.CompletedAt = now;
-        // Outcome row and summary in one transaction (same partition).
-        if (!await store.TryAddStepAndUpdateAsync(row, incident, cancellationToken).ConfigureAwait(false))
+        if (!await store.TryAddStepsAndUpdateAsync(steps, incident, cancellationToken).ConfigureAwait(false))
         {
-            return previousState;
+            LogLostRace(incident.IncidentId);
+            return takeIntent ? (await store.GetAsync(incident.IncidentId, cancellationToken).ConfigureAwait(false))?.State ?? previousState : previousState;
         }
         metrics.RecordDecision(decision.State);
         await notifier.NotifyAsync(incident, cancellationToken).ConfigureAwait(false);

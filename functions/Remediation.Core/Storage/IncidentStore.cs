@@ -87,19 +87,24 @@ public sealed class IncidentStore(TableClient table)
     /// the step row exists already (another worker got there first). When the summary row is gone, the step row is still
     /// written, as the two separate calls did.
     /// </summary>
-    public async Task<bool> TryAddStepAndUpdateAsync(IncidentStepRecord step, IncidentRecord record, CancellationToken cancellationToken = default)
+    public Task<bool> TryAddStepAndUpdateAsync(IncidentStepRecord step, IncidentRecord record, CancellationToken cancellationToken = default) =>
+        TryAddStepsAndUpdateAsync([step], record, cancellationToken);
+
+    /// <summary>
+    /// Inserts step rows and replaces the summary row in one transaction (one partition, one round trip);
+    /// false when any step exists already. Without a summary row the steps are written alone.
+    /// </summary>
+    public async Task<bool> TryAddStepsAndUpdateAsync(IReadOnlyList<IncidentStepRecord> steps, IncidentRecord record, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(step);
+        ArgumentNullException.ThrowIfNull(steps);
         ArgumentNullException.ThrowIfNull(record);
-        TableTransactionAction[] actions =
-        [
-            new(TableTransactionActionType.Add, step),
-            new(TableTransactionActionType.UpdateReplace, record, ETag.All),
-        ];
+        var actions = steps.Select(s => new TableTransactionAction(TableTransactionActionType.Add, s))
+            .Append(new TableTransactionAction(TableTransactionActionType.UpdateReplace, record, ETag.All))
+            .ToList();
         try
         {
             var response = await StorageCall.Guard(() => table.SubmitTransactionAsync(actions, cancellationToken)).ConfigureAwait(false);
-            if (response.Value.Count > 1 && response.Value[1].Headers.ETag is { } etag)
+            if (response.Value.Count == actions.Count && response.Value[^1].Headers.ETag is { } etag)
             {
                 record.ETag = etag;
             }
@@ -112,8 +117,15 @@ public sealed class IncidentStore(TableClient table)
         }
         catch (TableTransactionFailedException ex) when (ex.Status == 404)
         {
-            // Only the replace can miss: no summary row. Write the step alone, as before.
-            return await TryAddStepAsync(step, cancellationToken).ConfigureAwait(false);
+            // Only the replace can miss: no summary row. Write the steps alone.
+            foreach (var step in steps)
+            {
+                if (!await TryAddStepAsync(step, cancellationToken).ConfigureAwait(false))
+                {
+                    return false;
+                }
+            }
+            return true;
         }
     }
 
@@ -175,6 +187,10 @@ public sealed class IncidentStore(TableClient table)
         {
             filters.Add(TableClient.CreateQueryFilter($"State eq {state}"));
         }
+        if (query.States is { Count: > 0 } states)
+        {
+            filters.Add("(" + string.Join(" or ", states.Select(s => TableClient.CreateQueryFilter($"State eq {s}"))) + ")");
+        }
         if (query.Since is { } since)
         {
             filters.Add(TableClient.CreateQueryFilter($"ReceivedAt ge {since}"));
@@ -197,4 +213,5 @@ public sealed class IncidentStore(TableClient table)
     }
 }
 
-public sealed record IncidentQuery(string? Namespace = null, string? Workload = null, string? State = null, DateTimeOffset? Since = null, int? Limit = null);
+public sealed record IncidentQuery(string? Namespace = null, string? Workload = null, string? State = null, DateTimeOffset? Since = null, int? Limit = null,
+    IReadOnlyList<string>? States = null);

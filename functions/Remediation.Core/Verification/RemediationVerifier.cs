@@ -36,7 +36,9 @@ public sealed partial class RemediationVerifier(
     public async Task<SweepResult> SweepAsync(CancellationToken cancellationToken = default)
     {
         int verified = 0, succeeded = 0, failed = 0, requeued = 0;
-        foreach (var incident in await store.ListAsync(new IncidentQuery(State: IncidentStates.Verifying), cancellationToken).ConfigureAwait(false))
+        // One query for every open incident (a non-key filter scans the table: do it once per sweep, not per state).
+        var open = await store.ListAsync(new IncidentQuery(States: [IncidentStates.Verifying, IncidentStates.Received, IncidentStates.Acting]), cancellationToken).ConfigureAwait(false);
+        foreach (var incident in open.Where(i => i.State == IncidentStates.Verifying))
         {
             verified++;
             string state;
@@ -58,11 +60,13 @@ public sealed partial class RemediationVerifier(
         }
         var now = timeProvider.GetUtcNow();
         var stale = new List<IncidentRecord>();
-        foreach (var state in new[] { IncidentStates.Received, IncidentStates.Acting })
+        foreach (var incident in open.Where(i => i.State is IncidentStates.Received or IncidentStates.Acting))
         {
-            var after = state == IncidentStates.Received ? options.RequeueAfter : options.ActionLease;
-            stale.AddRange((await store.ListAsync(new IncidentQuery(State: state), cancellationToken).ConfigureAwait(false))
-                .Where(i => now - Max(i.ActedAt ?? i.ReceivedAt, i.RequeuedAt) > after));
+            var after = incident.State == IncidentStates.Received ? options.RequeueAfter : options.ActionLease;
+            if (now - Max(incident.ActedAt ?? incident.ReceivedAt, incident.RequeuedAt) > after)
+            {
+                stale.Add(incident);
+            }
         }
         // A backlog at least as deep as the stale incidents most likely still holds their work items: wait for it.
         if (stale.Count > 0 && await queue.ApproximateCountAsync(cancellationToken).ConfigureAwait(false) < stale.Count)
