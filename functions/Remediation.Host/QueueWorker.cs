@@ -98,11 +98,14 @@ public sealed partial class QueueWorker(WorkQueue queue, WorkItemProcessor proce
 /// <summary>The standalone host's timer trigger: the verification sweep.</summary>
 public sealed partial class SweepTimer(Verification.RemediationVerifier verifier, HostRunOptions runOptions, TimeProvider timeProvider, ILogger<SweepTimer> logger) : BackgroundService
 {
+    /// <summary>The sweep may use at most this share of the time: a slow sweep (a large table) spaces out the next.</summary>
+    public const int DutyCycleDivisor = 10;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(runOptions.SweepInterval, timeProvider);
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+        while (!stoppingToken.IsCancellationRequested)
         {
+            var started = timeProvider.GetTimestamp();
             try
             {
                 var result = await verifier.SweepAsync(stoppingToken).ConfigureAwait(false);
@@ -116,6 +119,11 @@ public sealed partial class SweepTimer(Verification.RemediationVerifier verifier
                 // The next tick tries again; a dead BackgroundService would stop the whole host.
                 LogSweepFailed(ex);
             }
+            // A sweep scans the open incidents; during a storm that is expensive for storage, so keep it to a
+            // tenth of the time instead of competing with the work it is meant to check.
+            var took = timeProvider.GetElapsedTime(started);
+            var wait = TimeSpan.FromTicks(Math.Max(runOptions.SweepInterval.Ticks, took.Ticks * (DutyCycleDivisor - 1)));
+            await Task.Delay(wait, timeProvider, stoppingToken).ConfigureAwait(false);
         }
     }
 

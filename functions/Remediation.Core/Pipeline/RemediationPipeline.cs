@@ -56,7 +56,10 @@ public sealed partial class RemediationPipeline(
             // Default deny: a target outside the allowlist is not even read.
             return await CompleteAsync(incident, new Decision(DecisionKind.Refuse, refusal), cancellationToken).ConfigureAwait(false);
         }
-        if (await store.GetStepAsync(incident.IncidentId, IncidentStepRecord.Intent, cancellationToken).ConfigureAwait(false) is { } intent)
+        // The intent row and the summary's move out of Received are written in one transaction, so a Received
+        // incident has no intent and the read is saved.
+        if (incident.State != IncidentStates.Received
+            && await store.GetStepAsync(incident.IncidentId, IncidentStepRecord.Intent, cancellationToken).ConfigureAwait(false) is { } intent)
         {
             return await ResumeAsync(incident, intent, cancellationToken).ConfigureAwait(false);
         }
