@@ -38,7 +38,7 @@ public sealed class AlertPlanning(IDiagnoser diagnoser, RemediationPlanner plann
             return new AlertPlan(alert, null, new Decision(DecisionKind.Refuse, refusal));
         }
         var diagnosis = await diagnoser.DiagnoseAsync(alert, target, cancellationToken).ConfigureAwait(false);
-        var decision = await planner.DecideAsync(alert, target, diagnosis, cancellationToken).ConfigureAwait(false);
+        var decision = await planner.DecideAsync(alert, target, diagnosis, cancellationToken: cancellationToken).ConfigureAwait(false);
         return new AlertPlan(alert, diagnosis, decision);
     }
 

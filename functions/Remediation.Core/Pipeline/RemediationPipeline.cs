@@ -88,7 +88,7 @@ public sealed partial class RemediationPipeline(
         Decision decision;
         using (var span = RemediationMetrics.StartStage("decide", incident.IncidentId))
         {
-            decision = await planner.DecideAsync(alert, target, diagnosis, cancellationToken).ConfigureAwait(false);
+            decision = await planner.DecideAsync(alert, target, diagnosis, (gate, gateReason), cancellationToken).ConfigureAwait(false);
             span?.SetTag("remediation.decision", decision.State);
             span?.SetTag("remediation.rule", decision.Rule);
         }

@@ -13,7 +13,9 @@ public sealed class RemediationPlanner(PolicyProvider policyProvider, ActionCata
 {
     public RemediationPolicy Policy => policyProvider.Current;
 
-    public async Task<Decision> DecideAsync(NormalizedAlert alert, WorkloadTarget target, DiagnosisResult diagnosis, CancellationToken cancellationToken = default)
+    /// <param name="gate">The target's safety-limit verdict when the caller has just read it (saves a storage read).</param>
+    public async Task<Decision> DecideAsync(NormalizedAlert alert, WorkloadTarget target, DiagnosisResult diagnosis,
+        (GateVerdict Verdict, string Reason)? gate = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(alert);
         ArgumentNullException.ThrowIfNull(diagnosis);
@@ -46,7 +48,7 @@ public sealed class RemediationPlanner(PolicyProvider policyProvider, ActionCata
         }
         var action = actions.Find(rule.Action)
             ?? throw new InvalidOperationException($"rule '{rule.Name}' names action '{rule.Action}', which is not registered");
-        var (verdict, reason) = await ledger.CheckAsync(target, policy.Limits, cancellationToken).ConfigureAwait(false);
+        var (verdict, reason) = gate ?? await ledger.CheckAsync(target, policy.Limits, cancellationToken).ConfigureAwait(false);
         if (verdict != GateVerdict.Allowed)
         {
             return new Decision(verdict == GateVerdict.Escalated ? DecisionKind.Escalate : DecisionKind.Refuse, reason, rule.Name);
