@@ -22,7 +22,6 @@ public sealed class KubernetesDiagnoser(
     IContainerInsights? insights = null,
     DiagnosisOptions? options = null) : IDiagnoser
 {
-    public const string RevisionAnnotation = "deployment.kubernetes.io/revision";
     public const string IstioGroup = "networking.istio.io";
     public const string IstioVersion = "v1";
     private readonly DiagnosisOptions _options = options ?? new DiagnosisOptions();
@@ -441,12 +440,11 @@ public sealed class KubernetesDiagnoser(
         _ => 3,
     };
 
-    public static long Revision(V1ReplicaSet rs) =>
-        rs.Metadata.Annotations?.TryGetValue(RevisionAnnotation, out var value) == true && long.TryParse(value, CultureInfo.InvariantCulture, out var revision) ? revision : 0;
+    private static long Revision(V1ReplicaSet rs) => DeploymentRevisions.Of(rs);
 
-    private static string? PodTemplateHash(V1Pod pod) => (pod.Metadata.Labels is { } l && l.TryGetValue("pod-template-hash", out var h) ? h : null);
+    private static string? PodTemplateHash(V1Pod pod) => DeploymentRevisions.PodTemplateHash(pod.Metadata);
 
-    private static string? PodTemplateHash(V1ReplicaSet rs) => (rs.Metadata.Labels is { } l && l.TryGetValue("pod-template-hash", out var h) ? h : null);
+    private static string? PodTemplateHash(V1ReplicaSet rs) => DeploymentRevisions.PodTemplateHash(rs.Metadata);
 
     private static string Images(V1ReplicaSet rs) => string.Join(",", rs.Spec.Template.Spec.Containers.Select(c => c.Image));
 
