@@ -37,7 +37,7 @@ public static class StandaloneHost
         if (!auth.HasCredentials && !auth.AllowAnonymous)
         {
             throw new InvalidOperationException(
-                "no webhook credentials configured: set Remediation:Auth:BearerTokens:0 (or BasicUsername + BasicPasswords:0), or Remediation:Auth:AllowAnonymous=true for local experiments");
+                "no webhook credentials configured: set Remediation:Auth:BearerTokens:0, BasicUsername + BasicPasswords:0, HmacSecrets:0 or EntraId:TenantId + EntraId:Audiences:0, or Remediation:Auth:AllowAnonymous=true for local experiments");
         }
         builder.Services.AddSingleton(auth);
         builder.Services.AddSingleton<WebhookAuthenticator>();
