@@ -201,17 +201,22 @@ public static class EventGridNormalizer
         }
     }
 
-    private static EventGridDelivery FromEventGrid(ReadOnlyMemory<byte> body, List<JsonElement> elements, bool isArray)
+    /// <summary>Parses the events with the SDK; what it rejects becomes a 400 naming the body.</summary>
+    private static T[] ParseEnvelopes<T>(ReadOnlyMemory<byte> body, Func<BinaryData, T[]> parse, string what)
     {
-        EventGridEvent[] events;
         try
         {
-            events = EventGridEvent.ParseMany(BinaryData.FromBytes(body));
+            return parse(BinaryData.FromBytes(body));
         }
         catch (Exception ex) when (ex is ArgumentException or FormatException or JsonException or InvalidOperationException)
         {
-            throw new AlertParseException("$", $"not a valid Event Grid event array: {ex.Message}");
+            throw new AlertParseException("$", $"not a valid {what}: {ex.Message}");
         }
+    }
+
+    private static EventGridDelivery FromEventGrid(ReadOnlyMemory<byte> body, List<JsonElement> elements, bool isArray)
+    {
+        var events = ParseEnvelopes(body, EventGridEvent.ParseMany, "Event Grid event array");
         var alerts = new List<NormalizedAlert>(events.Length);
         var ignored = 0;
         for (var i = 0; i < events.Length; i++)
@@ -244,15 +249,7 @@ public static class EventGridNormalizer
 
     private static EventGridDelivery FromCloudEvents(ReadOnlyMemory<byte> body, bool isArray)
     {
-        CloudEvent[] events;
-        try
-        {
-            events = CloudEvent.ParseMany(BinaryData.FromBytes(body));
-        }
-        catch (Exception ex) when (ex is ArgumentException or FormatException or JsonException or InvalidOperationException)
-        {
-            throw new AlertParseException("$", $"not a valid CloudEvent: {ex.Message}");
-        }
+        var events = ParseEnvelopes(body, data => CloudEvent.ParseMany(data), "CloudEvent");
         var alerts = new List<NormalizedAlert>(events.Length);
         var ignored = 0;
         for (var i = 0; i < events.Length; i++)
