@@ -10,6 +10,7 @@ namespace Remediation;
 [JsonSerializable(typeof(AlertmanagerPayload))]
 [JsonSerializable(typeof(NormalizedAlert))]
 [JsonSerializable(typeof(WorkItem))]
+[JsonSerializable(typeof(WorkMessageWire))]
 [JsonSerializable(typeof(Remediation.Notifications.OutcomeEvent))]
 [JsonSerializable(typeof(Remediation.Notifications.WebhookMessage))]
 [JsonSerializable(typeof(Remediation.Http.ApiProblem))]

@@ -72,11 +72,14 @@ public sealed class AzuriteProcess : IAsyncDisposable
         }
         Directory.CreateDirectory(azurite._location);
         var inv = CultureInfo.InvariantCulture;
-        var start = new ProcessStartInfo(bin)
+        // REMEDIATION_BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p") runs Azurite under node with those
+        // flags, for profiling the storage emulator during a phase.
+        var nodeArgs = Environment.GetEnvironmentVariable("REMEDIATION_BENCH_NODE_ARGS");
+        var start = new ProcessStartInfo(nodeArgs is null ? bin : "node")
         {
             ArgumentList =
             {
-                "--silent", "--skipApiVersionCheck", "--disableProductStyleUrl", "--inMemoryPersistence",
+                "--silent", "--skipApiVersionCheck", "--disableProductStyleUrl", "--disableTelemetry", "--inMemoryPersistence",
                 "--blobHost", "127.0.0.1", "--blobPort", azurite.BlobPort.ToString(inv),
                 "--queueHost", "127.0.0.1", "--queuePort", azurite.QueuePort.ToString(inv),
                 "--tableHost", "127.0.0.1", "--tablePort", azurite.TablePort.ToString(inv),
@@ -85,6 +88,14 @@ public sealed class AzuriteProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (nodeArgs is not null)
+        {
+            var script = Path.Combine(Repo.Root, "node_modules", "azurite", "dist", "src", "azurite.js");
+            foreach (var arg in nodeArgs.Split(' ', StringSplitOptions.RemoveEmptyEntries).Append(script).Reverse())
+            {
+                start.ArgumentList.Insert(0, arg);
+            }
+        }
         azurite._process = Process.Start(start) ?? throw new InvalidOperationException("could not start azurite");
         azurite._process.OutputDataReceived += (_, _) => { };
         azurite._process.ErrorDataReceived += (_, _) => { };

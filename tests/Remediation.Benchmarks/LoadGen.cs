@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Azure.Data.Tables;
 using Remediation.Alerts;
+using Remediation.Storage;
 
 namespace Remediation.Benchmarks;
 
@@ -133,7 +134,7 @@ public static class LoadGen
     public static async Task<int> CountLostAsync(TableClient table, IReadOnlyCollection<string> acceptedIds)
     {
         var rows = new HashSet<string>(StringComparer.Ordinal);
-        await foreach (var row in table.QueryAsync<TableEntity>("RowKey eq 'incident'", maxPerPage: 1000, select: ["PartitionKey"]).ConfigureAwait(false))
+        await foreach (var row in table.QueryAsync<TableEntity>(IncidentRowKeys.SummaryFilter, maxPerPage: 1000, select: ["PartitionKey"]).ConfigureAwait(false))
         {
             rows.Add(row.PartitionKey);
         }

@@ -169,7 +169,7 @@ public static class Phases
             var name = BenchCluster.E2eName(Math.Max(i, 0));
             var key = "limit-" + (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
             var started = Clock.Now;
-            await table.AddEntityAsync(new TableEntity(key, "incident") { ["State"] = "Received", ["AlertJson"] = alertJson }).ConfigureAwait(false);
+            await table.AddEntityAsync(new TableEntity(key, IncidentRowKeys.For(IncidentRowKeys.Summary, key)) { ["State"] = "Received", ["AlertJson"] = alertJson }).ConfigureAwait(false);
             var deployment = await k8s.AppsV1.ReadNamespacedDeploymentAsync(name, BenchCluster.Namespace).ConfigureAwait(false);
             var selector = string.Join(",", deployment.Spec.Selector.MatchLabels.Select(l => $"{l.Key}={l.Value}"));
             await k8s.AppsV1.ListNamespacedReplicaSetAsync(BenchCluster.Namespace, labelSelector: selector).ConfigureAwait(false);
@@ -244,18 +244,26 @@ public static class Phases
             }
             Console.WriteLine($"    delivered in {ingestSeconds:F1} s ({failed} failed after retries); draining...");
 
-            const string open = "RowKey eq 'incident' and (State eq 'Received' or State eq 'Acting' or State eq 'Verifying')";
+            var open = IncidentRowKeys.SummaryFilter + " and (State eq 'Received' or State eq 'Acting' or State eq 'Verifying')";
             var drained = false;
             var nonTerminal = -1;
             var total = 0;
             var timeout = Clock.After(started, TimeSpan.FromSeconds(s.StormTimeoutSeconds));
+            // Polling must not load the storage it measures: a table scan under Azurite walks every row, so scan only
+            // once the work queue is empty (its message count is one cheap call).
+            var workQueue = new Azure.Storage.Queues.QueueServiceClient(azurite.ConnectionString).GetQueueClient("work-" + table);
             while (Clock.Now < timeout)
             {
                 peak = ProcStatus.PeakRssMb(pid) ?? peak;
+                if ((await workQueue.GetPropertiesAsync().ConfigureAwait(false)).Value.ApproximateMessagesCount > 0)
+                {
+                    await Task.Delay(250).ConfigureAwait(false);
+                    continue;
+                }
                 nonTerminal = await CountAsync(storeTable, open).ConfigureAwait(false);
                 if (nonTerminal == 0)
                 {
-                    total = await CountAsync(storeTable, "RowKey eq 'incident'").ConfigureAwait(false);
+                    total = await CountAsync(storeTable, IncidentRowKeys.SummaryFilter).ConfigureAwait(false);
                     if (total >= s.StormAlerts)
                     {
                         drained = true;
@@ -266,12 +274,12 @@ public static class Phases
             }
             var drainSeconds = Clock.Ms(started, Clock.Now) / 1000.0;
             peak = ProcStatus.PeakRssMb(pid) ?? peak;
-            total = await CountAsync(storeTable, "RowKey eq 'incident'").ConfigureAwait(false);
-            var refused = await CountAsync(storeTable, "RowKey eq 'incident' and State eq 'Refused'").ConfigureAwait(false);
-            var succeeded = await CountAsync(storeTable, "RowKey eq 'incident' and State eq 'Succeeded'").ConfigureAwait(false);
-            var failures = await CountAsync(storeTable, "RowKey eq 'incident' and State eq 'Failed'").ConfigureAwait(false);
+            total = await CountAsync(storeTable, IncidentRowKeys.SummaryFilter).ConfigureAwait(false);
+            var refused = await CountAsync(storeTable, IncidentRowKeys.SummaryFilter + " and State eq 'Refused'").ConfigureAwait(false);
+            var succeeded = await CountAsync(storeTable, IncidentRowKeys.SummaryFilter + " and State eq 'Succeeded'").ConfigureAwait(false);
+            var failures = await CountAsync(storeTable, IncidentRowKeys.SummaryFilter + " and State eq 'Failed'").ConfigureAwait(false);
             var states = new Dictionary<string, int>(StringComparer.Ordinal);
-            await foreach (var row in storeTable.QueryAsync<TableEntity>("RowKey eq 'incident'", maxPerPage: 1000, select: ["State"]).ConfigureAwait(false))
+            await foreach (var row in storeTable.QueryAsync<TableEntity>(IncidentRowKeys.SummaryFilter, maxPerPage: 1000, select: ["State"]).ConfigureAwait(false))
             {
                 var state = row.GetString("State") ?? "(none)";
                 states[state] = states.GetValueOrDefault(state) + 1;

@@ -11,8 +11,8 @@ namespace Remediation.Ingest;
 public sealed record IngestResult(int Accepted, int Duplicates, int Resolved, int Escalated, IReadOnlyList<string> IncidentIds);
 
 /// <summary>
-/// Claim stage: one incident per alert (insert-if-absent), one work item per new incident.
-/// A duplicate delivery is acknowledged, not re-processed. A failure to enqueue releases the claim so
+/// Claim stage: one incident per alert (insert-if-absent), one work item per new incident, queued per delivery.
+/// A duplicate delivery is acknowledged, not re-processed. A failure to enqueue releases the claims so
 /// the sender's retry starts afresh.
 /// </summary>
 public sealed partial class AlertIngestor(
@@ -30,16 +30,26 @@ public sealed partial class AlertIngestor(
     {
         ArgumentNullException.ThrowIfNull(alerts);
         var outcomes = new IngestOutcome[alerts.Count];
+        var claimed = new IncidentRecord?[alerts.Count];
+        Exception? failure = null;
         if (alerts.Count <= 1)
         {
             for (var i = 0; i < alerts.Count; i++)
             {
-                outcomes[i] = await IngestOneAsync(alerts[i], cancellationToken).ConfigureAwait(false);
+                (outcomes[i], claimed[i]) = await IngestOneAsync(alerts[i], cancellationToken).ConfigureAwait(false);
             }
         }
         else
         {
-            await IngestConcurrentlyAsync(alerts, outcomes, cancellationToken).ConfigureAwait(false);
+            failure = await IngestConcurrentlyAsync(alerts, outcomes, claimed, cancellationToken).ConfigureAwait(false);
+        }
+        // The new incidents of the delivery go to the queue together, a message per WorkMessage.MaxItems, after every
+        // claim was attempted: a storm delivery of 50 alerts is 2 queue messages, not 50.
+        await EnqueueClaimedAsync(claimed.OfType<IncidentRecord>().ToList(), cancellationToken).ConfigureAwait(false);
+        if (failure is not null)
+        {
+            // Some claims failed (storage): 503, and the sender's retry claims those; the others are duplicates then.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
         }
         int accepted = 0, duplicates = 0, resolved = 0, escalated = 0;
         var ids = new List<string>(alerts.Count);
@@ -58,12 +68,44 @@ public sealed partial class AlertIngestor(
     }
 
     /// <summary>
+    /// Queues the incidents claimed by one delivery. A message that cannot be sent releases its claims, so the sender's
+    /// retry (after our 503) claims and queues them afresh; nothing claimed is left without a work item.
+    /// </summary>
+    private async Task EnqueueClaimedAsync(List<IncidentRecord> claimed, CancellationToken cancellationToken)
+    {
+        if (claimed.Count == 0)
+        {
+            return;
+        }
+        var chunks = claimed.Chunk(WorkMessage.MaxItems).ToList();
+        for (var c = 0; c < chunks.Count; c++)
+        {
+            try
+            {
+                await queue.EnqueueAsync(new WorkMessage([.. chunks[c].Select(r => new WorkItem(r.IncidentId, r.TraceParent))]), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is TransientDependencyException or OperationCanceledException)
+            {
+                foreach (var record in chunks.Skip(c).SelectMany(chunk => chunk))
+                {
+                    await ReleaseClaimAsync(record.IncidentId).ConfigureAwait(false);
+                }
+                throw;
+            }
+            foreach (var record in chunks[c])
+            {
+                LogClaimed(record.IncidentId, record.AlertName, $"{record.Namespace}/{record.Workload}");
+            }
+        }
+    }
+
+    /// <summary>
     /// Claims the alerts of a delivery concurrently, at most <see cref="MaxConcurrentClaims"/> at a time. Alerts of the same
     /// incident (e.g. firing and resolved in one delivery) stay in their order, one after another, so the outcome is the
-    /// sequential one. Every alert is attempted even when one fails; then the first failure is thrown (503: the sender retries,
-    /// and what was claimed is acknowledged as a duplicate then).
+    /// sequential one. Every alert is attempted even when one fails; the first failure is returned (to be thrown once
+    /// what was claimed is queued: 503, the sender retries, and what was claimed is acknowledged as a duplicate then).
     /// </summary>
-    private async Task IngestConcurrentlyAsync(IReadOnlyList<NormalizedAlert> alerts, IngestOutcome[] outcomes, CancellationToken cancellationToken)
+    private async Task<Exception?> IngestConcurrentlyAsync(IReadOnlyList<NormalizedAlert> alerts, IngestOutcome[] outcomes, IncidentRecord?[] claimed, CancellationToken cancellationToken)
     {
         var groups = new Dictionary<string, List<int>>(StringComparer.Ordinal);
         var order = new List<List<int>>();
@@ -81,19 +123,27 @@ public sealed partial class AlertIngestor(
         var tasks = new Task[order.Count];
         for (var g = 0; g < order.Count; g++)
         {
-            tasks[g] = IngestGroupAsync(order[g], alerts, outcomes, slots, cancellationToken);
+            tasks[g] = IngestGroupAsync(order[g], alerts, outcomes, claimed, slots, cancellationToken);
         }
-        await Task.WhenAll(tasks).ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(tasks).ConfigureAwait(false);
+            return null;
+        }
+        catch (Exception ex) when (ex is TransientDependencyException)
+        {
+            return ex;
+        }
     }
 
-    private async Task IngestGroupAsync(List<int> indexes, IReadOnlyList<NormalizedAlert> alerts, IngestOutcome[] outcomes, SemaphoreSlim slots, CancellationToken cancellationToken)
+    private async Task IngestGroupAsync(List<int> indexes, IReadOnlyList<NormalizedAlert> alerts, IngestOutcome[] outcomes, IncidentRecord?[] claimed, SemaphoreSlim slots, CancellationToken cancellationToken)
     {
         await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             foreach (var i in indexes)
             {
-                outcomes[i] = await IngestOneAsync(alerts[i], cancellationToken).ConfigureAwait(false);
+                (outcomes[i], claimed[i]) = await IngestOneAsync(alerts[i], cancellationToken).ConfigureAwait(false);
             }
         }
         finally
@@ -102,23 +152,24 @@ public sealed partial class AlertIngestor(
         }
     }
 
-    private async Task<IngestOutcome> IngestOneAsync(NormalizedAlert alert, CancellationToken cancellationToken)
+    /// <summary>Claims one alert; returns the claimed record when it needs a work item.</summary>
+    private async Task<(IngestOutcome, IncidentRecord?)> IngestOneAsync(NormalizedAlert alert, CancellationToken cancellationToken)
     {
         using var activity = RemediationMetrics.StartIngestActivity(alert.IncidentId, alert.Name);
         metrics.RecordAlert(alert.Source.ToString(), alert.Status.ToString());
         if (alert.Status == AlertStatus.Resolved)
         {
             await RecordResolvedAsync(alert, cancellationToken).ConfigureAwait(false);
-            return IngestOutcome.Resolved;
+            return (IngestOutcome.Resolved, null);
         }
-        var outcome = await ClaimAsync(alert, cancellationToken).ConfigureAwait(false);
+        var (outcome, record) = await ClaimAsync(alert, cancellationToken).ConfigureAwait(false);
         switch (outcome)
         {
-            case ClaimOutcome.Queued: return IngestOutcome.Queued;
-            case ClaimOutcome.Escalated: return IngestOutcome.Escalated;
+            case ClaimOutcome.Queued: return (IngestOutcome.Queued, record);
+            case ClaimOutcome.Escalated: return (IngestOutcome.Escalated, null);
             default:
                 metrics.RecordDuplicate(alert.Source.ToString());
-                return IngestOutcome.Duplicate;
+                return (IngestOutcome.Duplicate, null);
         }
     }
 
@@ -137,7 +188,7 @@ public sealed partial class AlertIngestor(
         Escalated,
     }
 
-    private async Task<ClaimOutcome> ClaimAsync(NormalizedAlert alert, CancellationToken cancellationToken)
+    private async Task<(ClaimOutcome, IncidentRecord?)> ClaimAsync(NormalizedAlert alert, CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow();
         var record = NewRecord(alert, now);
@@ -150,29 +201,16 @@ public sealed partial class AlertIngestor(
             record.CompletedAt = now;
             if (!await store.TryClaimAsync(record, cancellationToken).ConfigureAwait(false))
             {
-                return ClaimOutcome.Duplicate;
+                return (ClaimOutcome.Duplicate, null);
             }
             await notifier.NotifyAsync(record, cancellationToken).ConfigureAwait(false);
-            return ClaimOutcome.Escalated;
+            return (ClaimOutcome.Escalated, null);
         }
-        if (!await store.TryClaimAsync(record, cancellationToken).ConfigureAwait(false))
-        {
-            // A duplicate delivery costs one failed insert. An incident whose work item was lost (claimed, then the
-            // process died before queueing) is re-queued by the sweep after RequeueAfter, not here.
-            return ClaimOutcome.Duplicate;
-        }
-        try
-        {
-            await queue.EnqueueAsync(new WorkItem(record.IncidentId, record.TraceParent), cancellationToken).ConfigureAwait(false);
-        }
-        catch (TransientDependencyException)
-        {
-            // Release the claim so the sender's retry (after our 503) claims and queues afresh.
-            await ReleaseClaimAsync(record.IncidentId).ConfigureAwait(false);
-            throw;
-        }
-        LogClaimed(record.IncidentId, alert.Name, alert.Target.ToString());
-        return ClaimOutcome.Queued;
+        // A duplicate delivery costs one failed insert. An incident whose work item was lost (claimed, then the
+        // process died before queueing) is re-queued by the sweep after RequeueAfter, not here.
+        return await store.TryClaimAsync(record, cancellationToken).ConfigureAwait(false)
+            ? (ClaimOutcome.Queued, record)
+            : (ClaimOutcome.Duplicate, null);
     }
 
     private async Task ReleaseClaimAsync(string incidentId)

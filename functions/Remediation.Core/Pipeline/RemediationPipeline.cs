@@ -117,7 +117,7 @@ public sealed partial class RemediationPipeline(
         var planJson = JsonSerializer.Serialize(plan, RemediationJsonContext.Default.ActionPlan);
         var intentRow = new IncidentStepRecord
         {
-            PartitionKey = incident.IncidentId, RowKey = IncidentStepRecord.Intent, Worker = _worker, At = timeProvider.GetUtcNow(),
+            PartitionKey = incident.IncidentId, RowKey = IncidentRowKeys.For(IncidentStepRecord.Intent, incident.IncidentId), Worker = _worker, At = timeProvider.GetUtcNow(),
             Action = plan.Action, PlanJson = planJson, PriorStateJson = plan.PriorState.ToJsonString(), DryRun = decision.DryRun, Reason = decision.Reason,
         };
         incident.State = IncidentStates.Acting;
@@ -201,7 +201,7 @@ public sealed partial class RemediationPipeline(
         var outcome = !applied ? IncidentStates.Failed : dryRun ? IncidentStates.DryRun : IncidentStates.Verifying;
         var row = new IncidentStepRecord
         {
-            PartitionKey = incident.IncidentId, RowKey = IncidentStepRecord.OutcomeKey, Worker = _worker, At = now,
+            PartitionKey = incident.IncidentId, RowKey = IncidentRowKeys.For(IncidentStepRecord.OutcomeKey, incident.IncidentId), Worker = _worker, At = now,
             Action = plan.Action, Outcome = outcome, Reason = reason, DryRun = dryRun,
         };
         var previousState = incident.State;
@@ -247,9 +247,9 @@ public sealed partial class RemediationPipeline(
         var steps = new List<IncidentStepRecord>(2);
         if (takeIntent)
         {
-            steps.Add(new() { PartitionKey = incident.IncidentId, RowKey = IncidentStepRecord.Intent, Worker = _worker, At = now, Outcome = decision.State, Reason = decision.Reason });
+            steps.Add(new() { PartitionKey = incident.IncidentId, RowKey = IncidentRowKeys.For(IncidentStepRecord.Intent, incident.IncidentId), Worker = _worker, At = now, Outcome = decision.State, Reason = decision.Reason });
         }
-        steps.Add(new() { PartitionKey = incident.IncidentId, RowKey = IncidentStepRecord.OutcomeKey, Worker = _worker, At = now, Outcome = decision.State, Reason = decision.Reason });
+        steps.Add(new() { PartitionKey = incident.IncidentId, RowKey = IncidentRowKeys.For(IncidentStepRecord.OutcomeKey, incident.IncidentId), Worker = _worker, At = now, Outcome = decision.State, Reason = decision.Reason });
         var previousState = incident.State;
         incident.State = decision.State;
         incident.Outcome = decision.State;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
 using Remediation.Storage;
 
@@ -12,25 +13,68 @@ public sealed partial class WorkItemProcessor(RemediationPipeline pipeline, Inci
 {
     public const int MaxDequeueCount = 5;
 
-    public async Task<string> ProcessAsync(string message, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Runs the pipeline for each item of the message, one after another, and returns their states. Every item is
+    /// attempted even when one fails (except on a transient storage or cluster fault, which stops the message at once);
+    /// then the failure is thrown, so the message is retried (the items already done are terminal and cost one read on
+    /// the retry) and, after <see cref="MaxDequeueCount"/> failures, poisoned.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> ProcessAsync(string message, CancellationToken cancellationToken = default)
     {
-        var item = Parse(message);
-        if (item is null)
+        var parsed = Parse(message);
+        if (parsed is null)
         {
-            return "Malformed";
+            return ["Malformed"];
         }
-        using var activity = StartActivity("remediation.process", item);
-        return await pipeline.ProcessAsync(item, cancellationToken).ConfigureAwait(false);
+        var states = new List<string>(parsed.Items.Count);
+        List<Exception>? failures = null;
+        foreach (var item in parsed.Items)
+        {
+            using var activity = StartActivity("remediation.process", item);
+            try
+            {
+                states.Add(await pipeline.ProcessAsync(item, cancellationToken).ConfigureAwait(false));
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+                LogItemFailed(item.IncidentId, ex.Message);
+                if (ex is TransientDependencyException)
+                {
+                    // Storage or the cluster is unavailable: the next items would fail the same way. Retry the message later.
+                    throw;
+                }
+                (failures ??= []).Add(ex);
+                states.Add("Failed to process");
+            }
+        }
+        if (failures is [var only])
+        {
+            ExceptionDispatchInfo.Capture(only).Throw();
+        }
+        if (failures is { Count: > 1 })
+        {
+            throw new AggregateException($"{failures.Count} of {parsed.Items.Count} work items failed", failures);
+        }
+        return states;
     }
 
-    /// <summary>Records an incident whose work item was poisoned; the message itself stays in the poison queue.</summary>
+    /// <summary>Records the incidents of a poisoned message as Failed; the message itself stays in the poison queue.</summary>
     public async Task RecordPoisonAsync(string message, string reason, CancellationToken cancellationToken = default)
     {
-        var item = Parse(message);
-        if (item is null)
+        var parsed = Parse(message);
+        if (parsed is null)
         {
             return;
         }
+        foreach (var item in parsed.Items)
+        {
+            await RecordPoisonAsync(item, reason, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task RecordPoisonAsync(WorkItem item, string reason, CancellationToken cancellationToken)
+    {
         var incident = await store.GetAsync(item.IncidentId, cancellationToken).ConfigureAwait(false);
         if (incident is null || IncidentStates.IsTerminal(incident.State))
         {
@@ -39,7 +83,7 @@ public sealed partial class WorkItemProcessor(RemediationPipeline pipeline, Inci
         var now = timeProvider.GetUtcNow();
         await store.TryAddStepAsync(new IncidentStepRecord
         {
-            PartitionKey = incident.IncidentId, RowKey = IncidentStepRecord.OutcomeKey, Worker = "poison", At = now,
+            PartitionKey = incident.IncidentId, RowKey = IncidentRowKeys.For(IncidentStepRecord.OutcomeKey, incident.IncidentId), Worker = "poison", At = now,
             Action = incident.Action, Outcome = IncidentStates.Failed, Reason = reason,
         }, cancellationToken).ConfigureAwait(false);
         incident.State = IncidentStates.Failed;
@@ -51,11 +95,11 @@ public sealed partial class WorkItemProcessor(RemediationPipeline pipeline, Inci
         LogPoisoned(incident.IncidentId, reason);
     }
 
-    private WorkItem? Parse(string message)
+    private WorkMessage? Parse(string message)
     {
         try
         {
-            return WorkItem.Parse(message);
+            return WorkMessage.Parse(message);
         }
         catch (Exception ex) when (ex is FormatException or System.Text.Json.JsonException)
         {
@@ -71,6 +115,9 @@ public sealed partial class WorkItemProcessor(RemediationPipeline pipeline, Inci
         activity?.SetTag("remediation.incident_id", item.IncidentId);
         return activity;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Work item for incident {IncidentId} failed; the message will be retried: {Error}")]
+    private partial void LogItemFailed(string incidentId, string error);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Malformed work item dropped: {Error}")]
     private partial void LogMalformed(string error);

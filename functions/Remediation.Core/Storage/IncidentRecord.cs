@@ -22,13 +22,40 @@ public static class IncidentStates
         state is Succeeded or Failed or Escalated or Refused or NoAction or DryRun or Resolved;
 }
 
-/// <summary>The summary row of one incident (PartitionKey = incident id, RowKey = "incident").</summary>
+/// <summary>
+/// Row keys of an incident's partition: <c>{kind}|{incidentId}</c>, kind being <c>incident</c> (the summary row),
+/// <c>intent</c> or <c>outcome</c>. The id in the row key makes every row key unique in the table. Azure Storage finds a
+/// row by PartitionKey and RowKey alike either way, but Azurite (tests, benchmarks) looks a row up through its RowKey
+/// index first and then walks every row sharing that RowKey: with a constant row key per kind, each point read, insert
+/// and update got slower with every incident recorded (10,000 incidents: ~770 reads/s; unique keys: ~5,200/s).
+/// </summary>
+public static class IncidentRowKeys
+{
+    public const string Summary = "incident";
+    public const string Intent = "intent";
+    public const string Outcome = "outcome";
+
+    /// <summary>Selects the summary rows (a RowKey range: the summary rows of every partition).</summary>
+    public const string SummaryFilter = "RowKey ge 'incident|' and RowKey lt 'incident}'";
+
+    public static string For(string kind, string incidentId) => kind + "|" + incidentId;
+
+    /// <summary>The kind of a row of an incident's partition (<see cref="Summary"/>, <see cref="Intent"/>, <see cref="Outcome"/>).</summary>
+    public static string KindOf(string rowKey)
+    {
+        ArgumentNullException.ThrowIfNull(rowKey);
+        var bar = rowKey.IndexOf('|', StringComparison.Ordinal);
+        return bar < 0 ? rowKey : rowKey[..bar];
+    }
+}
+
+/// <summary>The summary row of one incident (PartitionKey = incident id, RowKey = <c>incident|{id}</c>).</summary>
 public sealed class IncidentRecord : ITableEntity
 {
-    public const string RowKeyValue = "incident";
+    private string? _rowKey;
 
     public string PartitionKey { get; set; } = "";
-    public string RowKey { get; set; } = RowKeyValue;
+    public string RowKey { get => _rowKey ?? IncidentRowKeys.For(IncidentRowKeys.Summary, PartitionKey); set => _rowKey = value; }
     public DateTimeOffset? Timestamp { get; set; }
     public ETag ETag { get; set; }
 
@@ -61,13 +88,13 @@ public sealed class IncidentRecord : ITableEntity
 }
 
 /// <summary>
-/// Insert-only rows in the incident's partition. The "intent" row is written before any mutation and its
+/// Insert-only rows in the incident's partition (row keys <c>intent|{id}</c>, <c>outcome|{id}</c>). The "intent" row is written before any mutation and its
 /// insert is the lock: only the worker whose insert succeeds may mutate. The "outcome" row follows the mutation.
 /// </summary>
 public sealed class IncidentStepRecord : ITableEntity
 {
-    public const string Intent = "intent";
-    public const string OutcomeKey = "outcome";
+    public const string Intent = IncidentRowKeys.Intent;
+    public const string OutcomeKey = IncidentRowKeys.Outcome;
 
     public string PartitionKey { get; set; } = "";
     public string RowKey { get; set; } = "";

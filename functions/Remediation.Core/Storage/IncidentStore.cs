@@ -40,7 +40,7 @@ public sealed class IncidentStore(TableClient table)
     {
         ArgumentException.ThrowIfNullOrEmpty(incidentId);
         await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
-        var response = await StorageCall.Guard(() => table.GetEntityIfExistsAsync<IncidentRecord>(incidentId, IncidentRecord.RowKeyValue, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var response = await StorageCall.Guard(() => table.GetEntityIfExistsAsync<IncidentRecord>(incidentId, IncidentRowKeys.For(IncidentRowKeys.Summary, incidentId), cancellationToken: cancellationToken)).ConfigureAwait(false);
         return response.HasValue ? response.Value : null;
     }
 
@@ -62,7 +62,7 @@ public sealed class IncidentStore(TableClient table)
 
     public async Task DeleteAsync(string incidentId, CancellationToken cancellationToken = default)
     {
-        await StorageCall.Guard(() => table.DeleteEntityAsync(incidentId, IncidentRecord.RowKeyValue, ETag.All, cancellationToken)).ConfigureAwait(false);
+        await StorageCall.Guard(() => table.DeleteEntityAsync(incidentId, IncidentRowKeys.For(IncidentRowKeys.Summary, incidentId), ETag.All, cancellationToken)).ConfigureAwait(false);
     }
 
     /// <summary>Inserts an insert-only step row; false when it exists already (another worker got there first).</summary>
@@ -131,7 +131,7 @@ public sealed class IncidentStore(TableClient table)
 
     public async Task<IncidentStepRecord?> GetStepAsync(string incidentId, string step, CancellationToken cancellationToken = default)
     {
-        var response = await StorageCall.Guard(() => table.GetEntityIfExistsAsync<IncidentStepRecord>(incidentId, step, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        var response = await StorageCall.Guard(() => table.GetEntityIfExistsAsync<IncidentStepRecord>(incidentId, IncidentRowKeys.For(step, incidentId), cancellationToken: cancellationToken)).ConfigureAwait(false);
         return response.HasValue ? response.Value : null;
     }
 
@@ -152,8 +152,8 @@ public sealed class IncidentStore(TableClient table)
     public async Task<int> CountInFlightAsync(string exceptIncidentId, CancellationToken cancellationToken = default)
     {
         await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
-        var filter = TableClient.CreateQueryFilter(
-            $"RowKey eq {IncidentRecord.RowKeyValue} and (State eq {IncidentStates.Acting} or State eq {IncidentStates.Verifying}) and PartitionKey ne {exceptIncidentId}");
+        var filter = IncidentRowKeys.SummaryFilter + " and " + TableClient.CreateQueryFilter(
+            $"(State eq {IncidentStates.Acting} or State eq {IncidentStates.Verifying}) and PartitionKey ne {exceptIncidentId}");
         var count = 0;
         try
         {
@@ -174,7 +174,7 @@ public sealed class IncidentStore(TableClient table)
     {
         ArgumentNullException.ThrowIfNull(query);
         await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
-        var filters = new List<string> { TableClient.CreateQueryFilter($"RowKey eq {IncidentRecord.RowKeyValue}") };
+        var filters = new List<string> { IncidentRowKeys.SummaryFilter };
         if (query.Namespace is { Length: > 0 } ns)
         {
             filters.Add(TableClient.CreateQueryFilter($"Namespace eq {ns}"));

@@ -5,15 +5,46 @@ using Azure.Storage.Queues.Models;
 namespace Remediation.Storage;
 
 /// <summary>One incident to process; carries the W3C trace context of the ingest request.</summary>
-public sealed record WorkItem(string IncidentId, string? TraceParent = null)
-{
-    public string ToJson() => JsonSerializer.Serialize(this, RemediationJsonContext.Default.WorkItem);
+public sealed record WorkItem(string IncidentId, string? TraceParent = null);
 
-    public static WorkItem Parse(string json)
+/// <summary>
+/// One queue message: the work items of the incidents one delivery claimed, at most <see cref="MaxItems"/>. A storm
+/// delivery of 50 alerts is then 2 messages instead of 50: queue sends, receives and deletes are the storage work that
+/// grows with the alert rate, and a deep queue is what makes them slow. Parses the single-item form
+/// (<c>{"incidentId": …}</c>) as well, so messages queued by an earlier version are still processed after an upgrade.
+/// </summary>
+public sealed record WorkMessage(IReadOnlyList<WorkItem> Items)
+{
+    /// <summary>Items per message: small enough that one message is processed in about a second, far below the 64 KiB limit.</summary>
+    public const int MaxItems = 25;
+
+    public string ToJson() => JsonSerializer.Serialize(new WorkMessageWire { Items = [.. Items] }, RemediationJsonContext.Default.WorkMessageWire);
+
+    public static WorkMessage Parse(string json)
     {
-        var item = JsonSerializer.Deserialize(json, RemediationJsonContext.Default.WorkItem);
-        return item is { IncidentId.Length: > 0 } ? item : throw new FormatException("work item has no incidentId");
+        var wire = JsonSerializer.Deserialize(json, RemediationJsonContext.Default.WorkMessageWire)
+            ?? throw new FormatException("work item message is null");
+        List<WorkItem> items = wire.Items is { } list ? list
+            : wire.IncidentId is { } id ? [new WorkItem(id, wire.TraceParent)]
+            : throw new FormatException("work item message has neither items nor incidentId");
+        if (items.Count == 0 || items.Any(i => i is null || string.IsNullOrEmpty(i.IncidentId)))
+        {
+            throw new FormatException("work item message has an item without incidentId");
+        }
+        return new WorkMessage(items);
     }
+
+    /// <summary>Splits items into messages of at most <see cref="MaxItems"/>, in order.</summary>
+    public static IEnumerable<WorkMessage> Chunk(IEnumerable<WorkItem> items) =>
+        items.Chunk(MaxItems).Select(chunk => new WorkMessage(chunk));
+}
+
+/// <summary>The wire form of <see cref="WorkMessage"/>; <c>incidentId</c>/<c>traceParent</c> are the single-item form.</summary>
+public sealed class WorkMessageWire
+{
+    public List<WorkItem>? Items { get; set; }
+    public string? IncidentId { get; set; }
+    public string? TraceParent { get; set; }
 }
 
 /// <summary>The Storage Queue of work items (base64 encoded, as the Functions queue trigger expects).</summary>
@@ -39,11 +70,21 @@ public sealed class WorkQueue(QueueClient queue, QueueClient poison)
         Volatile.Write(ref _created, 1);
     }
 
-    public async Task EnqueueAsync(WorkItem item, CancellationToken cancellationToken = default)
+    public Task EnqueueAsync(WorkItem item, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(item);
+        return EnqueueAsync(new WorkMessage([item]), cancellationToken);
+    }
+
+    public async Task EnqueueAsync(WorkMessage message, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (message.Items.Count is 0 or > WorkMessage.MaxItems)
+        {
+            throw new ArgumentException($"a work message holds 1 to {WorkMessage.MaxItems} items, not {message.Items.Count}", nameof(message));
+        }
         await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
-        await StorageCall.Guard(() => queue.SendMessageAsync(item.ToJson(), cancellationToken)).ConfigureAwait(false);
+        await StorageCall.Guard(() => queue.SendMessageAsync(message.ToJson(), cancellationToken)).ConfigureAwait(false);
     }
 
     /// <summary>The queue's approximate number of messages (visible or not).</summary>

@@ -68,18 +68,24 @@ public sealed partial class RemediationVerifier(
                 stale.Add(incident);
             }
         }
-        // A backlog at least as deep as the stale incidents most likely still holds their work items: wait for it.
-        if (stale.Count > 0 && await queue.ApproximateCountAsync(cancellationToken).ConfigureAwait(false) < stale.Count)
+        // A backlog that can hold the stale incidents (a message holds up to WorkMessage.MaxItems) most likely still
+        // holds their work items: wait for it.
+        if (stale.Count > 0 && (long)await queue.ApproximateCountAsync(cancellationToken).ConfigureAwait(false) * WorkMessage.MaxItems < stale.Count)
         {
+            var items = new List<WorkItem>(stale.Count);
             foreach (var incident in stale)
             {
                 incident.RequeuedAt = now;
                 // ETag-conditional: a worker that moved the incident on, or another sweep, wins.
                 if (await store.TryUpdateAsync(incident, force: false, cancellationToken).ConfigureAwait(false))
                 {
-                    await queue.EnqueueAsync(new WorkItem(incident.IncidentId, incident.TraceParent), cancellationToken).ConfigureAwait(false);
-                    requeued++;
+                    items.Add(new WorkItem(incident.IncidentId, incident.TraceParent));
                 }
+            }
+            foreach (var message in WorkMessage.Chunk(items))
+            {
+                await queue.EnqueueAsync(message, cancellationToken).ConfigureAwait(false);
+                requeued += message.Items.Count;
             }
         }
         return new SweepResult(verified, succeeded, failed, requeued);

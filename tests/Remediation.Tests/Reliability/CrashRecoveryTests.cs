@@ -107,10 +107,10 @@ public sealed class CrashRecoveryTests(AzuriteFixture storage, ITestOutputHelper
         ReliabilitySupport.Report(output,
             $"crash: host killed (SIGKILL) {killedAt.TotalSeconds:0.0}s in, state then {afterKill.State} with intent and no outcome; after restart {final!.State} " +
             $"in {(clock.Elapsed - killedAt).TotalSeconds:0.0}s ({final.OutcomeReason}); patch attempts {attempts}, applied {applied}, " +
-            $"intent rows {rows.Count(r => r.RowKey == IncidentStepRecord.Intent)}, outcome rows {rows.Count(r => r.RowKey == IncidentStepRecord.OutcomeKey)}");
+            $"intent rows {rows.Count(r => IncidentRowKeys.KindOf(r.RowKey) == IncidentStepRecord.Intent)}, outcome rows {rows.Count(r => IncidentRowKeys.KindOf(r.RowKey) == IncidentStepRecord.OutcomeKey)}");
         Assert.Equal(1, applied);
-        Assert.Single(rows, r => r.RowKey == IncidentStepRecord.Intent);
-        Assert.Single(rows, r => r.RowKey == IncidentStepRecord.OutcomeKey);
+        Assert.Single(rows, r => IncidentRowKeys.KindOf(r.RowKey) == IncidentStepRecord.Intent);
+        Assert.Single(rows, r => IncidentRowKeys.KindOf(r.RowKey) == IncidentStepRecord.OutcomeKey);
         Assert.Contains("resumed", final.OutcomeReason, StringComparison.Ordinal);
         File.Delete(policyPath);
     }

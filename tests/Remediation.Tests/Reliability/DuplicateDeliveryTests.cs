@@ -71,14 +71,14 @@ public sealed class DuplicateDeliveryTests(AzuriteFixture storage, ITestOutputHe
 
         ReliabilitySupport.Report(output,
             $"duplicates {source}: {Deliveries} deliveries ({Concurrency} at once) in {sendTime.TotalSeconds:0.0}s → accepted {accepted}, duplicates {duplicates}, " +
-            $"incidents {incidents.Count}, mutating Kubernetes calls {mutating.Count}, intent rows {rows.Count(r => r.RowKey == IncidentStepRecord.Intent)}, " +
-            $"outcome rows {rows.Count(r => r.RowKey == IncidentStepRecord.OutcomeKey)}, state {incident.State}, 5xx {statuses.Where(s => (int)s.Key >= 500).Sum(s => s.Value)}");
+            $"incidents {incidents.Count}, mutating Kubernetes calls {mutating.Count}, intent rows {rows.Count(r => IncidentRowKeys.KindOf(r.RowKey) == IncidentStepRecord.Intent)}, " +
+            $"outcome rows {rows.Count(r => IncidentRowKeys.KindOf(r.RowKey) == IncidentStepRecord.OutcomeKey)}, state {incident.State}, 5xx {statuses.Where(s => (int)s.Key >= 500).Sum(s => s.Value)}");
         Assert.Equal(1, accepted);
         Assert.Equal(Deliveries - 1, duplicates);
         Assert.Single(incidents);
         var patch = Assert.Single(mutating);
         Assert.Equal(("patch", "checkout"), (patch.Verb, patch.Name));
-        Assert.Single(rows, r => r.RowKey == IncidentStepRecord.Intent);
-        Assert.Single(rows, r => r.RowKey == IncidentStepRecord.OutcomeKey);
+        Assert.Single(rows, r => IncidentRowKeys.KindOf(r.RowKey) == IncidentStepRecord.Intent);
+        Assert.Single(rows, r => IncidentRowKeys.KindOf(r.RowKey) == IncidentStepRecord.OutcomeKey);
     }
 }

@@ -133,7 +133,7 @@ public sealed class FaultStormTests(ITestOutputHelper output)
         for (var i = 0; i < Incidents; i++)
         {
             var rows = await ReliabilitySupport.RowsAsync(host.Store.Table, ids[i]);
-            if (rows.Count(r => r.RowKey == IncidentStepRecord.Intent) > 1 || rows.Count(r => r.RowKey == IncidentStepRecord.OutcomeKey) != 1)
+            if (rows.Count(r => IncidentRowKeys.KindOf(r.RowKey) == IncidentStepRecord.Intent) > 1 || rows.Count(r => IncidentRowKeys.KindOf(r.RowKey) == IncidentStepRecord.OutcomeKey) != 1)
             {
                 missingRows++;
             }

@@ -89,9 +89,9 @@ public sealed class TwoHostRaceTests(AzuriteFixture storage, ITestOutputHelper o
                     Interlocked.Increment(ref bothSawWork);
                 }
                 var rows = await ReliabilitySupport.RowsAsync(hostA.Store.Table, alert.IncidentId);
-                if (rows.Count(r => r.RowKey == IncidentStepRecord.Intent) != 1 || rows.Count(r => r.RowKey == IncidentStepRecord.OutcomeKey) != 1)
+                if (rows.Count(r => IncidentRowKeys.KindOf(r.RowKey) == IncidentStepRecord.Intent) != 1 || rows.Count(r => IncidentRowKeys.KindOf(r.RowKey) == IncidentStepRecord.OutcomeKey) != 1)
                 {
-                    problems.Enqueue($"{alert.IncidentId}: {rows.Count(r => r.RowKey == IncidentStepRecord.Intent)} intent rows, {rows.Count(r => r.RowKey == IncidentStepRecord.OutcomeKey)} outcome rows");
+                    problems.Enqueue($"{alert.IncidentId}: {rows.Count(r => IncidentRowKeys.KindOf(r.RowKey) == IncidentStepRecord.Intent)} intent rows, {rows.Count(r => IncidentRowKeys.KindOf(r.RowKey) == IncidentStepRecord.OutcomeKey)} outcome rows");
                 }
             }
         });

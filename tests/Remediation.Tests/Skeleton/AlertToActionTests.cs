@@ -59,11 +59,11 @@ public sealed class AlertToActionTests(AzuriteFixture storage)
         {
             rows.Add(row);
         }
-        Assert.Single(rows, r => r.RowKey == IncidentStepRecord.OutcomeKey);
-        Assert.Single(rows, r => r.RowKey == IncidentStepRecord.Intent);
-        Assert.Single(rows, r => r.RowKey == IncidentRecord.RowKeyValue);
-        var intent = rows.Single(r => r.RowKey == IncidentStepRecord.Intent);
-        Assert.True(intent.GetDateTimeOffset("At") <= rows.Single(r => r.RowKey == IncidentStepRecord.OutcomeKey).GetDateTimeOffset("At"));
+        Assert.Single(rows, r => IncidentRowKeys.KindOf(r.RowKey) == IncidentStepRecord.OutcomeKey);
+        Assert.Single(rows, r => IncidentRowKeys.KindOf(r.RowKey) == IncidentStepRecord.Intent);
+        Assert.Single(rows, r => IncidentRowKeys.KindOf(r.RowKey) == IncidentRowKeys.Summary);
+        var intent = rows.Single(r => IncidentRowKeys.KindOf(r.RowKey) == IncidentStepRecord.Intent);
+        Assert.True(intent.GetDateTimeOffset("At") <= rows.Single(r => IncidentRowKeys.KindOf(r.RowKey) == IncidentStepRecord.OutcomeKey).GetDateTimeOffset("At"));
         Assert.Contains("resourceVersion", intent.GetString("PriorStateJson"), StringComparison.Ordinal);
     }
 

@@ -33,7 +33,7 @@ public sealed class PoisonWorkItemTests(AzuriteFixture storage)
         Assert.Matches("work item failed [5-9] times, moved to the poison queue", incident.OutcomeReason);
         var poisoned = await host.Queue.Poison.PeekMessagesAsync(10);
         var message = Assert.Single(poisoned.Value);
-        Assert.Equal(incidentId, WorkItem.Parse(message.Body.ToString()).IncidentId);
+        Assert.Equal(incidentId, Assert.Single(WorkMessage.Parse(message.Body.ToString()).Items).IncidentId);
         Assert.Empty((await host.Queue.Queue.PeekMessagesAsync(10)).Value);
         Assert.DoesNotContain(cluster.Requests, r => r.IsMutating);
         Assert.True(cluster.Requests.Count(r => r.Verb == "get" && r.Resource == "deployments") >= 5);
