@@ -279,13 +279,23 @@ public static class Phases
             var succeeded = await CountAsync(storeTable, IncidentRowKeys.SummaryFilter + " and State eq 'Succeeded'").ConfigureAwait(false);
             var failures = await CountAsync(storeTable, IncidentRowKeys.SummaryFilter + " and State eq 'Failed'").ConfigureAwait(false);
             var states = new Dictionary<string, int>(StringComparer.Ordinal);
-            await foreach (var row in storeTable.QueryAsync<TableEntity>(IncidentRowKeys.SummaryFilter, maxPerPage: 1000, select: ["State"]).ConfigureAwait(false))
+            var otherReasons = new Dictionary<string, int>(StringComparer.Ordinal);
+            await foreach (var row in storeTable.QueryAsync<TableEntity>(IncidentRowKeys.SummaryFilter, maxPerPage: 1000, select: ["State", "OutcomeReason"]).ConfigureAwait(false))
             {
                 var state = row.GetString("State") ?? "(none)";
                 states[state] = states.GetValueOrDefault(state) + 1;
+                if (state is not ("Refused" or "Succeeded"))
+                {
+                    var reason = $"{state}: {row.GetString("OutcomeReason")}";
+                    otherReasons[reason] = otherReasons.GetValueOrDefault(reason) + 1;
+                }
             }
             var stateText = string.Join(", ", states.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Value:N0} {kv.Key}"));
             Console.WriteLine($"    states: {stateText}");
+            foreach (var (reason, count) in otherReasons.OrderByDescending(kv => kv.Value).Take(5))
+            {
+                Console.WriteLine($"      {count} × {reason}");
+            }
             Console.WriteLine($"    {(drained ? "drained" : "NOT drained")} after {drainSeconds:F1} s: {total} incidents, {nonTerminal} not terminal");
 
             var mutating = cluster.Cluster.Requests.Skip(before)
