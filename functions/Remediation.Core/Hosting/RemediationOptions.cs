@@ -16,6 +16,8 @@ public sealed class RemediationOptions
     public TimeSpan ActionLease { get; set; } = TimeSpan.FromSeconds(60);
     /// <summary>An incident still 'Received' after this long is re-queued by the sweep (its work item was lost).</summary>
     public TimeSpan RequeueAfter { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>How often a remediation awaiting verification is checked after its soak (until its deadline).</summary>
+    public TimeSpan VerifyPollInterval { get; set; } = TimeSpan.FromSeconds(5);
 }
 
 public sealed class StorageOptions

@@ -56,6 +56,7 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<RemediationPipeline>();
         services.TryAddSingleton<WorkItemProcessor>();
         services.TryAddSingleton<RemediationVerifier>();
+        services.TryAddSingleton<VerificationScheduler>();
         services.TryAddSingleton<AlertIngestor>();
         services.TryAddSingleton<AlertEndpoints>();
         services.TryAddSingleton(configuration.GetSection(Notifications.NotificationOptions.SectionName).Get<Notifications.NotificationOptions>() ?? new Notifications.NotificationOptions());

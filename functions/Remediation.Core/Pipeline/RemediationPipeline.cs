@@ -24,6 +24,7 @@ public sealed partial class RemediationPipeline(
     TargetLedger ledger,
     RemediationMetrics metrics,
     Notifications.OutcomeNotifier notifier,
+    Verification.VerificationScheduler verification,
     RemediationOptions options,
     TimeProvider timeProvider,
     ILogger<RemediationPipeline> logger)
@@ -224,6 +225,10 @@ public sealed partial class RemediationPipeline(
         if (outcome == IncidentStates.Failed)
         {
             await ledger.RecordOutcomeAsync(plan.Target, succeeded: false, cancellationToken).ConfigureAwait(false);
+        }
+        if (outcome == IncidentStates.Verifying)
+        {
+            await verification.ScheduleAsync(incident, plan.Verify, cancellationToken).ConfigureAwait(false);
         }
         if (IncidentStates.IsTerminal(outcome))
         {

@@ -9,7 +9,7 @@ namespace Remediation.Pipeline;
 /// The queue-trigger body shared by the Functions app and the standalone host: runs the pipeline for one
 /// message, and records poisoned work items (5 failed dequeues) as Failed so none is silently dropped.
 /// </summary>
-public sealed partial class WorkItemProcessor(RemediationPipeline pipeline, IncidentStore store, Notifications.OutcomeNotifier notifier, TimeProvider timeProvider, ILogger<WorkItemProcessor> logger)
+public sealed partial class WorkItemProcessor(RemediationPipeline pipeline, Verification.RemediationVerifier verifier, IncidentStore store, Notifications.OutcomeNotifier notifier, TimeProvider timeProvider, ILogger<WorkItemProcessor> logger)
 {
     public const int MaxDequeueCount = 5;
 
@@ -30,10 +30,12 @@ public sealed partial class WorkItemProcessor(RemediationPipeline pipeline, Inci
         List<Exception>? failures = null;
         foreach (var item in parsed.Items)
         {
-            using var activity = StartActivity("remediation.process", item);
+            using var activity = StartActivity(item.Verify == true ? "remediation.verify" : "remediation.process", item);
             try
             {
-                states.Add(await pipeline.ProcessAsync(item, cancellationToken).ConfigureAwait(false));
+                states.Add(item.Verify == true
+                    ? await verifier.VerifyScheduledAsync(item.IncidentId, cancellationToken).ConfigureAwait(false)
+                    : await pipeline.ProcessAsync(item, cancellationToken).ConfigureAwait(false));
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {

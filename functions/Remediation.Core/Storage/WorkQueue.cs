@@ -4,8 +4,11 @@ using Azure.Storage.Queues.Models;
 
 namespace Remediation.Storage;
 
-/// <summary>One incident to process; carries the W3C trace context of the ingest request.</summary>
-public sealed record WorkItem(string IncidentId, string? TraceParent = null);
+/// <summary>
+/// One incident to process; carries the W3C trace context of the ingest request. <paramref name="Verify"/> marks a
+/// scheduled verification check of a remediation (see Verification.VerificationScheduler) rather than new work.
+/// </summary>
+public sealed record WorkItem(string IncidentId, string? TraceParent = null, bool? Verify = null);
 
 /// <summary>
 /// One queue message: the work items of the incidents one delivery claimed, at most <see cref="MaxItems"/>. A storm
@@ -76,7 +79,11 @@ public sealed class WorkQueue(QueueClient queue, QueueClient poison)
         return EnqueueAsync(new WorkMessage([item]), cancellationToken);
     }
 
-    public async Task EnqueueAsync(WorkMessage message, CancellationToken cancellationToken = default)
+    public Task EnqueueAsync(WorkMessage message, CancellationToken cancellationToken = default) =>
+        EnqueueAsync(message, delay: null, cancellationToken);
+
+    /// <summary>Sends one message; with <paramref name="delay"/> it stays invisible (not received) until then.</summary>
+    public async Task EnqueueAsync(WorkMessage message, TimeSpan? delay, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(message);
         if (message.Items.Count is 0 or > WorkMessage.MaxItems)
@@ -84,7 +91,7 @@ public sealed class WorkQueue(QueueClient queue, QueueClient poison)
             throw new ArgumentException($"a work message holds 1 to {WorkMessage.MaxItems} items, not {message.Items.Count}", nameof(message));
         }
         await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
-        await StorageCall.Guard(() => queue.SendMessageAsync(message.ToJson(), cancellationToken)).ConfigureAwait(false);
+        await StorageCall.Guard(() => queue.SendMessageAsync(message.ToJson(), delay, timeToLive: null, cancellationToken)).ConfigureAwait(false);
     }
 
     /// <summary>The queue's approximate number of messages (visible or not).</summary>

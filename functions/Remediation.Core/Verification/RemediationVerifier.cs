@@ -27,6 +27,7 @@ public sealed partial class RemediationVerifier(
     TargetLedger ledger,
     RemediationMetrics metrics,
     Notifications.OutcomeNotifier notifier,
+    VerificationScheduler scheduler,
     RemediationOptions options,
     TimeProvider timeProvider,
     ILogger<RemediationVerifier> logger)
@@ -91,11 +92,44 @@ public sealed partial class RemediationVerifier(
         return new SweepResult(verified, succeeded, failed, requeued);
     }
 
+    /// <summary>
+    /// A scheduled check (a delayed work item): checks the incident if it still awaits verification and, while it does,
+    /// schedules the next check. A check that cannot reach the cluster or storage is rescheduled, not failed.
+    /// </summary>
+    public async Task<string> VerifyScheduledAsync(string incidentId, CancellationToken cancellationToken = default)
+    {
+        var incident = await store.GetAsync(incidentId, cancellationToken).ConfigureAwait(false);
+        if (incident is null || incident.State != IncidentStates.Verifying)
+        {
+            return incident?.State ?? "Missing";
+        }
+        var plan = JsonSerializer.Deserialize(incident.PlanJson ?? "null", RemediationJsonContext.Default.ActionPlan);
+        string state;
+        try
+        {
+            state = await VerifyAsync(incident, plan, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TransientDependencyException or k8s.Autorest.HttpOperationException or Azure.RequestFailedException)
+        {
+            LogVerifyFailed(incident.IncidentId, ex.Message);
+            state = IncidentStates.Verifying;
+        }
+        if (state == IncidentStates.Verifying && plan is not null)
+        {
+            await scheduler.ScheduleAsync(incident, plan.Verify, cancellationToken).ConfigureAwait(false);
+        }
+        return state;
+    }
+
     /// <summary>Checks one incident in Verifying; returns its state afterwards.</summary>
-    public async Task<string> VerifyAsync(IncidentRecord incident, CancellationToken cancellationToken = default)
+    public Task<string> VerifyAsync(IncidentRecord incident, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(incident);
-        var plan = JsonSerializer.Deserialize(incident.PlanJson ?? "null", RemediationJsonContext.Default.ActionPlan);
+        return VerifyAsync(incident, JsonSerializer.Deserialize(incident.PlanJson ?? "null", RemediationJsonContext.Default.ActionPlan), cancellationToken);
+    }
+
+    private async Task<string> VerifyAsync(IncidentRecord incident, ActionPlan? plan, CancellationToken cancellationToken)
+    {
         if (plan is null)
         {
             return await FinishAsync(incident, null, IncidentStates.Failed, "no plan recorded; cannot verify", cancellationToken).ConfigureAwait(false);
@@ -221,7 +255,7 @@ public sealed partial class RemediationVerifier(
 
     private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset? b) => b is { } v && v > a ? v : a;
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Incident {IncidentId}: verification check failed ({Error}); retried on the next sweep")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Incident {IncidentId}: verification check failed ({Error}); checked again later")]
     private partial void LogVerifyFailed(string incidentId, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Incident {IncidentId} verified: {State} ({Reason})")]
