@@ -21,6 +21,7 @@ public sealed class SimulatedCluster : IAsyncDisposable
     private readonly object _requestsLock = new();
     private readonly CancellationTokenSource _stopping = new();
     private ITimer? _timer;
+    private int _ticking;
     private int _disposed;
 
     private SimulatedCluster(WebApplication app, SimulatorOptions options)
@@ -88,6 +89,12 @@ public sealed class SimulatedCluster : IAsyncDisposable
             return;
         }
 
+        // A tick that outlasts the interval (a large cluster on a busy machine) is not joined by the next ones: they
+        // would only queue up on the lock, each holding a thread-pool thread, and starve the API server's requests.
+        if (Interlocked.Exchange(ref _ticking, 1) != 0)
+        {
+            return;
+        }
         try
         {
             lock (_core.Gate)
@@ -100,6 +107,10 @@ public sealed class SimulatedCluster : IAsyncDisposable
         {
             LastControllerError = ex;
             Console.Error.WriteLine($"cluster-simulator: controller loop failed: {ex}");
+        }
+        finally
+        {
+            Volatile.Write(ref _ticking, 0);
         }
     }
 

@@ -173,8 +173,35 @@ internal sealed class Controllers
     public static long Revision(JsonObject obj) =>
         long.TryParse(J.Str(obj, "metadata", "annotations", RevisionAnnotation), NumberStyles.Integer, CultureInfo.InvariantCulture, out var r) ? r : 0;
 
-    private List<JsonObject> OwnedBy(ResourceType rt, JsonObject owner) =>
-        Store.List(rt, J.Namespace(owner)).Where(o => ClusterCore.ControllerUid(o) == J.Uid(owner)).ToList();
+    private readonly Dictionary<(string Plural, string Namespace), (long Version, Dictionary<string, List<JsonObject>> ByOwner)> _owned = [];
+
+    /// <summary>
+    /// The objects of a type whose controller is <paramref name="owner"/>, in store order. Indexed by owner uid once per
+    /// store version: a reconcile pass asks this for every ReplicaSet and Deployment, and a scan each time made a pass
+    /// quadratic in the size of the cluster.
+    /// </summary>
+    private List<JsonObject> OwnedBy(ResourceType rt, JsonObject owner)
+    {
+        var ns = J.Namespace(owner);
+        var key = (rt.Plural, ns);
+        if (!_owned.TryGetValue(key, out var index) || index.Version != Store.ResourceVersion)
+        {
+            var byOwner = new Dictionary<string, List<JsonObject>>(StringComparer.Ordinal);
+            foreach (var o in Store.List(rt, ns))
+            {
+                if (ClusterCore.ControllerUid(o) is { } uid)
+                {
+                    if (!byOwner.TryGetValue(uid, out var group))
+                    {
+                        byOwner[uid] = group = [];
+                    }
+                    group.Add(o);
+                }
+            }
+            _owned[key] = index = (Store.ResourceVersion, byOwner);
+        }
+        return J.Uid(owner) is { } ownerUid && index.ByOwner.TryGetValue(ownerUid, out var owned) ? [.. owned] : [];
+    }
 
     private static long SpecReplicas(JsonObject o) => J.Long(o, "spec", "replicas") ?? 1;
 
