@@ -142,12 +142,12 @@ public sealed class BenchReport
         if (Storm is { } s)
         {
             b.AppendLine().AppendLine("## Alert storm").AppendLine();
-            b.AppendLine(CultureInfo.InvariantCulture, $"{s.Alerts:N0} distinct alerts over {Settings.StormWorkloads} workloads, in groups of {Settings.StormGroupSize} (Alertmanager `max_alerts: 50`), every group delivered 3 times in a shuffled order ({s.Deliveries} requests, {Settings.StormSenders} concurrent senders, a failed delivery retried like Alertmanager does). The host runs as its own process (`dotnet remediation.dll serve`, configured by environment variables, queue concurrency {Settings.StormQueueConcurrency}, sweep every 1 s); policy: restart crash loops, cooldown 1 h, so each workload is acted on once and every other incident is Refused. Actions are the mutating requests the simulator recorded. Drain: from the first delivery until no incident is Received, Acting or Verifying.").AppendLine();
+            b.AppendLine(CultureInfo.InvariantCulture, $"{s.Alerts:N0} distinct alerts over {Settings.StormWorkloads} workloads, in groups of {Settings.StormGroupSize} (Alertmanager `max_alerts: 50`), every group delivered 3 times in a shuffled order ({s.Deliveries} requests, {Settings.StormSenders} concurrent senders, a failed delivery retried like Alertmanager does). The host runs as its own process (`dotnet remediation.dll serve`, configured by environment variables, queue concurrency {Settings.StormQueueConcurrency}, sweep every 1 s); policy: restart crash loops, cooldown 1 h, soak 0 s, so each workload is acted on once and every other incident is Refused. Actions are the mutating requests the simulator recorded. Drain: from the first delivery until no incident is Received, Acting or Verifying; the bench polls the work queue's message count (one cheap call) and scans the table only when the queue is empty, so its polling does not load the storage it measures.").AppendLine();
             b.AppendLine("| | |").AppendLine("|---|---|");
             b.AppendLine(CultureInfo.InvariantCulture, $"| deliveries failed after retries | {s.Failed} |");
             b.AppendLine(CultureInfo.InvariantCulture, $"| incidents recorded | {s.Incidents:N0} |");
             b.AppendLine(CultureInfo.InvariantCulture, $"| actions (mutating calls at the simulator) | {s.Actions} (max {s.MutatingPerRemediationMax} per workload) |");
-            b.AppendLine(CultureInfo.InvariantCulture, $"| incidents by state | {s.States} (Refused = cooldown; NoAction = the workload was healthy again when diagnosed, after its restart) |");
+            b.AppendLine(CultureInfo.InvariantCulture, $"| incidents by state | {s.States} (Refused = cooldown, decided before any cluster read; Escalated = diagnosed while its workload was being restarted by an incident that got there first, so the state was unclear and not acted on; NoAction = the workload was healthy again when diagnosed) |");
             b.AppendLine(CultureInfo.InvariantCulture, $"| all delivered after | {F(s.IngestSeconds)} s |");
             b.AppendLine(CultureInfo.InvariantCulture, $"| drained after | {(s.Drained ? F(s.DrainSeconds) + " s" : "not drained (" + F(s.DrainSeconds) + " s)")} |");
             b.AppendLine(CultureInfo.InvariantCulture, $"| host peak RSS (VmHWM) | {(s.PeakRssMb is { } p ? F(p) + " MB" : "n/a")} |");
@@ -184,23 +184,33 @@ public sealed class BenchReport
     public const string Notes = """
         ## Notes
 
-        - **Storage calls per alert (ingest).** New alert: one Table insert (the claim; insert-if-absent) and one queue send. Duplicate
-          delivery: the insert answers 409, then one Table read (to re-queue a claim whose work item was lost); nothing is sent.
-          The claim rows of different incidents are in different partitions, so they cannot be batched into one transaction.
-        - **Storage calls per incident (worker).** Read the incident, read the intent row (resume check), the ledger (read to check,
-          read + write to reserve), then intent row + summary row in *one* entity group transaction, the mutation, then outcome row
-          + summary row in one transaction, then the queue delete. The physical limit counts one claim write, the Kubernetes reads, one
-          patch and one record write; the rest (queue hop, dedup and resume checks, the ledger that enforces cooldowns, the summary
-          row the history reads) is what the product pays for exactly-once acting and its safety limits.
+        - **Storage calls per alert (ingest).** New alert: one Table insert (the claim; insert-if-absent). The new incidents of one
+          delivery share their queue messages (up to 25 work items per message), so a storm delivery of 50 alerts costs 2 queue sends,
+          not 50. Duplicate delivery: the insert answers 409, and nothing else is done. Claims of different incidents are in different
+          partitions, so they cannot be batched into one transaction.
+        - **Storage calls per incident (worker).** Read the incident, read the ledger (safety limits checked before any cluster
+          read), the Kubernetes reads, read + write the ledger to reserve, intent row + summary row in *one* entity group
+          transaction, the mutation, outcome row + summary row in one transaction, a delayed queue message for the first verification
+          check, and the queue delete (shared by the message's items). A refused incident is three calls: read, ledger read, one
+          transaction. The physical limit counts one claim write, the Kubernetes reads, one patch and one record write; the rest
+          (queue hop, the ledger that enforces cooldowns, the summary row the history reads) is what the product pays for
+          exactly-once acting and its safety limits.
+        - **Verification** runs as delayed queue messages: at the end of the soak, then every `Remediation:VerifyPollInterval`
+          (5 s), and at the deadline. The sweep (every 15 s in the Functions app) is the safety net for a lost message.
         - **Queue wait** is bounded by the standalone host's queue polling (50 ms, doubling to 1 s while idle; the Functions app uses
           the queue trigger's own polling, `maxPollingInterval` 2 s in host.json). It is part of end-to-end and reported apart.
-        - **Made faster:** the alerts of one delivery are claimed concurrently (at most 8 at a time; alerts of the same incident stay
-          in order, so outcomes equal the sequential ones); the intent and outcome rows are written together with the incident's
-          summary row in one transaction (one round trip instead of two, twice per remediation, and once per refused or no-action
-          incident). Already in place and kept: source-generated JSON, singleton table/queue/Kubernetes clients (pooled connections),
-          bounded worker concurrency (`Remediation:Host:QueueConcurrency`), no sync-over-async.
+        - **What made it fast on Azurite** (found by profiling Azurite with `node --prof`, via `REMEDIATION_BENCH_NODE_ARGS`):
+          Azurite keeps tables and queues in LokiJS collections. Deleting a queue message rebuilt the collection's indexes, so each
+          delete cost time proportional to the queue's depth: shared messages keep the queue 25 times shallower. A point read or
+          insert looks a row up by its RowKey index and then walks every row with that RowKey: incident rows now carry the incident
+          id in their row key (`incident|{id}`, `intent|{id}`, `outcome|{id}`), so each lookup is one row, not one per incident
+          recorded. Azurite's own telemetry is off (`--disableTelemetry`). Azure Storage itself is indifferent to both.
+        - **Also in place:** the alerts of one delivery are claimed concurrently (at most 8 at a time; alerts of the same incident
+          stay in order); intent and outcome rows are written with the summary row in one transaction; source-generated JSON,
+          singleton table/queue/Kubernetes clients (pooled connections), bounded worker concurrency
+          (`Remediation:Host:QueueConcurrency`), no sync-over-async.
         - **Shared machine.** Azurite (single-threaded node), the simulator, the host and the load generator compete for the same
-          cores; with 2 cores the ingest rate is bounded by CPU rather than by the product's round trips.
+          2 cores; in the storm, Azurite's one core is the bottleneck.
         """;
 
     private static string Ns(double ns) => double.IsNaN(ns) ? "n/a" : ns >= 1_000_000 ? F(ns / 1_000_000, 2) + " ms" : ns >= 1_000 ? F(ns / 1_000, 2) + " µs" : F(ns, 0) + " ns";
