@@ -10,7 +10,10 @@ public sealed partial class WorkFunctions(WorkItemProcessor processor, Remediati
 {
     public const string WorkQueue = "remediation-work";
 
-    /// <summary>One incident per message. A throw leaves the message for retry; after maxDequeueCount (host.json) it is poisoned.</summary>
+    /// <summary>
+    /// The incidents of one message (a delivery's new incidents, or a scheduled verification check). A throw leaves the
+    /// message for retry; after maxDequeueCount (host.json) it is poisoned.
+    /// </summary>
     [Function(nameof(ProcessWorkItem))]
     public Task ProcessWorkItem([QueueTrigger(WorkQueue, Connection = "AzureWebJobsStorage")] string message, CancellationToken cancellationToken) =>
         processor.ProcessAsync(message, cancellationToken);
