@@ -21,6 +21,8 @@ public sealed partial class QueueWorker(WorkQueue queue, WorkItemProcessor proce
         while (!stoppingToken.IsCancellationRequested)
         {
             Azure.Storage.Queues.Models.QueueMessage[] messages;
+            // Taken before polling: a message this process sends after it wakes the worker even if the poll missed it.
+            var enqueued = queue.NextEnqueue;
             try
             {
                 messages = await queue.ReceiveAsync(Math.Min(32, runOptions.QueueConcurrency * 2), runOptions.VisibilityTimeout, stoppingToken).ConfigureAwait(false);
@@ -34,8 +36,7 @@ public sealed partial class QueueWorker(WorkQueue queue, WorkItemProcessor proce
             }
             if (messages.Length == 0)
             {
-                await Task.Delay(idle, timeProvider, stoppingToken).ConfigureAwait(false);
-                idle = TimeSpan.FromTicks(Math.Min(idle.Ticks * 2, runOptions.MaxPollInterval.Ticks));
+                idle = await IdleAsync(idle, enqueued, stoppingToken).ConfigureAwait(false);
                 continue;
             }
             idle = runOptions.MinPollInterval;
@@ -47,6 +48,17 @@ public sealed partial class QueueWorker(WorkQueue queue, WorkItemProcessor proce
             running.RemoveAll(t => t.IsCompleted);
         }
         await Task.WhenAll(running).ConfigureAwait(false);
+    }
+
+    /// <summary>Waits out the idle back-off, or less when this process queues work; returns the next back-off.</summary>
+    private async Task<TimeSpan> IdleAsync(TimeSpan idle, Task enqueued, CancellationToken stoppingToken)
+    {
+        using var delayCancellation = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var delay = Task.Delay(idle, timeProvider, delayCancellation.Token);
+        var first = await Task.WhenAny(enqueued, delay).ConfigureAwait(false);
+        await delayCancellation.CancelAsync().ConfigureAwait(false);
+        stoppingToken.ThrowIfCancellationRequested();
+        return first == enqueued ? runOptions.MinPollInterval : TimeSpan.FromTicks(Math.Min(idle.Ticks * 2, runOptions.MaxPollInterval.Ticks));
     }
 
     private async Task HandleAsync(Azure.Storage.Queues.Models.QueueMessage message, SemaphoreSlim slots, CancellationToken cancellationToken)

@@ -140,9 +140,12 @@ public static class Phases
             {
                 continue;
             }
-            endToEnd.Add((process.End - ingest.Start).TotalMilliseconds);
+            // The end point is the outcome row written (the "record" stage); what follows it in the worker (scheduling the
+            // first verification check, notifications) is not on the path the issue measures.
+            var recorded = spans.TryGetValue(("remediation.record", id), out var record) ? record.End : process.End;
+            endToEnd.Add((recorded - ingest.Start).TotalMilliseconds);
             queueWait.Add((process.Start - ingest.End).TotalMilliseconds);
-            processing.Add((process.End - process.Start).TotalMilliseconds);
+            processing.Add((recorded - process.Start).TotalMilliseconds);
             if (spans.TryGetValue(("remediation.act", id), out var act))
             {
                 acted++;

@@ -128,7 +128,7 @@ public sealed class BenchReport
         if (E2e is { } e)
         {
             b.AppendLine().AppendLine("## End to end, and the physical limit").AppendLine();
-            b.AppendLine(CultureInfo.InvariantCulture, $"{e.Incidents} crash-loop alerts on distinct Deployments, open loop at {F(Settings.E2eRate, 0)}/s, into the in-process host with its queue worker (default polling: 50 ms, backing off to 1 s when idle) and a policy that restarts crash loops with cooldown 0 s. Times come from the product's own spans: `remediation.ingest` start (alert parsed) → `remediation.act` stop (mutating call acknowledged) → `remediation.process` stop (outcome row and summary row written).").AppendLine();
+            b.AppendLine(CultureInfo.InvariantCulture, $"{e.Incidents} crash-loop alerts on distinct Deployments, open loop at {F(Settings.E2eRate, 0)}/s, into the in-process host with its queue worker (polling 50 ms, backing off to 1 s when idle, woken at once when the host itself queues work) and a policy that restarts crash loops with cooldown 0 s. Times come from the product's own spans: `remediation.ingest` start (alert parsed) → `remediation.act` stop (mutating call acknowledged) → `remediation.record` stop (outcome row and summary row written, one transaction).").AppendLine();
             b.AppendLine(CultureInfo.InvariantCulture, $"Physical limit, measured in the same run against the same Azurite and simulator, one after another: {e.LimitComposition}.").AppendLine();
             b.AppendLine("| | p50 ms | p99 ms |").AppendLine("|---|---|---|");
             b.AppendLine(CultureInfo.InvariantCulture, $"| received → mutating call acknowledged | {F(e.ToMutation.Percentile(50))} | {F(e.ToMutation.Percentile(99))} |");
@@ -197,8 +197,9 @@ public sealed class BenchReport
           exactly-once acting and its safety limits.
         - **Verification** runs as delayed queue messages: at the end of the soak, then every `Remediation:VerifyPollInterval`
           (5 s), and at the deadline. The sweep (every 15 s in the Functions app) is the safety net for a lost message.
-        - **Queue wait** is bounded by the standalone host's queue polling (50 ms, doubling to 1 s while idle; the Functions app uses
-          the queue trigger's own polling, `maxPollingInterval` 2 s in host.json). It is part of end-to-end and reported apart.
+        - **Queue wait**: the standalone host's queue worker is woken as soon as the host queues work itself (its webhooks), and
+          otherwise polls (50 ms, doubling to 1 s while idle); the Functions host likewise notifies its queue listener of messages
+          the app adds, and polls with `maxPollingInterval` 2 s (host.json). It is part of end-to-end and reported apart.
         - **What made it fast on Azurite** (found by profiling Azurite with `node --prof`, via `REMEDIATION_BENCH_NODE_ARGS`):
           Azurite keeps tables and queues in LokiJS collections. Deleting a queue message rebuilt the collection's indexes, so each
           delete cost time proportional to the queue's depth: shared messages keep the queue 25 times shallower. A point read or

@@ -100,7 +100,7 @@ public sealed partial class RemediationPipeline(
         if (!decision.DryRun)
         {
             var limits = planner.Policy.Limits;
-            var inFlight = await store.CountInFlightAsync(incident.IncidentId, cancellationToken).ConfigureAwait(false);
+            var inFlight = await store.CountInFlightAsync(incident.IncidentId, timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
             if (inFlight >= limits.MaxConcurrent)
             {
                 // Many remediations at once means a wide outage: stop and hand it to a human.
@@ -112,6 +112,9 @@ public sealed partial class RemediationPipeline(
             {
                 return await CompleteAsync(incident, new Decision(verdict == GateVerdict.Escalated ? DecisionKind.Escalate : DecisionKind.Refuse, reason, decision.Rule), cancellationToken).ConfigureAwait(false);
             }
+            // Counts toward the cap from before the mutation until the remediation concludes (or, if that removal is
+            // lost, until its verification deadline has certainly passed).
+            await store.AddInFlightAsync(incident.IncidentId, timeProvider.GetUtcNow() + options.ActionLease + plan.Verify.Deadline, cancellationToken).ConfigureAwait(false);
         }
 
         // Record intent and prior state before any mutation; the insert is the lock.
@@ -218,13 +221,20 @@ public sealed partial class RemediationPipeline(
             incident.CompletedAt = now;
         }
         // Outcome row and summary in one transaction (same partition).
-        if (!await store.TryAddStepAndUpdateAsync(row, incident, cancellationToken).ConfigureAwait(false))
+        using (RemediationMetrics.StartStage("record", incident.IncidentId))
         {
-            return previousState;
+            if (!await store.TryAddStepAndUpdateAsync(row, incident, cancellationToken).ConfigureAwait(false))
+            {
+                return previousState;
+            }
         }
         if (outcome == IncidentStates.Failed)
         {
             await ledger.RecordOutcomeAsync(plan.Target, succeeded: false, cancellationToken).ConfigureAwait(false);
+        }
+        if (IncidentStates.IsTerminal(outcome))
+        {
+            await store.RemoveInFlightAsync(incident.IncidentId, cancellationToken).ConfigureAwait(false);
         }
         if (outcome == IncidentStates.Verifying)
         {

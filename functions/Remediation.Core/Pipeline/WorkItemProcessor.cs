@@ -93,6 +93,7 @@ public sealed partial class WorkItemProcessor(RemediationPipeline pipeline, Veri
         incident.OutcomeReason = reason;
         incident.CompletedAt = now;
         await store.TryUpdateAsync(incident, force: true, cancellationToken).ConfigureAwait(false);
+        await store.RemoveInFlightAsync(incident.IncidentId, cancellationToken).ConfigureAwait(false);
         await notifier.NotifyAsync(incident, cancellationToken).ConfigureAwait(false);
         LogPoisoned(incident.IncidentId, reason);
     }

@@ -148,16 +148,45 @@ public sealed class IncidentStore(TableClient table)
         }
     }
 
-    /// <summary>Remediations in flight (Acting or Verifying), other than <paramref name="exceptIncidentId"/>.</summary>
-    public async Task<int> CountInFlightAsync(string exceptIncidentId, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The partition of remediations in flight (acted on, not yet concluded): a row per incident (RowKey = incident id)
+    /// with the time it stops counting. The global concurrency cap counts this one partition instead of scanning every
+    /// incident ever recorded; a row whose removal was lost stops counting at its expiry.
+    /// </summary>
+    public const string InFlightPartition = "inflight";
+
+    /// <summary>Registers a remediation in flight until <paramref name="expiresAt"/> (idempotent).</summary>
+    public async Task AddInFlightAsync(string incidentId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(incidentId);
+        await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        var row = new TableEntity(InFlightPartition, incidentId) { ["ExpiresAt"] = expiresAt };
+        await StorageCall.Guard(() => table.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken)).ConfigureAwait(false);
+    }
+
+    /// <summary>The remediation concluded: it no longer counts toward the cap. Idempotent.</summary>
+    public async Task RemoveInFlightAsync(string incidentId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(incidentId);
+        try
+        {
+            await StorageCall.Guard(() => table.DeleteEntityAsync(InFlightPartition, incidentId, ETag.All, cancellationToken)).ConfigureAwait(false);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            // Not registered (never acted, or removed already).
+        }
+    }
+
+    /// <summary>Remediations in flight at <paramref name="now"/>, other than <paramref name="exceptIncidentId"/>: one partition query.</summary>
+    public async Task<int> CountInFlightAsync(string exceptIncidentId, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
-        var filter = IncidentRowKeys.SummaryFilter + " and " + TableClient.CreateQueryFilter(
-            $"(State eq {IncidentStates.Acting} or State eq {IncidentStates.Verifying}) and PartitionKey ne {exceptIncidentId}");
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {InFlightPartition} and ExpiresAt gt {now} and RowKey ne {exceptIncidentId}");
         var count = 0;
         try
         {
-            await foreach (var _ in table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, select: ["PartitionKey"], cancellationToken: cancellationToken).ConfigureAwait(false))
+            await foreach (var _ in table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, select: ["RowKey"], cancellationToken: cancellationToken).ConfigureAwait(false))
             {
                 count++;
             }

@@ -54,8 +54,17 @@ public sealed class WorkMessageWire
 public sealed class WorkQueue(QueueClient queue, QueueClient poison)
 {
     private int _created;
+    private TaskCompletionSource _enqueued = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public QueueClient Queue => queue;
+
+    /// <summary>
+    /// Completes when this process next sends a message that is visible at once. A poller in the same process (the
+    /// standalone host's queue worker) takes it before polling and waits on it when the queue is empty, so a new incident
+    /// is picked up without waiting out the idle back-off, as the Functions host notifies its queue listener of messages the
+    /// app itself added. Messages from other processes are found by polling, as before.
+    /// </summary>
+    public Task NextEnqueue => Volatile.Read(ref _enqueued).Task;
     public QueueClient Poison => poison;
 
     public async Task EnsureCreatedAsync(CancellationToken cancellationToken = default)
@@ -92,6 +101,10 @@ public sealed class WorkQueue(QueueClient queue, QueueClient poison)
         }
         await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         await StorageCall.Guard(() => queue.SendMessageAsync(message.ToJson(), delay, timeToLive: null, cancellationToken)).ConfigureAwait(false);
+        if (delay is null || delay <= TimeSpan.Zero)
+        {
+            Interlocked.Exchange(ref _enqueued, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        }
     }
 
     /// <summary>The queue's approximate number of messages (visible or not).</summary>

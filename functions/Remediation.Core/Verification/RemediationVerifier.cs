@@ -243,6 +243,7 @@ public sealed partial class RemediationVerifier(
             step.At = now;
             await store.TryUpdateStepAsync(step, cancellationToken).ConfigureAwait(false);
         }
+        await store.RemoveInFlightAsync(incident.IncidentId, cancellationToken).ConfigureAwait(false);
         if (plan is not null)
         {
             await ledger.RecordOutcomeAsync(plan.Target, state == IncidentStates.Succeeded, cancellationToken).ConfigureAwait(false);
