@@ -280,7 +280,8 @@ public sealed class ConcurrencyCapTests(AzuriteFixture storage)
         Assert.Equal(1, await harness.Store.CountInFlightAsync("none", harness.Time.GetUtcNow()));
 
         // Once the first remediation concludes (verified or failed at its deadline), the slot is free again.
-        await harness.AdvanceAsync(TimeSpan.FromMinutes(11), TimeSpan.FromSeconds(30));
+        await harness.AdvanceAsync(TimeSpan.FromMinutes(6), TimeSpan.FromSeconds(30));
+        await harness.SweepAsync();
         Assert.True(IncidentStates.IsTerminal((await harness.Store.GetAsync(first.IncidentId))!.State));
         Assert.Equal(0, await harness.Store.CountInFlightAsync("none", harness.Time.GetUtcNow()));
         var third = await harness.FireAsync(PipelineHarness.Alert("shop", "frontend", startsAt: PipelineHarness.Start.AddHours(1)));
