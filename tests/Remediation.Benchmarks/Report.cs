@@ -118,7 +118,7 @@ public sealed class BenchReport
         if (Ack is { } ack)
         {
             b.AppendLine().AppendLine("## Ack: POST /api/alerts/alertmanager").AppendLine();
-            b.AppendLine("In-process standalone host (StandaloneHost.Build, Kestrel on loopback, bearer auth), queue worker off, so the ingest path alone is measured: parse + normalize, claim (Table insert-if-absent) and enqueue (Storage Queue) per alert, then 202. Open loop: each request is scheduled at the rate whatever the answers, and its latency is taken from its *scheduled* send time (no coordinated omission). Closed loop: N senders back to back. Lost = accepted incidents without their row in the table, counted after each run.").AppendLine();
+            b.AppendLine("In-process standalone host (StandaloneHost.Build, Kestrel on loopback, bearer auth), queue worker off, so the ingest path alone is measured: parse + normalize and claim (Table insert-if-absent) per alert, one enqueue (Storage Queue) per delivery for its new incidents (up to 25 per message), then 202. Alerts/s = alerts answered ÷ time from the first scheduled send to the last answer, so a schedule that is kept reads a hair under its rate. Open loop: each request is scheduled at the rate whatever the answers, and its latency is taken from its *scheduled* send time (no coordinated omission). Closed loop: N senders back to back. Lost = accepted incidents without their row in the table, counted after each run.").AppendLine();
             b.AppendLine("| run | requests | alerts | p50 ms | p99 ms | alerts/s | failed | lost |").AppendLine("|---|---|---|---|---|---|---|---|");
             foreach (var r in ack.Runs)
             {

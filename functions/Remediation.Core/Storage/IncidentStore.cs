@@ -60,6 +60,31 @@ public sealed class IncidentStore(TableClient table)
         }
     }
 
+    /// <summary>The columns the sweep reads of each open incident.</summary>
+    public static readonly IReadOnlyList<string> SweepColumns =
+        ["PartitionKey", "RowKey", "State", "ReceivedAt", "ActedAt", "RequeuedAt", "TraceParent"];
+
+    /// <summary>
+    /// Sets RequeuedAt alone (a merge, so a record read with <see cref="SweepColumns"/> only loses nothing), if the row is
+    /// unchanged since it was read (ETag); false on a lost race.
+    /// </summary>
+    public async Task<bool> TryMarkRequeuedAsync(IncidentRecord record, DateTimeOffset at, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var patch = new TableEntity(record.PartitionKey, record.RowKey) { [nameof(IncidentRecord.RequeuedAt)] = at };
+        try
+        {
+            var response = await StorageCall.Guard(() => table.UpdateEntityAsync(patch, record.ETag, TableUpdateMode.Merge, cancellationToken)).ConfigureAwait(false);
+            record.RequeuedAt = at;
+            record.ETag = response.Headers.ETag ?? record.ETag;
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status is 412 or 404)
+        {
+            return false;
+        }
+    }
+
     public async Task DeleteAsync(string incidentId, CancellationToken cancellationToken = default)
     {
         await StorageCall.Guard(() => table.DeleteEntityAsync(incidentId, IncidentRowKeys.For(IncidentRowKeys.Summary, incidentId), ETag.All, cancellationToken)).ConfigureAwait(false);
@@ -228,7 +253,7 @@ public sealed class IncidentStore(TableClient table)
         var results = new List<IncidentRecord>();
         try
         {
-            await foreach (var record in table.QueryAsync<IncidentRecord>(filter, maxPerPage: 1000, cancellationToken: cancellationToken).ConfigureAwait(false))
+            await foreach (var record in table.QueryAsync<IncidentRecord>(filter, maxPerPage: 1000, select: query.Select, cancellationToken: cancellationToken).ConfigureAwait(false))
             {
                 results.Add(record);
             }
@@ -242,5 +267,6 @@ public sealed class IncidentStore(TableClient table)
     }
 }
 
+/// <summary>A history query; <paramref name="Select"/> reads only those columns (the others keep their defaults).</summary>
 public sealed record IncidentQuery(string? Namespace = null, string? Workload = null, string? State = null, DateTimeOffset? Since = null, int? Limit = null,
-    IReadOnlyList<string>? States = null);
+    IReadOnlyList<string>? States = null, IReadOnlyList<string>? Select = null);

@@ -37,20 +37,26 @@ public sealed partial class RemediationVerifier(
     public async Task<SweepResult> SweepAsync(CancellationToken cancellationToken = default)
     {
         int verified = 0, succeeded = 0, failed = 0, requeued = 0;
-        // One query for every open incident (a non-key filter scans the table: do it once per sweep, not per state).
-        var open = await store.ListAsync(new IncidentQuery(States: [IncidentStates.Verifying, IncidentStates.Received, IncidentStates.Acting]), cancellationToken).ConfigureAwait(false);
-        foreach (var incident in open.Where(i => i.State == IncidentStates.Verifying))
+        // One query for every open incident (a non-key filter scans the table: do it once per sweep, not per state), of
+        // the few columns the sweep decides on: during a storm thousands are open, and their alerts and diagnoses would
+        // all be held at once. An incident to verify is read whole.
+        var open = await store.ListAsync(new IncidentQuery(States: [IncidentStates.Verifying, IncidentStates.Received, IncidentStates.Acting],
+            Select: IncidentStore.SweepColumns), cancellationToken).ConfigureAwait(false);
+        foreach (var summary in open.Where(i => i.State == IncidentStates.Verifying))
         {
             verified++;
             string state;
             try
             {
-                state = await VerifyAsync(incident, cancellationToken).ConfigureAwait(false);
+                // Not Verifying any more: concluded by its scheduled check since the scan; not counted here.
+                state = await store.GetAsync(summary.IncidentId, cancellationToken).ConfigureAwait(false) is { State: IncidentStates.Verifying } incident
+                    ? await VerifyAsync(incident, cancellationToken).ConfigureAwait(false)
+                    : "concluded elsewhere";
             }
             catch (Exception ex) when (ex is TransientDependencyException or k8s.Autorest.HttpOperationException or Azure.RequestFailedException)
             {
                 // One incident's check failing must not hold up the others; it is checked again on the next sweep.
-                LogVerifyFailed(incident.IncidentId, ex.Message);
+                LogVerifyFailed(summary.IncidentId, ex.Message);
                 continue;
             }
             switch (state)
@@ -76,9 +82,8 @@ public sealed partial class RemediationVerifier(
             var items = new List<WorkItem>(stale.Count);
             foreach (var incident in stale)
             {
-                incident.RequeuedAt = now;
                 // ETag-conditional: a worker that moved the incident on, or another sweep, wins.
-                if (await store.TryUpdateAsync(incident, force: false, cancellationToken).ConfigureAwait(false))
+                if (await store.TryMarkRequeuedAsync(incident, now, cancellationToken).ConfigureAwait(false))
                 {
                     items.Add(new WorkItem(incident.IncidentId, incident.TraceParent));
                 }
