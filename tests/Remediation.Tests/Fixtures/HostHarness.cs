@@ -84,6 +84,16 @@ public sealed class HostHarness : IAsyncDisposable
         return new HostHarness(app, new Uri($"http://127.0.0.1:{port}/"), policyPath);
     }
 
+    /// <summary>Posts a payload file (tests/Remediation.Tests/Payloads) to the Alertmanager webhook; returns the first incident id.</summary>
+    public async Task<string> PostAlertmanagerAsync(string payloadFile)
+    {
+        var payload = await File.ReadAllTextAsync(RepoPaths.Payload(payloadFile)).ConfigureAwait(false);
+        using var response = await Client.PostAsync("api/alerts/alertmanager", new StringContent(payload, System.Text.Encoding.UTF8, "application/json")).ConfigureAwait(false);
+        Xunit.Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
+        using var body = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync().ConfigureAwait(false));
+        return body.RootElement.GetProperty("incidents")[0].GetString()!;
+    }
+
     /// <summary>Waits until the incident reaches one of the states, or fails with its last state.</summary>
     public async Task<IncidentRecord> WaitForStateAsync(string incidentId, TimeSpan timeout, params string[] states)
     {

@@ -1,6 +1,3 @@
-using System.Net;
-using System.Text;
-using System.Text.Json;
 using Remediation.ClusterSimulator;
 using Remediation.Storage;
 using Remediation.Tests.Fixtures;
@@ -24,10 +21,7 @@ public sealed class PoisonWorkItemTests(AzuriteFixture storage)
             ["Remediation:Host:VisibilityTimeout"] = "00:00:03",
             ["Remediation:Host:SweepInterval"] = "01:00:00",
         });
-        var payload = await File.ReadAllTextAsync(RepoPaths.Payload("alertmanager/kube-pod-crashlooping.json"));
-        using var response = await host.Client.PostAsync("api/alerts/alertmanager", new StringContent(payload, Encoding.UTF8, "application/json"));
-        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        var incidentId = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("incidents")[0].GetString()!;
+        var incidentId = await host.PostAlertmanagerAsync("alertmanager/kube-pod-crashlooping.json");
 
         var incident = await host.WaitForStateAsync(incidentId, TimeSpan.FromSeconds(90), IncidentStates.Failed);
         Assert.Matches("work item failed [5-9] times, moved to the poison queue", incident.OutcomeReason);

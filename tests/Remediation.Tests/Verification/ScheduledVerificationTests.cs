@@ -1,6 +1,3 @@
-using System.Net;
-using System.Text;
-using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Remediation.Actions;
@@ -44,10 +41,7 @@ public sealed class ScheduledVerificationTests(AzuriteFixture storage)
             ["Remediation:Host:SweepInterval"] = "01:00:00",
             ["Remediation:VerifyPollInterval"] = "00:00:01",
         });
-        var payload = await File.ReadAllTextAsync(RepoPaths.Payload("alertmanager/kube-pod-crashlooping.json"));
-        using var response = await host.Client.PostAsync("api/alerts/alertmanager", new StringContent(payload, Encoding.UTF8, "application/json"));
-        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        var incidentId = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("incidents")[0].GetString()!;
+        var incidentId = await host.PostAlertmanagerAsync("alertmanager/kube-pod-crashlooping.json");
 
         var incident = await host.WaitForStateAsync(incidentId, TimeSpan.FromSeconds(45), IncidentStates.Succeeded, IncidentStates.Failed);
         Assert.Equal(IncidentStates.Succeeded, incident.State);
