@@ -203,24 +203,25 @@ public sealed class IncidentStore(TableClient table)
         }
     }
 
+    /// <summary>Deletes the rows of the in-flight partition that expired by <paramref name="now"/> (their removal was lost); returns how many.</summary>
+    public async Task<int> PurgeExpiredInFlightAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {InFlightPartition} and ExpiresAt le {now}");
+        var expired = (await QueryAllAsync<TableEntity>(filter, ["RowKey"], cancellationToken).ConfigureAwait(false)).Select(row => row.RowKey).ToList();
+        foreach (var incidentId in expired)
+        {
+            await RemoveInFlightAsync(incidentId, cancellationToken).ConfigureAwait(false);
+        }
+        return expired.Count;
+    }
+
     /// <summary>Remediations in flight at <paramref name="now"/>, other than <paramref name="exceptIncidentId"/>: one partition query.</summary>
     public async Task<int> CountInFlightAsync(string exceptIncidentId, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {InFlightPartition} and ExpiresAt gt {now} and RowKey ne {exceptIncidentId}");
-        var count = 0;
-        try
-        {
-            await foreach (var _ in table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, select: ["RowKey"], cancellationToken: cancellationToken).ConfigureAwait(false))
-            {
-                count++;
-            }
-        }
-        catch (Exception ex) when (TransientDependencyException.IsTransient(ex))
-        {
-            throw new TransientDependencyException("storage", $"storage unavailable: {ex.Message}", ex);
-        }
-        return count;
+        return (await QueryAllAsync<TableEntity>(filter, ["RowKey"], cancellationToken).ConfigureAwait(false)).Count;
     }
 
     /// <summary>Incident summaries, newest first, filtered by namespace, workload and state.</summary>
@@ -250,20 +251,28 @@ public sealed class IncidentStore(TableClient table)
             filters.Add(TableClient.CreateQueryFilter($"ReceivedAt ge {since}"));
         }
         var filter = string.Join(" and ", filters);
-        var results = new List<IncidentRecord>();
+        var results = await QueryAllAsync<IncidentRecord>(filter, query.Select, cancellationToken).ConfigureAwait(false);
+        results.Sort((a, b) => b.ReceivedAt.CompareTo(a.ReceivedAt));
+        return query.Limit is { } limit && results.Count > limit ? results[..limit] : results;
+    }
+
+    /// <summary>Every row the filter selects, all pages; a storage outage is a <see cref="TransientDependencyException"/>.</summary>
+    private async Task<List<T>> QueryAllAsync<T>(string filter, IEnumerable<string>? select, CancellationToken cancellationToken)
+        where T : class, ITableEntity
+    {
+        var rows = new List<T>();
         try
         {
-            await foreach (var record in table.QueryAsync<IncidentRecord>(filter, maxPerPage: 1000, select: query.Select, cancellationToken: cancellationToken).ConfigureAwait(false))
+            await foreach (var row in table.QueryAsync<T>(filter, maxPerPage: 1000, select: select, cancellationToken: cancellationToken).ConfigureAwait(false))
             {
-                results.Add(record);
+                rows.Add(row);
             }
         }
         catch (Exception ex) when (TransientDependencyException.IsTransient(ex))
         {
             throw new TransientDependencyException("storage", $"table storage unavailable: {ex.Message}", ex);
         }
-        results.Sort((a, b) => b.ReceivedAt.CompareTo(a.ReceivedAt));
-        return query.Limit is { } limit && results.Count > limit ? results[..limit] : results;
+        return rows;
     }
 }
 

@@ -94,6 +94,8 @@ public sealed partial class RemediationVerifier(
                 requeued += message.Items.Count;
             }
         }
+        // Rows of remediations whose removal from the in-flight partition was lost stop counting at their expiry; clear them.
+        await store.PurgeExpiredInFlightAsync(now, cancellationToken).ConfigureAwait(false);
         return new SweepResult(verified, succeeded, failed, requeued);
     }
 

@@ -40,4 +40,25 @@ public sealed class SweepRequeueTests(AzuriteFixture storage)
         Assert.NotEqual(IncidentStates.Received, processed.State);
         Assert.Equal("rollback", processed.Action);
     }
+
+    [Fact]
+    public async Task Sweep_clears_in_flight_rows_whose_removal_was_lost_once_they_expire()
+    {
+        var policy = File.ReadAllText(Path.Combine(RepoPaths.Root, "examples", "policy.yaml"));
+        await using var harness = await PipelineHarness.StartAsync(storage.ConnectionString, "healthy.yaml", policy);
+        var now = harness.Time.GetUtcNow();
+        await harness.Store.AddInFlightAsync("lost-removal", now + TimeSpan.FromMinutes(2));
+        await harness.Store.AddInFlightAsync("still-acting", now + TimeSpan.FromMinutes(10));
+        Assert.Equal(2, await harness.Store.CountInFlightAsync("none", now));
+
+        harness.Time.Advance(TimeSpan.FromMinutes(3));
+        Assert.Equal(1, await harness.Store.CountInFlightAsync("none", harness.Time.GetUtcNow()));
+        await harness.SweepAsync();
+        var left = new List<string>();
+        await foreach (var row in harness.Store.Table.QueryAsync<Azure.Data.Tables.TableEntity>($"PartitionKey eq '{IncidentStore.InFlightPartition}'"))
+        {
+            left.Add(row.RowKey);
+        }
+        Assert.Equal(["still-acting"], left);
+    }
 }
