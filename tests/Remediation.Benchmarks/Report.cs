@@ -189,8 +189,8 @@ public sealed class BenchReport
           not 50. Duplicate delivery: the insert answers 409, and nothing else is done. Claims of different incidents are in different
           partitions, so they cannot be batched into one transaction.
         - **Storage calls per incident (worker).** Read the incident, read the ledger (safety limits checked before any cluster
-          read), the Kubernetes reads, read + write the ledger to reserve, intent row + summary row in *one* entity group
-          transaction, the mutation, outcome row + summary row in one transaction, a delayed queue message for the first verification
+          read), the Kubernetes reads, the count of remediations in flight (one partition, not a table scan), read + write the
+          ledger to reserve, the in-flight row, intent row + summary row in *one* entity group transaction, the mutation, outcome row + summary row in one transaction, a delayed queue message for the first verification
           check, and the queue delete (shared by the message's items). A refused incident is three calls: read, ledger read, one
           transaction. The physical limit counts one claim write, the Kubernetes reads, one patch and one record write; the rest
           (queue hop, the ledger that enforces cooldowns, the summary row the history reads) is what the product pays for
