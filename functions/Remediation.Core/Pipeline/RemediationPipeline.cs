@@ -228,20 +228,18 @@ public sealed partial class RemediationPipeline(
                 return previousState;
             }
         }
-        if (outcome == IncidentStates.Failed)
-        {
-            await ledger.RecordOutcomeAsync(plan.Target, succeeded: false, cancellationToken).ConfigureAwait(false);
-        }
-        if (IncidentStates.IsTerminal(outcome))
-        {
-            await store.RemoveInFlightAsync(incident.IncidentId, cancellationToken).ConfigureAwait(false);
-        }
         if (outcome == IncidentStates.Verifying)
         {
             await verification.ScheduleAsync(incident, plan.Verify, cancellationToken).ConfigureAwait(false);
         }
-        if (IncidentStates.IsTerminal(outcome))
+        else
         {
+            // Failed or DryRun: concluded here.
+            if (outcome == IncidentStates.Failed)
+            {
+                await ledger.RecordOutcomeAsync(plan.Target, succeeded: false, cancellationToken).ConfigureAwait(false);
+            }
+            await store.RemoveInFlightAsync(incident.IncidentId, cancellationToken).ConfigureAwait(false);
             await notifier.NotifyAsync(incident, cancellationToken).ConfigureAwait(false);
         }
         LogOutcome(plan.Action, outcome, reason);

@@ -30,10 +30,11 @@ public sealed partial class WorkItemProcessor(RemediationPipeline pipeline, Veri
         List<Exception>? failures = null;
         foreach (var item in parsed.Items)
         {
-            using var activity = StartActivity(item.Verify == true ? "remediation.verify" : "remediation.process", item);
+            var verify = item.Verify == true;
+            using var activity = StartActivity(verify ? "remediation.verify" : "remediation.process", item);
             try
             {
-                states.Add(item.Verify == true
+                states.Add(verify
                     ? await verifier.VerifyScheduledAsync(item.IncidentId, cancellationToken).ConfigureAwait(false)
                     : await pipeline.ProcessAsync(item, cancellationToken).ConfigureAwait(false));
             }

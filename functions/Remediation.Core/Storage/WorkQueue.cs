@@ -82,12 +82,6 @@ public sealed class WorkQueue(QueueClient queue, QueueClient poison)
         Volatile.Write(ref _created, 1);
     }
 
-    public Task EnqueueAsync(WorkItem item, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(item);
-        return EnqueueAsync(new WorkMessage([item]), cancellationToken);
-    }
-
     public Task EnqueueAsync(WorkMessage message, CancellationToken cancellationToken = default) =>
         EnqueueAsync(message, delay: null, cancellationToken);
 

@@ -53,7 +53,7 @@ public sealed partial class RemediationVerifier(
                     ? await VerifyAsync(incident, cancellationToken).ConfigureAwait(false)
                     : "concluded elsewhere";
             }
-            catch (Exception ex) when (ex is TransientDependencyException or k8s.Autorest.HttpOperationException or Azure.RequestFailedException)
+            catch (Exception ex) when (IsCheckFailure(ex))
             {
                 // One incident's check failing must not hold up the others; it is checked again on the next sweep.
                 LogVerifyFailed(summary.IncidentId, ex.Message);
@@ -116,7 +116,7 @@ public sealed partial class RemediationVerifier(
         {
             state = await VerifyAsync(incident, plan, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is TransientDependencyException or k8s.Autorest.HttpOperationException or Azure.RequestFailedException)
+        catch (Exception ex) when (IsCheckFailure(ex))
         {
             LogVerifyFailed(incident.IncidentId, ex.Message);
             state = IncidentStates.Verifying;
@@ -262,6 +262,10 @@ public sealed partial class RemediationVerifier(
     }
 
     private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset? b) => b is { } v && v > a ? v : a;
+
+    /// <summary>A check that could not reach the cluster, storage or metrics: the incident is checked again later.</summary>
+    private static bool IsCheckFailure(Exception ex) =>
+        ex is TransientDependencyException or k8s.Autorest.HttpOperationException or Azure.RequestFailedException;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Incident {IncidentId}: verification check failed ({Error}); checked again later")]
     private partial void LogVerifyFailed(string incidentId, string error);

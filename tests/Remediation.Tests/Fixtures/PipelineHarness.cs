@@ -95,24 +95,7 @@ public sealed class PipelineHarness : IAsyncDisposable
         return (await Store.GetAsync(alert.IncidentId))!;
     }
 
-    public async Task DrainAsync()
-    {
-        var queue = Services.GetRequiredService<WorkQueue>();
-        var processor = Services.GetRequiredService<WorkItemProcessor>();
-        while (true)
-        {
-            var messages = await queue.ReceiveAsync(16, TimeSpan.FromSeconds(30));
-            if (messages.Length == 0)
-            {
-                return;
-            }
-            foreach (var message in messages)
-            {
-                await processor.ProcessAsync(message.Body.ToString());
-                await queue.CompleteAsync(message);
-            }
-        }
-    }
+    public Task DrainAsync() => Remediation.Host.StandaloneHost.DrainOnceAsync(Services, CancellationToken.None);
 
     /// <summary>Advances simulated time in steps, letting the simulator's controllers converge.</summary>
     public async Task AdvanceAsync(TimeSpan total, TimeSpan? step = null)
