@@ -69,14 +69,6 @@ public sealed class AlertEndpoints(AlertIngestor ingestor, IncidentStore store, 
     public async Task<IResult> IngestAsync(IReadOnlyList<NormalizedAlert> alerts, long started, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(alerts);
-        for (var i = 0; i < alerts.Count; i++)
-        {
-            // The alert is stored as one Table Storage property (at most 64 KiB of UTF-16): larger would be a 500 later.
-            if (System.Text.Json.JsonSerializer.Serialize(alerts[i], RemediationJsonContext.Default.NormalizedAlert).Length > MaxAlertChars)
-            {
-                return ApiProblem.BadRequest($"alert {i} ('{Truncate(alerts[i].Name)}') is larger than {MaxAlertChars} characters once normalized; shorten its labels and annotations", "$");
-            }
-        }
         try
         {
             var result = await ingestor.IngestAsync(alerts, cancellationToken).ConfigureAwait(false);
@@ -84,16 +76,16 @@ public sealed class AlertEndpoints(AlertIngestor ingestor, IncidentStore store, 
             return Results.Json(new IngestResponse(result.Accepted, result.Duplicates, result.Resolved, result.Escalated, result.IncidentIds),
                 RemediationJsonContext.Default.IngestResponse, statusCode: StatusCodes.Status202Accepted);
         }
+        catch (AlertTooLargeException ex)
+        {
+            // Refused whole, before any claim.
+            return ApiProblem.BadRequest(ex.Message, "$");
+        }
         catch (TransientDependencyException ex)
         {
             return ApiProblem.Unavailable($"{ex.Dependency} is unavailable; retry later (nothing was lost)", ex.RetryAfter);
         }
     }
-
-    /// <summary>Largest normalized alert accepted (Table Storage string properties hold 32 K UTF-16 characters).</summary>
-    public const int MaxAlertChars = 30_000;
-
-    private static string Truncate(string s) => s.Length > 100 ? s[..100] + "…" : s;
 
     /// <summary>GET /api/remediations?namespace=&amp;workload=&amp;state=&amp;since=&amp;limit= — newest first.</summary>
     public async Task<IResult> ListAsync(HttpRequest request, CancellationToken cancellationToken)

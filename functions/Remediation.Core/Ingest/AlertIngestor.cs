@@ -7,6 +7,13 @@ using Remediation.Storage;
 
 namespace Remediation.Ingest;
 
+/// <summary>An alert of a delivery is too large to record once normalized; the delivery was refused whole.</summary>
+public sealed class AlertTooLargeException(int index, string alertName, int maxChars)
+    : ArgumentException($"alert {index} ('{(alertName.Length > 100 ? alertName[..100] + "…" : alertName)}') is larger than {maxChars} characters once normalized; shorten its labels and annotations")
+{
+    public int Index { get; } = index;
+}
+
 /// <summary>What happened to each alert of a delivery.</summary>
 public sealed record IngestResult(int Accepted, int Duplicates, int Resolved, int Escalated, IReadOnlyList<string> IncidentIds);
 
@@ -26,9 +33,24 @@ public sealed partial class AlertIngestor(
     /// <summary>Alerts of one delivery claimed at once (each claim is two storage round trips).</summary>
     public const int MaxConcurrentClaims = 8;
 
+    /// <summary>Largest normalized alert accepted (Table Storage string properties hold 32 K UTF-16 characters).</summary>
+    public const int MaxAlertChars = 30_000;
+
+    /// <exception cref="AlertTooLargeException">An alert is too large to record; nothing of the delivery was claimed.</exception>
     public async Task<IngestResult> IngestAsync(IReadOnlyList<NormalizedAlert> alerts, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(alerts);
+        // Each alert is recorded as its JSON in one Table Storage property: serialize each once, and refuse the whole
+        // delivery before anything is claimed when one would not fit (it would be a storage error later).
+        var alertJson = new string[alerts.Count];
+        for (var i = 0; i < alerts.Count; i++)
+        {
+            alertJson[i] = JsonSerializer.Serialize(alerts[i], RemediationJsonContext.Default.NormalizedAlert);
+            if (alertJson[i].Length > MaxAlertChars)
+            {
+                throw new AlertTooLargeException(i, alerts[i].Name, MaxAlertChars);
+            }
+        }
         var outcomes = new IngestOutcome[alerts.Count];
         var claimed = new IncidentRecord?[alerts.Count];
         Exception? failure = null;
@@ -36,12 +58,12 @@ public sealed partial class AlertIngestor(
         {
             for (var i = 0; i < alerts.Count; i++)
             {
-                (outcomes[i], claimed[i]) = await IngestOneAsync(alerts[i], cancellationToken).ConfigureAwait(false);
+                (outcomes[i], claimed[i]) = await IngestOneAsync(alerts[i], alertJson[i], cancellationToken).ConfigureAwait(false);
             }
         }
         else
         {
-            failure = await IngestConcurrentlyAsync(alerts, outcomes, claimed, cancellationToken).ConfigureAwait(false);
+            failure = await IngestConcurrentlyAsync(alerts, alertJson, outcomes, claimed, cancellationToken).ConfigureAwait(false);
         }
         // The new incidents of the delivery go to the queue together, a message per WorkMessage.MaxItems, after every
         // claim was attempted: a storm delivery of 50 alerts is 2 queue messages, not 50.
@@ -105,7 +127,7 @@ public sealed partial class AlertIngestor(
     /// sequential one. Every alert is attempted even when one fails; the first failure is returned (to be thrown once
     /// what was claimed is queued: 503, the sender retries, and what was claimed is acknowledged as a duplicate then).
     /// </summary>
-    private async Task<Exception?> IngestConcurrentlyAsync(IReadOnlyList<NormalizedAlert> alerts, IngestOutcome[] outcomes, IncidentRecord?[] claimed, CancellationToken cancellationToken)
+    private async Task<Exception?> IngestConcurrentlyAsync(IReadOnlyList<NormalizedAlert> alerts, string[] alertJson, IngestOutcome[] outcomes, IncidentRecord?[] claimed, CancellationToken cancellationToken)
     {
         var groups = new Dictionary<string, List<int>>(StringComparer.Ordinal);
         var order = new List<List<int>>();
@@ -123,7 +145,7 @@ public sealed partial class AlertIngestor(
         var tasks = new Task[order.Count];
         for (var g = 0; g < order.Count; g++)
         {
-            tasks[g] = IngestGroupAsync(order[g], alerts, outcomes, claimed, slots, cancellationToken);
+            tasks[g] = IngestGroupAsync(order[g], alerts, alertJson, outcomes, claimed, slots, cancellationToken);
         }
         try
         {
@@ -136,14 +158,14 @@ public sealed partial class AlertIngestor(
         }
     }
 
-    private async Task IngestGroupAsync(List<int> indexes, IReadOnlyList<NormalizedAlert> alerts, IngestOutcome[] outcomes, IncidentRecord?[] claimed, SemaphoreSlim slots, CancellationToken cancellationToken)
+    private async Task IngestGroupAsync(List<int> indexes, IReadOnlyList<NormalizedAlert> alerts, string[] alertJson, IngestOutcome[] outcomes, IncidentRecord?[] claimed, SemaphoreSlim slots, CancellationToken cancellationToken)
     {
         await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             foreach (var i in indexes)
             {
-                (outcomes[i], claimed[i]) = await IngestOneAsync(alerts[i], cancellationToken).ConfigureAwait(false);
+                (outcomes[i], claimed[i]) = await IngestOneAsync(alerts[i], alertJson[i], cancellationToken).ConfigureAwait(false);
             }
         }
         finally
@@ -153,16 +175,16 @@ public sealed partial class AlertIngestor(
     }
 
     /// <summary>Claims one alert; returns the claimed record when it needs a work item.</summary>
-    private async Task<(IngestOutcome, IncidentRecord?)> IngestOneAsync(NormalizedAlert alert, CancellationToken cancellationToken)
+    private async Task<(IngestOutcome, IncidentRecord?)> IngestOneAsync(NormalizedAlert alert, string alertJson, CancellationToken cancellationToken)
     {
         using var activity = RemediationMetrics.StartIngestActivity(alert.IncidentId, alert.Name);
         metrics.RecordAlert(alert.Source.ToString(), alert.Status.ToString());
         if (alert.Status == AlertStatus.Resolved)
         {
-            await RecordResolvedAsync(alert, cancellationToken).ConfigureAwait(false);
+            await RecordResolvedAsync(alert, alertJson, cancellationToken).ConfigureAwait(false);
             return (IngestOutcome.Resolved, null);
         }
-        var (outcome, record) = await ClaimAsync(alert, cancellationToken).ConfigureAwait(false);
+        var (outcome, record) = await ClaimAsync(alert, alertJson, cancellationToken).ConfigureAwait(false);
         switch (outcome)
         {
             case ClaimOutcome.Queued: return (IngestOutcome.Queued, record);
@@ -188,10 +210,10 @@ public sealed partial class AlertIngestor(
         Escalated,
     }
 
-    private async Task<(ClaimOutcome, IncidentRecord?)> ClaimAsync(NormalizedAlert alert, CancellationToken cancellationToken)
+    private async Task<(ClaimOutcome, IncidentRecord?)> ClaimAsync(NormalizedAlert alert, string alertJson, CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow();
-        var record = NewRecord(alert, now);
+        var record = NewRecord(alert, alertJson, now);
         if (alert.Target is null)
         {
             // Not mappable to a workload: recorded as escalated with the reason, never dropped.
@@ -226,7 +248,7 @@ public sealed partial class AlertIngestor(
         }
     }
 
-    private async Task RecordResolvedAsync(NormalizedAlert alert, CancellationToken cancellationToken)
+    private async Task RecordResolvedAsync(NormalizedAlert alert, string alertJson, CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow();
         for (var attempt = 0; attempt < 5; attempt++)
@@ -234,7 +256,7 @@ public sealed partial class AlertIngestor(
             var existing = await store.GetAsync(alert.IncidentId, cancellationToken).ConfigureAwait(false);
             if (existing is null)
             {
-                var record = NewRecord(alert, now);
+                var record = NewRecord(alert, alertJson, now);
                 record.State = IncidentStates.Resolved;
                 record.Outcome = IncidentStates.Resolved;
                 record.OutcomeReason = "resolved notification without a firing one: recorded, not acted on";
@@ -259,7 +281,7 @@ public sealed partial class AlertIngestor(
         throw new TransientDependencyException("storage", $"could not record the resolution of incident {alert.IncidentId}: too much contention");
     }
 
-    private static IncidentRecord NewRecord(NormalizedAlert alert, DateTimeOffset now) => new()
+    private static IncidentRecord NewRecord(NormalizedAlert alert, string alertJson, DateTimeOffset now) => new()
     {
         PartitionKey = alert.IncidentId,
         State = IncidentStates.Received,
@@ -270,7 +292,7 @@ public sealed partial class AlertIngestor(
         Severity = alert.Severity,
         Namespace = alert.Target?.Namespace,
         Workload = alert.Target?.Name,
-        AlertJson = JsonSerializer.Serialize(alert, RemediationJsonContext.Default.NormalizedAlert),
+        AlertJson = alertJson,
         ReceivedAt = now,
         TraceParent = Activity.Current?.Id,
     };

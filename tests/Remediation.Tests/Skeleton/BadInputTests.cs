@@ -49,6 +49,20 @@ public sealed class BadInputTests(AzuriteFixture storage) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Alert_too_large_to_record_refuses_the_whole_delivery_with_400_and_claims_nothing()
+    {
+        const string small = """{"status":"firing","labels":{"alertname":"Small","namespace":"shop","deployment":"checkout"},"annotations":{},"startsAt":"2026-11-26T03:00:00Z","fingerprint":"aaaa000000000001"}""";
+        var large = "{\"status\":\"firing\",\"labels\":{\"alertname\":\"Large\",\"namespace\":\"shop\",\"deployment\":\"frontend\"},\"annotations\":{\"description\":\"" +
+            new string('x', 40_000) + "\"},\"startsAt\":\"2026-11-26T03:00:00Z\",\"fingerprint\":\"aaaa000000000002\"}";
+        using var response = await PostAsync("""{"version":"4","status":"firing","alerts":[""" + small + "," + large + "]}");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await ReadProblemAsync(response);
+        Assert.Equal("alert 1 ('Large') is larger than 30000 characters once normalized; shorten its labels and annotations", problem.GetProperty("detail").GetString());
+        Assert.Equal("$", problem.GetProperty("field").GetString());
+        Assert.Empty(await _host.Store.ListAsync(new Storage.IncidentQuery()));
+    }
+
+    [Fact]
     public async Task Unauthenticated_and_wrong_token_are_401_and_store_nothing()
     {
         var payload = await File.ReadAllTextAsync(RepoPaths.Payload("alertmanager/kube-pod-crashlooping.json"));
