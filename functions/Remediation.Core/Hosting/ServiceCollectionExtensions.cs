@@ -42,7 +42,7 @@ public static class ServiceCollectionExtensions
 
         services.TryAddSingleton<IKubernetes>(sp => KubernetesClientFactory.Create(sp.GetRequiredService<RemediationOptions>().Kubernetes, sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<ClusterMutator>();
-        services.AddRemediationDiagnosis(configuration);
+        services.AddRemediationDiagnosis(configuration, options);
 
         services.TryAddSingleton(sp => new PolicyProvider(sp.GetRequiredService<RemediationOptions>()));
         services.TryAddSingleton<ClusterReader>();
@@ -74,7 +74,7 @@ public static class ServiceCollectionExtensions
             return new TableServiceClient(storage.ConnectionString, clientOptions).GetTableClient(storage.IncidentsTable);
         }
         var uri = ServiceUri(storage.TableServiceUri, "TableServiceUri");
-        return new TableServiceClient(uri, Credential(storage), clientOptions).GetTableClient(storage.IncidentsTable);
+        return new TableServiceClient(uri, AzureIdentity(storage.ClientId), clientOptions).GetTableClient(storage.IncidentsTable);
     }
 
     private static QueueClient CreateQueueClient(StorageOptions storage, string name)
@@ -87,7 +87,7 @@ public static class ServiceCollectionExtensions
             return new QueueServiceClient(storage.ConnectionString, clientOptions).GetQueueClient(name);
         }
         var uri = ServiceUri(storage.QueueServiceUri, "QueueServiceUri");
-        return new QueueServiceClient(uri, Credential(storage), clientOptions).GetQueueClient(name);
+        return new QueueServiceClient(uri, AzureIdentity(storage.ClientId), clientOptions).GetQueueClient(name);
     }
 
     /// <summary>Few, fast retries: a webhook sender waiting on us is better served by a quick 503 and its own retry.</summary>
@@ -104,6 +104,7 @@ public static class ServiceCollectionExtensions
             ? uri
             : throw new InvalidOperationException($"Remediation:Storage needs ConnectionString or an absolute {key} (got '{value}')");
 
-    private static TokenCredential Credential(StorageOptions storage) =>
-        string.IsNullOrEmpty(storage.ClientId) ? new DefaultAzureCredential() : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(storage.ClientId));
+    /// <summary>The user-assigned managed identity <paramref name="clientId"/>, or DefaultAzureCredential when none is configured.</summary>
+    internal static TokenCredential AzureIdentity(string? clientId) =>
+        string.IsNullOrEmpty(clientId) ? new DefaultAzureCredential() : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId));
 }

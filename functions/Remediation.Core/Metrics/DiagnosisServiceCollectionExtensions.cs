@@ -1,5 +1,3 @@
-using Azure.Core;
-using Azure.Identity;
 using k8s;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -17,13 +15,14 @@ public static class DiagnosisServiceCollectionExtensions
     /// <see cref="PrometheusHealthSignal"/>), Log Analytics (Remediation:LogAnalytics:WorkspaceId → Container insights),
     /// thresholds from Remediation:Diagnosis. Without them the diagnosis rests on the Kubernetes API alone.
     /// </summary>
-    public static IServiceCollection AddRemediationDiagnosis(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddRemediationDiagnosis(this IServiceCollection services, IConfiguration configuration, RemediationOptions options)
     {
         ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(options);
         var diagnosis = configuration.GetSection(DiagnosisOptions.SectionName).Get<DiagnosisOptions>() ?? new DiagnosisOptions();
         services.TryAddSingleton(diagnosis);
 
-        var prometheus = configuration.GetSection(RemediationOptions.SectionName).GetSection("Prometheus").Get<PrometheusOptions>() ?? new PrometheusOptions();
+        var prometheus = options.Prometheus;
         if (prometheus.Url is not null)
         {
             // One pooled handler for the process; connections are recycled so DNS changes are seen.
@@ -34,7 +33,7 @@ public static class DiagnosisServiceCollectionExtensions
             })
             { Timeout = Timeout.InfiniteTimeSpan }));
             services.TryAddSingleton(sp => new PrometheusClient(sp.GetRequiredService<PrometheusHttp>().Client, prometheus, sp.GetRequiredService<TimeProvider>(),
-                string.Equals(prometheus.Auth, "azure", StringComparison.OrdinalIgnoreCase) ? AzureCredential(configuration) : null));
+                string.Equals(prometheus.Auth, "azure", StringComparison.OrdinalIgnoreCase) ? ServiceCollectionExtensions.AzureIdentity(options.Storage.ClientId) : null));
             services.TryAddSingleton<IMeshSignals>(sp => new IstioSignals(sp.GetRequiredService<PrometheusClient>()));
             services.TryAddSingleton<IHealthSignal, PrometheusHealthSignal>();
         }
@@ -44,7 +43,7 @@ public static class DiagnosisServiceCollectionExtensions
         {
             services.TryAddSingleton(logAnalytics);
             services.TryAddSingleton(sp => new LogAnalyticsClient(logAnalytics,
-                string.IsNullOrEmpty(logAnalytics.ClientId) ? AzureCredential(configuration) : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(logAnalytics.ClientId)),
+                ServiceCollectionExtensions.AzureIdentity(string.IsNullOrEmpty(logAnalytics.ClientId) ? options.Storage.ClientId : logAnalytics.ClientId),
                 sp.GetRequiredService<TimeProvider>()));
             services.TryAddSingleton<IContainerInsights>(sp => new LogAnalyticsContainerInsights(sp.GetRequiredService<LogAnalyticsClient>()));
         }
@@ -54,13 +53,6 @@ public static class DiagnosisServiceCollectionExtensions
             sp.GetService<IMeshSignals>(), sp.GetService<IContainerInsights>(), sp.GetRequiredService<DiagnosisOptions>()));
         services.TryAddSingleton<IHealthSignal, NoHealthSignal>();
         return services;
-    }
-
-    /// <summary>The storage identity's client id when one is configured (a user-assigned identity), else DefaultAzureCredential.</summary>
-    private static TokenCredential AzureCredential(IConfiguration configuration)
-    {
-        var clientId = configuration[$"{RemediationOptions.SectionName}:Storage:ClientId"];
-        return string.IsNullOrEmpty(clientId) ? new DefaultAzureCredential() : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId));
     }
 
     /// <summary>The process-wide HttpClient for Prometheus (a named holder so it does not collide with other HttpClient registrations).</summary>
