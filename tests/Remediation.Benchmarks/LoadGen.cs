@@ -26,15 +26,12 @@ public static class LoadGen
     public static async Task<LoadResult> OpenLoopAsync(HttpClient client, string name, int phase, double rate, int count, Func<int, string> deployment)
     {
         var latency = new Samples();
-        var ids = new List<string>(count);
-        var idsLock = new Lock();
-        var failed = 0;
         var bodies = Enumerable.Range(0, count)
             .Select(i => Payloads.Alertmanager([new Payloads.AlertSpec(BenchCluster.Namespace, deployment(i), Payloads.Fingerprint(phase, i), i)]))
             .ToArray();
         var tasks = new List<Task>(count);
         var start = Clock.Now + (long)(0.05 * TimeProvider.System.TimestampFrequency);
-        long last = start;
+        var tally = new Tally(start);
         for (var i = 0; i < count; i++)
         {
             var due = Clock.After(start, TimeSpan.FromSeconds(i / rate));
@@ -45,36 +42,22 @@ public static class LoadGen
                 var (ok, incidents) = await SendAsync(client, body).ConfigureAwait(false);
                 var done = Clock.Now;
                 latency.Add(Clock.Ms(due, done));
-                lock (idsLock)
-                {
-                    last = Math.Max(last, done);
-                    if (ok)
-                    {
-                        ids.AddRange(incidents);
-                    }
-                    else
-                    {
-                        failed++;
-                    }
-                }
+                tally.Record(done, ok, incidents);
             }));
         }
         await Task.WhenAll(tasks).ConfigureAwait(false);
-        return new LoadResult(name, count, count, ids.Count, failed, Clock.Ms(start, last) / 1000.0, latency, ids);
+        return new LoadResult(name, count, count, tally.Ids.Count, tally.Failed, Clock.Ms(start, tally.Last) / 1000.0, latency, tally.Ids);
     }
 
     /// <summary>N senders, each sending its next delivery when the previous one is answered, for a fixed duration.</summary>
     public static async Task<LoadResult> ClosedLoopAsync(HttpClient client, string name, int phase, int senders, int alertsPerRequest, TimeSpan duration, Func<int, string> deployment)
     {
         var latency = new Samples();
-        var ids = new List<string>();
-        var idsLock = new Lock();
-        var failed = 0;
         var next = -1;
         var requests = 0;
         var start = Clock.Now;
         var end = Clock.After(start, duration);
-        long last = start;
+        var tally = new Tally(start);
         var workers = Enumerable.Range(0, senders).Select(_ => Task.Run(async () =>
         {
             while (Clock.Now < end)
@@ -88,22 +71,37 @@ public static class LoadGen
                 var done = Clock.Now;
                 latency.Add(Clock.Ms(sent, done));
                 Interlocked.Increment(ref requests);
-                lock (idsLock)
-                {
-                    last = Math.Max(last, done);
-                    if (ok)
-                    {
-                        ids.AddRange(incidents);
-                    }
-                    else
-                    {
-                        failed++;
-                    }
-                }
+                tally.Record(done, ok, incidents);
             }
         })).ToList();
         await Task.WhenAll(workers).ConfigureAwait(false);
-        return new LoadResult(name, requests, requests * alertsPerRequest, ids.Count, failed, Clock.Ms(start, last) / 1000.0, latency, ids);
+        return new LoadResult(name, requests, requests * alertsPerRequest, tally.Ids.Count, tally.Failed, Clock.Ms(start, tally.Last) / 1000.0, latency, tally.Ids);
+    }
+
+    /// <summary>What the senders of one run have seen: accepted incident ids, failed deliveries, the last answer's time.</summary>
+    private sealed class Tally(long start)
+    {
+        private readonly Lock _lock = new();
+
+        public List<string> Ids { get; } = [];
+        public int Failed { get; private set; }
+        public long Last { get; private set; } = start;
+
+        public void Record(long done, bool ok, IReadOnlyList<string> incidents)
+        {
+            lock (_lock)
+            {
+                Last = Math.Max(Last, done);
+                if (ok)
+                {
+                    Ids.AddRange(incidents);
+                }
+                else
+                {
+                    Failed++;
+                }
+            }
+        }
     }
 
     public static async Task<(bool Ok, IReadOnlyList<string> Incidents)> SendAsync(HttpClient client, string body)
