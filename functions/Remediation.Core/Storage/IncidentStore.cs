@@ -25,15 +25,7 @@ public sealed class IncidentStore(TableClient table)
     {
         ArgumentNullException.ThrowIfNull(record);
         await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await StorageCall.Guard(() => table.AddEntityAsync(record, cancellationToken)).ConfigureAwait(false);
-            return true;
-        }
-        catch (RequestFailedException ex) when (ex.Status == 409)
-        {
-            return false;
-        }
+        return await TryAddAsync(record, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IncidentRecord?> GetAsync(string incidentId, CancellationToken cancellationToken = default)
@@ -45,19 +37,10 @@ public sealed class IncidentStore(TableClient table)
     }
 
     /// <summary>Updates the summary row; with the record's ETag unless <paramref name="force"/>. False on a lost race (412).</summary>
-    public async Task<bool> TryUpdateAsync(IncidentRecord record, bool force = false, CancellationToken cancellationToken = default)
+    public Task<bool> TryUpdateAsync(IncidentRecord record, bool force = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(record);
-        try
-        {
-            var response = await StorageCall.Guard(() => table.UpdateEntityAsync(record, force ? ETag.All : record.ETag, TableUpdateMode.Replace, cancellationToken)).ConfigureAwait(false);
-            record.ETag = response.Headers.ETag ?? record.ETag;
-            return true;
-        }
-        catch (RequestFailedException ex) when (ex.Status is 412 or 404)
-        {
-            return false;
-        }
+        return TryUpdateRowAsync(record, force ? ETag.All : record.ETag, TableUpdateMode.Replace, cancellationToken);
     }
 
     /// <summary>The columns the sweep reads of each open incident.</summary>
@@ -71,18 +54,14 @@ public sealed class IncidentStore(TableClient table)
     public async Task<bool> TryMarkRequeuedAsync(IncidentRecord record, DateTimeOffset at, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(record);
-        var patch = new TableEntity(record.PartitionKey, record.RowKey) { [nameof(IncidentRecord.RequeuedAt)] = at };
-        try
-        {
-            var response = await StorageCall.Guard(() => table.UpdateEntityAsync(patch, record.ETag, TableUpdateMode.Merge, cancellationToken)).ConfigureAwait(false);
-            record.RequeuedAt = at;
-            record.ETag = response.Headers.ETag ?? record.ETag;
-            return true;
-        }
-        catch (RequestFailedException ex) when (ex.Status is 412 or 404)
+        var patch = new TableEntity(record.PartitionKey, record.RowKey) { [nameof(IncidentRecord.RequeuedAt)] = at, ETag = record.ETag };
+        if (!await TryUpdateRowAsync(patch, record.ETag, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false))
         {
             return false;
         }
+        record.RequeuedAt = at;
+        record.ETag = patch.ETag;
+        return true;
     }
 
     public async Task DeleteAsync(string incidentId, CancellationToken cancellationToken = default)
@@ -91,15 +70,39 @@ public sealed class IncidentStore(TableClient table)
     }
 
     /// <summary>Inserts an insert-only step row; false when it exists already (another worker got there first).</summary>
-    public async Task<bool> TryAddStepAsync(IncidentStepRecord step, CancellationToken cancellationToken = default)
+    public Task<bool> TryAddStepAsync(IncidentStepRecord step, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(step);
+        return TryAddAsync(step, cancellationToken);
+    }
+
+    /// <summary>Adds a row; false when it exists already (409).</summary>
+    private async Task<bool> TryAddAsync(ITableEntity entity, CancellationToken cancellationToken)
+    {
         try
         {
-            await StorageCall.Guard(() => table.AddEntityAsync(step, cancellationToken)).ConfigureAwait(false);
+            await StorageCall.Guard(() => table.AddEntityAsync(entity, cancellationToken)).ConfigureAwait(false);
             return true;
         }
         catch (RequestFailedException ex) when (ex.Status == 409)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Updates a row if it still matches <paramref name="ifMatch"/> and takes its new ETag; false on a lost race (412) or
+    /// when the row is gone (404).
+    /// </summary>
+    private async Task<bool> TryUpdateRowAsync(ITableEntity entity, ETag ifMatch, TableUpdateMode mode, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = await StorageCall.Guard(() => table.UpdateEntityAsync(entity, ifMatch, mode, cancellationToken)).ConfigureAwait(false);
+            entity.ETag = response.Headers.ETag ?? entity.ETag;
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status is 412 or 404)
         {
             return false;
         }
@@ -160,17 +163,10 @@ public sealed class IncidentStore(TableClient table)
         return response.HasValue ? response.Value : null;
     }
 
-    public async Task<bool> TryUpdateStepAsync(IncidentStepRecord step, CancellationToken cancellationToken = default)
+    public Task<bool> TryUpdateStepAsync(IncidentStepRecord step, CancellationToken cancellationToken = default)
     {
-        try
-        {
-            await StorageCall.Guard(() => table.UpdateEntityAsync(step, step.ETag, TableUpdateMode.Replace, cancellationToken)).ConfigureAwait(false);
-            return true;
-        }
-        catch (RequestFailedException ex) when (ex.Status is 412 or 404)
-        {
-            return false;
-        }
+        ArgumentNullException.ThrowIfNull(step);
+        return TryUpdateRowAsync(step, step.ETag, TableUpdateMode.Replace, cancellationToken);
     }
 
     /// <summary>
