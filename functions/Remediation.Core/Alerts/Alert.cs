@@ -14,10 +14,38 @@ public enum AlertStatus
     Resolved,
 }
 
-/// <summary>The Kubernetes workload an alert is about.</summary>
-public sealed record WorkloadTarget(string Namespace, string Name, string Kind = "Deployment")
+/// <summary>
+/// The Kubernetes object an alert is about. Kinds Deployment, StatefulSet, DaemonSet, Job and CronJob are workloads;
+/// Pod, ReplicaSet and HorizontalPodAutoscaler are references the pipeline resolves to their owning workload through
+/// the cluster (ownerReferences, scaleTargetRef), never by the shape of their names. Names are validated
+/// (<see cref="KubernetesNames"/>) before a target is made.
+/// </summary>
+public sealed record WorkloadTarget(string Namespace, string Name, string Kind = WorkloadKinds.Deployment)
 {
     public override string ToString() => $"{Namespace}/{Name}";
+
+    /// <summary>kubectl's form: "deployment/checkout -n shop".</summary>
+    public string Describe() => $"{Kind.ToLowerInvariant()}/{Name} -n {Namespace}";
+}
+
+/// <summary>The kinds a target can have.</summary>
+public static class WorkloadKinds
+{
+    public const string Deployment = "Deployment";
+    public const string StatefulSet = "StatefulSet";
+    public const string DaemonSet = "DaemonSet";
+    public const string Job = "Job";
+    public const string CronJob = "CronJob";
+    public const string ReplicaSet = "ReplicaSet";
+    public const string Pod = "Pod";
+    public const string HorizontalPodAutoscaler = "HorizontalPodAutoscaler";
+
+    /// <summary>The workload kinds (owners); a bare pod is its own owner.</summary>
+    public static readonly IReadOnlySet<string> Workloads = new HashSet<string>(StringComparer.Ordinal)
+        { Deployment, StatefulSet, DaemonSet, Job, CronJob, Pod };
+
+    /// <summary>Kinds whose owner is looked up in the cluster before anything is decided (a Job may belong to a CronJob).</summary>
+    public static bool HasOwnerToResolve(string kind) => kind is Pod or ReplicaSet or HorizontalPodAutoscaler or Job;
 }
 
 /// <summary>One alert in the product's own model, whatever its source.</summary>
