@@ -29,15 +29,12 @@ public sealed class AlertPlanning(IDiagnoser diagnoser, RemediationPlanner plann
         {
             return new AlertPlan(alert, null, new Decision(DecisionKind.NoAction, "resolved notification: recorded, never acted on"));
         }
-        if (alert.Target is not { } target)
+        var aim = await planner.AimAsync(alert, cancellationToken).ConfigureAwait(false);
+        if (aim is not { Target: { } target })
         {
-            return new AlertPlan(alert, null, new Decision(DecisionKind.Escalate, $"cannot map the alert to a Kubernetes workload: {alert.TargetProblem}"));
+            return new AlertPlan(alert, null, aim.Decision!);
         }
-        if (planner.Policy.RefusalFor(target.Namespace, target.Name) is { } refusal)
-        {
-            return new AlertPlan(alert, null, new Decision(DecisionKind.Refuse, refusal));
-        }
-        var diagnosis = await diagnoser.DiagnoseAsync(alert, target, cancellationToken).ConfigureAwait(false);
+        var diagnosis = aim.WithOwnership(await diagnoser.DiagnoseAsync(alert, target, cancellationToken).ConfigureAwait(false));
         var decision = await planner.DecideAsync(alert, target, diagnosis, cancellationToken: cancellationToken).ConfigureAwait(false);
         return new AlertPlan(alert, diagnosis, decision);
     }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using k8s.Models;
+using Remediation.Cluster;
 using Remediation.Kubernetes;
 using Remediation.Policy;
 
@@ -9,20 +10,20 @@ namespace Remediation.Actions;
 /// Deletes the one stuck pod of a Deployment (its ReplicaSet replaces it): the smaller step than a rollout
 /// restart when a single pod is wedged and the others serve. Refuses when more than one pod is stuck.
 /// </summary>
-public sealed class DeletePodAction(ClusterReader reader) : IRemediationAction
+public sealed class DeletePodAction(IClusterReader reader) : IRemediationAction
 {
     public string Name => ActionNames.DeletePod;
 
     public async Task<ActionPlan> PlanAsync(ActionContext context, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var deployment = await reader.DeploymentAsync(context.Target.Namespace, context.Target.Name, cancellationToken).ConfigureAwait(false);
-        var pods = await reader.PodsAsync(deployment, cancellationToken).ConfigureAwait(false);
+        var deployment = await reader.RequireDeploymentAsync(context.Target, cancellationToken).ConfigureAwait(false);
+        var pods = await reader.PodsOfAsync(deployment, cancellationToken).ConfigureAwait(false);
         return PlanFor(context, pods, out var whyNot) ?? throw new ActionNotApplicableException(whyNot);
     }
 
     /// <summary>The plan that deletes the one stuck pod, or null (and why not) when that is not the smaller step.</summary>
-    public static ActionPlan? PlanFor(ActionContext context, IList<V1Pod> pods, out string whyNot)
+    public static ActionPlan? PlanFor(ActionContext context, IReadOnlyList<V1Pod> pods, out string whyNot)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(pods);

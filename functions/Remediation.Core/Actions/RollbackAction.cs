@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
 
+using Remediation.Cluster;
 using Remediation.Kubernetes;
 using Remediation.Policy;
 
@@ -12,7 +13,7 @@ namespace Remediation.Actions;
 /// pod-template-hash label) back into the Deployment, with the same annotation handling as kubectl,
 /// as one JSON Patch guarded by a resourceVersion test.
 /// </summary>
-public sealed class RollbackAction(ClusterReader reader) : IRemediationAction
+public sealed class RollbackAction(IClusterReader reader) : IRemediationAction
 {
     public const string PodTemplateHashLabel = DeploymentRevisions.PodTemplateHashLabel;
 
@@ -33,12 +34,12 @@ public sealed class RollbackAction(ClusterReader reader) : IRemediationAction
     {
         ArgumentNullException.ThrowIfNull(context);
         var target = context.Target;
-        var deployment = await reader.DeploymentAsync(target.Namespace, target.Name, cancellationToken).ConfigureAwait(false);
+        var deployment = await reader.RequireDeploymentAsync(target, cancellationToken).ConfigureAwait(false);
         if (deployment.Spec.Paused == true)
         {
             throw new ActionNotApplicableException($"rollout of {target} is paused; kubectl refuses to roll back a paused deployment too");
         }
-        var replicaSets = await reader.ReplicaSetsAsync(deployment, cancellationToken).ConfigureAwait(false);
+        var replicaSets = await reader.ReplicaSetsOfAsync(deployment, cancellationToken).ConfigureAwait(false);
         var current = replicaSets.FirstOrDefault(rs => EqualIgnoringHash(rs.Spec.Template, deployment.Spec.Template));
         var currentRevision = current is null ? 0 : DeploymentRevisions.Of(current);
         var wanted = context.Diagnosis.HealthyRevision;

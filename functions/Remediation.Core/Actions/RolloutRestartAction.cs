@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Remediation.Cluster;
 using Remediation.Kubernetes;
 using Remediation.Policy;
 
@@ -11,7 +12,7 @@ namespace Remediation.Actions;
 /// others are ready, deleting that pod is the smaller step and is planned instead (parameter
 /// smallestStep: "false" turns that off).
 /// </summary>
-public sealed class RolloutRestartAction(ClusterReader reader, TimeProvider timeProvider) : IRemediationAction
+public sealed class RolloutRestartAction(IClusterReader reader, TimeProvider timeProvider) : IRemediationAction
 {
     public const string RestartedAtAnnotation = "kubectl.kubernetes.io/restartedAt";
 
@@ -21,10 +22,10 @@ public sealed class RolloutRestartAction(ClusterReader reader, TimeProvider time
     {
         ArgumentNullException.ThrowIfNull(context);
         var target = context.Target;
-        var deployment = await reader.DeploymentAsync(target.Namespace, target.Name, cancellationToken).ConfigureAwait(false);
+        var deployment = await reader.RequireDeploymentAsync(target, cancellationToken).ConfigureAwait(false);
         if (!context.Parameters.TryGetValue("smallestStep", out var smallest) || !string.Equals(smallest, "false", StringComparison.OrdinalIgnoreCase))
         {
-            var pods = await reader.PodsAsync(deployment, cancellationToken).ConfigureAwait(false);
+            var pods = await reader.PodsOfAsync(deployment, cancellationToken).ConfigureAwait(false);
             if (DeletePodAction.PlanFor(context, pods, out _) is { } deletePod)
             {
                 return deletePod;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Remediation.Cluster;
 using Remediation.Kubernetes;
 using Remediation.Policy;
 
@@ -10,7 +11,7 @@ namespace Remediation.Actions;
 /// scales the Deployment, else the Deployment's replicas through the scale subresource. Revertible.
 /// Parameters: step (default limits.scaleStep), max (default and ceiling limits.maxReplicas).
 /// </summary>
-public sealed class ScaleOutAction(ClusterReader reader) : IRemediationAction
+public sealed class ScaleOutAction(IClusterReader reader) : IRemediationAction
 {
     public string Name => ActionNames.ScaleOut;
 
@@ -20,8 +21,8 @@ public sealed class ScaleOutAction(ClusterReader reader) : IRemediationAction
         var target = context.Target;
         var step = Parameter(context, "step", context.Limits.ScaleStep);
         var cap = Math.Min(Parameter(context, "max", context.Limits.MaxReplicas), context.Limits.MaxReplicas);
-        var deployment = await reader.DeploymentAsync(target.Namespace, target.Name, cancellationToken).ConfigureAwait(false);
-        var hpa = await reader.HorizontalPodAutoscalerForAsync(deployment, cancellationToken).ConfigureAwait(false);
+        var deployment = await reader.RequireDeploymentAsync(target, cancellationToken).ConfigureAwait(false);
+        var hpa = await reader.HorizontalPodAutoscalerOfAsync(deployment, cancellationToken).ConfigureAwait(false);
         var verify = new VerificationSpec { RolloutComplete = true, Deployment = target.Name };
         if (hpa is not null)
         {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Remediation.Cluster;
 using Remediation.Kubernetes;
 using Remediation.Policy;
 
@@ -11,7 +12,7 @@ namespace Remediation.Actions;
 /// diagnosed healthy. The original routes are kept in an annotation so they can be restored, and the plan
 /// carries the revert. Parameters: weight (what the degraded subset keeps, default 0).
 /// </summary>
-public sealed class TrafficShiftAction(ClusterReader reader) : IRemediationAction
+public sealed class TrafficShiftAction(IClusterReader reader) : IRemediationAction
 {
     public const string OriginalRoutesAnnotation = "remediation.io/original-routes";
 
@@ -25,7 +26,7 @@ public sealed class TrafficShiftAction(ClusterReader reader) : IRemediationActio
         var keep = context.Parameters.TryGetValue("weight", out var w)
             ? int.TryParse(w, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed) && parsed is >= 0 and < 100 ? parsed : throw new ActionNotApplicableException($"parameter 'weight' must be 0-99, not '{w}'")
             : 0;
-        var deployment = await reader.DeploymentAsync(target.Namespace, target.Name, cancellationToken).ConfigureAwait(false);
+        var deployment = await reader.RequireDeploymentAsync(target, cancellationToken).ConfigureAwait(false);
         IReadOnlyDictionary<string, string> labels = new Dictionary<string, string>(deployment.Spec.Template.Metadata?.Labels ?? new Dictionary<string, string>(), StringComparer.Ordinal);
         var degraded = diagnosis.DegradedVersion ?? labels.GetValueOrDefault("version")
             ?? throw new ActionNotApplicableException($"{target} has no version label and the diagnosis names no degraded version");
@@ -41,7 +42,7 @@ public sealed class TrafficShiftAction(ClusterReader reader) : IRemediationActio
         var prior = new JsonObject { ["service"] = service, ["degradedVersion"] = degraded, ["healthyVersions"] = new JsonArray(healthy.Order().Select(v => (JsonNode)v!).ToArray()) };
 
         var subsets = await SubsetVersionsAsync(target.Namespace, service, cancellationToken).ConfigureAwait(false);
-        foreach (var vs in await reader.CustomObjectsAsync(ClusterMutator.IstioGroup, ClusterMutator.IstioVersion, target.Namespace, "virtualservices", cancellationToken).ConfigureAwait(false))
+        foreach (var vs in await reader.ListCustomObjectsAsync(CustomResource.VirtualService, target.Namespace, cancellationToken).ConfigureAwait(false))
         {
             if (vs["spec"]?["http"] is not JsonArray http || !RoutesService(vs, service))
             {
@@ -61,7 +62,7 @@ public sealed class TrafficShiftAction(ClusterReader reader) : IRemediationActio
                 AddMutations(MutationKind.PatchVirtualService, vs, "http", http, shifted, mutations, reverts, prior, "virtualservices");
             }
         }
-        foreach (var route in await reader.CustomObjectsAsync(ClusterMutator.GatewayGroup, ClusterMutator.GatewayVersion, target.Namespace, "httproutes", cancellationToken).ConfigureAwait(false))
+        foreach (var route in await reader.ListCustomObjectsAsync(CustomResource.HttpRoute, target.Namespace, cancellationToken).ConfigureAwait(false))
         {
             if (route["spec"]?["rules"] is not JsonArray rules)
             {
@@ -152,7 +153,7 @@ public sealed class TrafficShiftAction(ClusterReader reader) : IRemediationActio
     private async Task<Dictionary<string, string>> SubsetVersionsAsync(string ns, string service, CancellationToken cancellationToken)
     {
         var map = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var rule in await reader.CustomObjectsAsync(ClusterMutator.IstioGroup, ClusterMutator.IstioVersion, ns, "destinationrules", cancellationToken).ConfigureAwait(false))
+        foreach (var rule in await reader.ListCustomObjectsAsync(CustomResource.DestinationRule, ns, cancellationToken).ConfigureAwait(false))
         {
             if (ShortHost(rule["spec"]?["host"]?.GetValue<string>()) != service || rule["spec"]?["subsets"] is not JsonArray subsets)
             {

@@ -4,6 +4,7 @@ using System.Text.Json;
 using k8s;
 using k8s.Models;
 using Remediation.Alerts;
+using Remediation.Cluster;
 using Remediation.Kubernetes;
 using Remediation.Metrics;
 
@@ -16,14 +17,12 @@ namespace Remediation.Diagnosis;
 /// the Kubernetes API being unreachable surfaces as a TransientDependencyException.
 /// </summary>
 public sealed class KubernetesDiagnoser(
-    IKubernetes client,
+    IClusterReader reader,
     TimeProvider timeProvider,
     IMeshSignals? mesh = null,
     IContainerInsights? insights = null,
     DiagnosisOptions? options = null) : IDiagnoser
 {
-    public const string IstioGroup = "networking.istio.io";
-    public const string IstioVersion = "v1";
     private readonly DiagnosisOptions _options = options ?? new DiagnosisOptions();
 
     public async Task<DiagnosisResult> DiagnoseAsync(NormalizedAlert alert, WorkloadTarget target, CancellationToken cancellationToken = default)
@@ -38,12 +37,8 @@ public sealed class KubernetesDiagnoser(
             run.Unavailable("prometheus", "not configured (Remediation:Prometheus:Url)");
         }
 
-        V1Deployment deployment;
-        try
-        {
-            deployment = await ClusterCall.RunAsync(ct => client.AppsV1.ReadNamespacedDeploymentAsync(target.Name, target.Namespace, cancellationToken: ct), timeProvider, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ClusterCall.IsStatus(ex, HttpStatusCode.NotFound))
+        var deployment = await reader.GetDeploymentAsync(target.Namespace, target.Name, cancellationToken).ConfigureAwait(false);
+        if (deployment is null)
         {
             return run.Finish(FailureClass.NotFound, target.ToString(), 1, $"Deployment {target} does not exist",
                 [new Evidence("kubernetes", $"GET deployments/{target.Name} in {target.Namespace}: 404 Not Found")]);
@@ -60,24 +55,17 @@ public sealed class KubernetesDiagnoser(
         var inventory = insights is null ? Task.FromResult<IReadOnlyList<PodInventoryRow>?>(null)
             : run.OptionalAsync("log analytics KubePodInventory", ct => insights.PodInventoryAsync(target.Namespace, target.Name, ct));
 
-        var selector = deployment.Spec.Selector?.MatchLabels is { Count: > 0 } labels
-            ? string.Join(",", labels.Select(l => $"{l.Key}={l.Value}"))
-            : null;
-        var replicaSetsTask = ClusterCall.RunAsync(ct => client.AppsV1.ListNamespacedReplicaSetAsync(target.Namespace, labelSelector: selector, cancellationToken: ct), timeProvider, cancellationToken);
-        var podsTask = ClusterCall.RunAsync(ct => client.CoreV1.ListNamespacedPodAsync(target.Namespace, labelSelector: selector, cancellationToken: ct), timeProvider, cancellationToken);
+        var replicaSetsTask = reader.ReplicaSetsOfAsync(deployment, cancellationToken);
+        var podsTask = reader.PodsOfAsync(deployment, cancellationToken);
         // WhenAll observes both tasks: a second failure is not left unobserved.
         await Task.WhenAll(replicaSetsTask, podsTask).ConfigureAwait(false);
-        var replicaSets = await replicaSetsTask.ConfigureAwait(false);
+        var owned = await replicaSetsTask.ConfigureAwait(false);
         var pods = await podsTask.ConfigureAwait(false);
 
-        var owned = replicaSets.Items
-            .Where(rs => rs.Metadata.OwnerReferences?.Any(o => o.Kind == "Deployment" && o.Name == deployment.Metadata.Name) ?? true)
-            .OrderByDescending(Revision)
-            .ToList();
         var evidence = new List<Evidence>();
         var newest = owned.FirstOrDefault();
         var previous = owned.Skip(1).FirstOrDefault();
-        var newestPods = newest is null ? pods.Items.ToList() : pods.Items.Where(p => PodTemplateHash(p) == PodTemplateHash(newest)).ToList();
+        var newestPods = newest is null ? pods.ToList() : pods.Where(p => PodTemplateHash(p) == PodTemplateHash(newest)).ToList();
         var podStates = newestPods.Select(PodState.Of).ToList();
         foreach (var state in podStates)
         {
@@ -121,13 +109,12 @@ public sealed class KubernetesDiagnoser(
         Task<IReadOnlyList<PodInventoryRow>?> inventory, Task<IReadOnlyList<VersionSignals>?> currentSignals, Task<IReadOnlyList<VersionSignals>?> baselineSignals)
     {
         var failingNames = failing.Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
-        var eventsTask = run.OptionalAsync("kubernetes events", ct => ClusterCall.RunAsync(
-            c => client.CoreV1.ListNamespacedEventAsync(target.Namespace, fieldSelector: "type=Warning", limit: 500, cancellationToken: c), timeProvider, ct));
+        var eventsTask = run.OptionalAsync("kubernetes events", ct => reader.ListWarningEventsAsync(target.Namespace, 500, ct));
         var logsTask = insights is null ? Task.FromResult<IReadOnlyList<ContainerLogLine>?>(null)
             : run.OptionalAsync("log analytics ContainerLogV2", ct => insights.ErrorLinesAsync(target.Namespace, failingNames, _options.MaxLogLines, ct));
 
         var events = await eventsTask.ConfigureAwait(false);
-        var warningEvents = (events?.Items ?? [])
+        var warningEvents = (events ?? [])
             .Where(e => e.InvolvedObject?.Kind == "Pod" && e.InvolvedObject.Name is { } name && failingNames.Contains(name))
             .OrderByDescending(e => e.LastTimestamp ?? e.EventTime ?? e.Metadata?.CreationTimestamp)
             .ToList();
@@ -204,12 +191,11 @@ public sealed class KubernetesDiagnoser(
         V1ReplicaSet? newest, V1ReplicaSet? previous, TimeSpan? newestAge, List<PodState> podStates,
         Task<IReadOnlyList<PodInventoryRow>?> inventory, Task<IReadOnlyList<VersionSignals>?> currentSignals, Task<IReadOnlyList<VersionSignals>?> baselineSignals)
     {
-        var hpaTask = run.OptionalAsync("kubernetes horizontalpodautoscalers", ct => ClusterCall.RunAsync(
-            c => client.AutoscalingV2.ListNamespacedHorizontalPodAutoscalerAsync(target.Namespace, cancellationToken: c), timeProvider, ct));
+        var hpaTask = run.OptionalAsync("kubernetes horizontalpodautoscalers", ct => reader.ListHorizontalPodAutoscalersAsync(target.Namespace, ct));
         var current = await currentSignals.ConfigureAwait(false);
         var baseline = await baselineSignals.ConfigureAwait(false);
         AddInventory(evidence, await inventory.ConfigureAwait(false));
-        var hpa = (await hpaTask.ConfigureAwait(false))?.Items
+        var hpa = (await hpaTask.ConfigureAwait(false))?
             .FirstOrDefault(h => h.Spec.ScaleTargetRef.Kind == "Deployment" && h.Spec.ScaleTargetRef.Name == target.Name);
         var hpaState = hpa is null ? null : HpaState.Of(hpa);
         if (hpaState is not null)
@@ -379,10 +365,8 @@ public sealed class KubernetesDiagnoser(
     /// <summary>The VirtualService(s) routing the service and the DestinationRule subsets (2 reads).</summary>
     private async Task AddRoutingAsync(Run run, WorkloadTarget target, string service, List<Evidence> evidence)
     {
-        var vsTask = run.OptionalAsync("istio virtualservices", ct => ClusterCall.RunAsync(
-            c => client.CustomObjects.ListNamespacedCustomObjectAsync(IstioGroup, IstioVersion, target.Namespace, "virtualservices", cancellationToken: c), timeProvider, ct));
-        var drTask = run.OptionalAsync("istio destinationrules", ct => ClusterCall.RunAsync(
-            c => client.CustomObjects.ListNamespacedCustomObjectAsync(IstioGroup, IstioVersion, target.Namespace, "destinationrules", cancellationToken: c), timeProvider, ct));
+        var vsTask = run.OptionalAsync("istio virtualservices", ct => reader.ListCustomObjectsAsync(CustomResource.VirtualService, target.Namespace, ct));
+        var drTask = run.OptionalAsync("istio destinationrules", ct => reader.ListCustomObjectsAsync(CustomResource.DestinationRule, target.Namespace, ct));
         foreach (var vs in Items(await vsTask.ConfigureAwait(false)))
         {
             if (!vs.TryGetProperty("spec", out var spec) || !spec.TryGetProperty("hosts", out var hosts)
@@ -421,10 +405,8 @@ public sealed class KubernetesDiagnoser(
         }
     }
 
-    private static IEnumerable<JsonElement> Items(object? list) =>
-        list is JsonElement { ValueKind: JsonValueKind.Object } e && e.TryGetProperty("items", out var items) && items.ValueKind == JsonValueKind.Array
-            ? items.EnumerateArray().ToList()
-            : [];
+    private static IEnumerable<JsonElement> Items(IReadOnlyList<System.Text.Json.Nodes.JsonObject>? list) =>
+        (list ?? []).Select(o => JsonDocument.Parse(o.ToJsonString()).RootElement);
 
     private static string Name(JsonElement obj) =>
         obj.TryGetProperty("metadata", out var m) && m.TryGetProperty("name", out var n) ? n.GetString() ?? "" : "";

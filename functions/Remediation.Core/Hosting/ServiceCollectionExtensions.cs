@@ -11,6 +11,7 @@ using Remediation.Actions;
 using Remediation.Diagnosis;
 using Remediation.Http;
 using Remediation.Ingest;
+using Remediation.Cluster;
 using Remediation.Kubernetes;
 using Remediation.Metrics;
 using Remediation.Pipeline;
@@ -41,11 +42,12 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<TargetLedger>();
 
         services.TryAddSingleton<IKubernetes>(sp => KubernetesClientFactory.Create(sp.GetRequiredService<RemediationOptions>().Kubernetes, sp.GetRequiredService<TimeProvider>()));
-        services.TryAddSingleton<ClusterMutator>();
+        services.TryAddSingleton<IClusterReader, KubernetesClusterReader>();
+        services.TryAddSingleton<IClusterWriters, KubernetesClusterWriters>();
+        services.TryAddSingleton<OwnerResolver>();
         services.AddRemediationDiagnosis(configuration, options);
 
         services.TryAddSingleton(sp => new PolicyProvider(sp.GetRequiredService<RemediationOptions>()));
-        services.TryAddSingleton<ClusterReader>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRemediationAction, RolloutRestartAction>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRemediationAction, RollbackAction>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRemediationAction, DeletePodAction>());

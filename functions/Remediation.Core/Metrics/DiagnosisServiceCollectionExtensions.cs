@@ -49,7 +49,7 @@ public static class DiagnosisServiceCollectionExtensions
         }
 
         services.TryAddSingleton<IDiagnoser>(sp => new KubernetesDiagnoser(
-            sp.GetRequiredService<IKubernetes>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<Cluster.IClusterReader>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetService<IMeshSignals>(), sp.GetService<IContainerInsights>(), sp.GetRequiredService<DiagnosisOptions>()));
         services.TryAddSingleton<IHealthSignal, NoHealthSignal>();
         return services;

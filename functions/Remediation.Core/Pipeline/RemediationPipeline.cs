@@ -5,6 +5,7 @@ using Remediation.Actions;
 using Remediation.Alerts;
 using Remediation.Diagnosis;
 using Remediation.Hosting;
+using Remediation.Cluster;
 using Remediation.Kubernetes;
 using Remediation.Policy;
 using Remediation.Storage;
@@ -20,7 +21,7 @@ public sealed partial class RemediationPipeline(
     IncidentStore store,
     IDiagnoser diagnoser,
     RemediationPlanner planner,
-    ClusterMutator mutator,
+    IClusterWriters writers,
     TargetLedger ledger,
     RemediationMetrics metrics,
     Notifications.OutcomeNotifier notifier,
@@ -48,21 +49,17 @@ public sealed partial class RemediationPipeline(
         }
         var alert = JsonSerializer.Deserialize(incident.AlertJson, RemediationJsonContext.Default.NormalizedAlert)
             ?? throw new InvalidOperationException($"incident {incident.IncidentId} has no alert");
-        if (alert.Target is not { } target)
-        {
-            return await CompleteAsync(incident, new Decision(DecisionKind.Escalate, $"no target: {alert.TargetProblem}"), cancellationToken).ConfigureAwait(false);
-        }
-        if (planner.Policy.RefusalFor(target.Namespace, target.Name) is { } refusal)
-        {
-            // Default deny: a target outside the allowlist is not even read.
-            return await CompleteAsync(incident, new Decision(DecisionKind.Refuse, refusal), cancellationToken).ConfigureAwait(false);
-        }
         // The intent row and the summary's move out of Received are written in one transaction, so a Received
         // incident has no intent and the read is saved.
         if (incident.State != IncidentStates.Received
             && await store.GetStepAsync(incident.IncidentId, IncidentStepRecord.Intent, cancellationToken).ConfigureAwait(false) is { } intent)
         {
             return await ResumeAsync(incident, intent, cancellationToken).ConfigureAwait(false);
+        }
+        var aim = await planner.AimAsync(alert, cancellationToken).ConfigureAwait(false);
+        if (aim is not { Target: { } target })
+        {
+            return await CompleteAsync(incident, aim.Decision!, cancellationToken).ConfigureAwait(false);
         }
 
         // A target in cooldown, over its action budget or behind an open breaker will not be acted on whatever the
@@ -78,7 +75,7 @@ public sealed partial class RemediationPipeline(
         DiagnosisResult diagnosis;
         using (var span = RemediationMetrics.StartStage("diagnose", incident.IncidentId))
         {
-            diagnosis = await diagnoser.DiagnoseAsync(alert, target, cancellationToken).ConfigureAwait(false);
+            diagnosis = aim.WithOwnership(await diagnoser.DiagnoseAsync(alert, target, cancellationToken).ConfigureAwait(false));
             span?.SetTag("remediation.diagnosis", diagnosis.Class.ToString());
         }
         incident.DiagnosisClass = diagnosis.Class.ToString();
@@ -177,11 +174,12 @@ public sealed partial class RemediationPipeline(
 
     private async Task<(bool Applied, string? Failure)> ExecuteAsync(ActionPlan plan, bool dryRun, bool resumed, CancellationToken cancellationToken)
     {
+        var writer = writers.For(dryRun);
         foreach (var mutation in plan.Mutations)
         {
             try
             {
-                await mutator.ApplyAsync(mutation, dryRun, cancellationToken).ConfigureAwait(false);
+                await writer.ApplyAsync(mutation, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (resumed && ClusterCall.IsStatus(ex, HttpStatusCode.Conflict))
             {

@@ -1,5 +1,6 @@
 using Remediation.Actions;
 using Remediation.Alerts;
+using Remediation.Cluster;
 using Remediation.Diagnosis;
 using Remediation.Policy;
 
@@ -9,9 +10,44 @@ namespace Remediation.Pipeline;
 /// Decide stage: diagnosis + policy → a decision with its plan. Reads only, so `plan`, dry runs and live runs
 /// share it and cannot disagree.
 /// </summary>
-public sealed class RemediationPlanner(PolicyProvider policyProvider, ActionCatalog actions, TargetLedger ledger)
+public sealed class RemediationPlanner(PolicyProvider policyProvider, ActionCatalog actions, TargetLedger ledger, OwnerResolver owners)
 {
     public RemediationPolicy Policy => policyProvider.Current;
+
+    /// <summary>
+    /// Aim: from the object the alert names to the workload the policy may touch, or the decision not to. A namespace the
+    /// policy refuses is not read at all; a pod, ReplicaSet, HPA or Job is resolved to its owner through the cluster; the
+    /// allowlist is matched against the owner; only Deployments are acted on, other owners are escalated by name.
+    /// </summary>
+    public async Task<Aim> AimAsync(NormalizedAlert alert, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(alert);
+        if (alert.Target is not { } reference)
+        {
+            return Aim.Stop(new Decision(DecisionKind.Escalate, $"cannot map the alert to a Kubernetes workload: {alert.TargetProblem}"));
+        }
+        var policy = policyProvider.Current;
+        if (policy.NamespaceRefusal(reference.Namespace) is { } refused)
+        {
+            // Default deny: a target outside the allowlist is not even read.
+            return Aim.Stop(new Decision(DecisionKind.Refuse, refused));
+        }
+        var resolution = await owners.ResolveAsync(reference, cancellationToken).ConfigureAwait(false);
+        if (resolution.Owner is not { } owner)
+        {
+            return Aim.Stop(new Decision(DecisionKind.Escalate, $"owner of {reference.Describe()} not found: {resolution.Problem} ({resolution.Path})"), resolution);
+        }
+        if (policy.RefusalFor(owner.Namespace, owner.Name) is { } refusal)
+        {
+            return Aim.Stop(new Decision(DecisionKind.Refuse, resolution.Chain.Count > 1 ? $"{refusal} ({resolution.Path})" : refusal), resolution);
+        }
+        if (owner.Kind != WorkloadKinds.Deployment)
+        {
+            return Aim.Stop(new Decision(DecisionKind.Escalate,
+                $"{resolution.Path}: the owner is {owner.Kind} {owner}; the product's actions act on Deployments only, a human must look"), resolution);
+        }
+        return new Aim(owner, null, resolution);
+    }
 
     /// <param name="gate">The target's safety-limit verdict when the caller has just read it (saves a storage read).</param>
     public async Task<Decision> DecideAsync(NormalizedAlert alert, WorkloadTarget target, DiagnosisResult diagnosis,
@@ -19,6 +55,7 @@ public sealed class RemediationPlanner(PolicyProvider policyProvider, ActionCata
     {
         ArgumentNullException.ThrowIfNull(alert);
         ArgumentNullException.ThrowIfNull(diagnosis);
+        ArgumentNullException.ThrowIfNull(target);
         var policy = policyProvider.Current;
         if (policy.RefusalFor(target.Namespace, target.Name) is { } refusal)
         {
@@ -68,5 +105,20 @@ public sealed class RemediationPlanner(PolicyProvider policyProvider, ActionCata
             return new Decision(DecisionKind.Escalate, $"{rule.Action} planned {plan.Mutations.Count} mutating calls; a remediation makes 1 to 3", rule.Name);
         }
         return new Decision(DecisionKind.Act, $"rule '{rule.Name}': {plan.Summary}", rule.Name, plan, policy.DryRun || rule.DryRun);
+    }
+}
+
+/// <summary>The aim stage's result: the workload to diagnose, or the decision that stops here; and how the owner was found.</summary>
+public sealed record Aim(WorkloadTarget? Target, Decision? Decision, OwnerResolution? Resolution)
+{
+    public static Aim Stop(Decision decision, OwnerResolution? resolution = null) => new(null, decision, resolution);
+
+    /// <summary>The diagnosis with the ownership chain first in its evidence, when the alert named something other than the workload.</summary>
+    public DiagnosisResult WithOwnership(DiagnosisResult diagnosis)
+    {
+        ArgumentNullException.ThrowIfNull(diagnosis);
+        return Resolution is { Chain.Count: > 1 } r
+            ? diagnosis with { Evidence = [new Evidence("kubernetes", $"ownership: {r.Path}", new Dictionary<string, string> { ["kind"] = "ownership", ["chain"] = r.Path }), .. diagnosis.Evidence] }
+            : diagnosis;
     }
 }

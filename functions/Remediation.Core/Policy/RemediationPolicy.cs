@@ -38,8 +38,8 @@ public sealed record RemediationPolicy
     /// <summary>A policy that allows nothing: what runs when no policy file is configured.</summary>
     public static RemediationPolicy DenyAll { get; } = new();
 
-    /// <summary>Null when the target may be touched, else why not.</summary>
-    public string? RefusalFor(string ns, string name)
+    /// <summary>Null when the namespace may be touched, else why not. Checked before anything in it is read.</summary>
+    public string? NamespaceRefusal(string ns)
     {
         if (AlwaysDenied.Contains(ns) || ns == OwnNamespace)
         {
@@ -48,6 +48,20 @@ public sealed record RemediationPolicy
         if (!AllowedNamespaces.Contains(ns))
         {
             return $"namespace '{ns}' is not in the policy allowlist (default deny)";
+        }
+        return null;
+    }
+
+    /// <summary>Null when the workload may be touched, else why not. Only validated Kubernetes names reach a match.</summary>
+    public string? RefusalFor(string ns, string name)
+    {
+        if (!Alerts.KubernetesNames.IsLabel(ns) || !Alerts.KubernetesNames.IsSubdomain(name))
+        {
+            return $"workload {Alerts.KubernetesNames.Quote(ns + "/" + name)} is not a valid Kubernetes name and matches no policy";
+        }
+        if (NamespaceRefusal(ns) is { } refusal)
+        {
+            return refusal;
         }
         if (AllowedWorkloads.Count > 0 && !AllowedWorkloads.Any(pattern => Glob.IsMatch($"{ns}/{name}", pattern)))
         {

@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
-using k8s;
 using Microsoft.Extensions.Logging;
 using Remediation.Actions;
 using Remediation.Hosting;
+using Remediation.Cluster;
 using Remediation.Kubernetes;
 using Remediation.Policy;
 using Remediation.Storage;
@@ -20,9 +20,8 @@ namespace Remediation.Verification;
 public sealed partial class RemediationVerifier(
     IncidentStore store,
     WorkQueue queue,
-    IKubernetes client,
-    ClusterReader reader,
-    ClusterMutator mutator,
+    IClusterReader reader,
+    IClusterWriters writers,
     IHealthSignal healthSignal,
     TargetLedger ledger,
     RemediationMetrics metrics,
@@ -171,7 +170,11 @@ public sealed partial class RemediationVerifier(
         var spec = plan.Verify;
         if (spec.RolloutComplete && spec.Deployment is { } name)
         {
-            var deployment = await ClusterCall.RunAsync(ct => client.AppsV1.ReadNamespacedDeploymentAsync(name, plan.Target.Namespace, cancellationToken: ct), timeProvider, cancellationToken).ConfigureAwait(false);
+            var deployment = await reader.GetDeploymentAsync(plan.Target.Namespace, name, cancellationToken).ConfigureAwait(false);
+            if (deployment is null)
+            {
+                return (false, $"Deployment {plan.Target.Namespace}/{name} no longer exists");
+            }
             var desired = deployment.Spec.Replicas ?? 1;
             var status = deployment.Status;
             var complete = status is not null
@@ -183,7 +186,7 @@ public sealed partial class RemediationVerifier(
             passed &= complete;
             details.Add(string.Create(CultureInfo.InvariantCulture,
                 $"rollout {(complete ? "complete" : "incomplete")}: {status?.UpdatedReplicas ?? 0} updated, {status?.ReadyReplicas ?? 0} ready, {status?.AvailableReplicas ?? 0} available of {desired}"));
-            var pods = await reader.PodsAsync(deployment, cancellationToken).ConfigureAwait(false);
+            var pods = await reader.PodsOfAsync(deployment, cancellationToken).ConfigureAwait(false);
             var crashed = pods
                 .SelectMany(p => (p.Status?.ContainerStatuses ?? []).Select(c => (Pod: p.Metadata.Name, Container: c)))
                 .Where(x => x.Container.State?.Waiting?.Reason is "CrashLoopBackOff" or "ImagePullBackOff" or "ErrImagePull"
@@ -220,7 +223,7 @@ public sealed partial class RemediationVerifier(
         {
             try
             {
-                await mutator.ApplyAsync(mutation, dryRun: false, cancellationToken).ConfigureAwait(false);
+                await writers.For(dryRun: false).ApplyAsync(mutation, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is k8s.Autorest.HttpOperationException or TransientDependencyException)
             {

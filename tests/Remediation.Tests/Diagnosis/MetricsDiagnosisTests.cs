@@ -39,7 +39,7 @@ public sealed class MetricsDiagnosisTests(ITestOutputHelper output)
         var prometheus = new RecordingHandler(r => r.Query("query")!.Contains("offset", StringComparison.Ordinal)
             ? RecordingHandler.File("prometheus/empty-vector.json")
             : RecordingHandler.File(PrometheusClientTests.ReviewsPayload(r)));
-        var diagnoser = new KubernetesDiagnoser(client, TimeProvider.System, Istio(prometheus));
+        var diagnoser = new KubernetesDiagnoser(new Remediation.Kubernetes.KubernetesClusterReader(client, TimeProvider.System), TimeProvider.System, Istio(prometheus));
         cluster.ClearRequests();
 
         var result = await diagnoser.DiagnoseAsync(ScenarioDiagnosisTests.Alert("shop", "reviews-v2", "IstioHighErrorRate"), new("shop", "reviews-v2"));
@@ -69,7 +69,7 @@ public sealed class MetricsDiagnosisTests(ITestOutputHelper output)
         await using var cluster = await ScenarioDiagnosisTests.StartAsync("bad-rollout.yaml");
         using var client = (k8s.Kubernetes)ScenarioDiagnosisTests.Client(cluster);
         var prometheus = new RecordingHandler(_ => RecordingHandler.File("prometheus/error-bad-data.json", HttpStatusCode.BadRequest));
-        var result = await new KubernetesDiagnoser(client, TimeProvider.System, Istio(prometheus)).DiagnoseAsync(ScenarioDiagnosisTests.Alert("shop", "checkout"), new("shop", "checkout"));
+        var result = await new KubernetesDiagnoser(new Remediation.Kubernetes.KubernetesClusterReader(client, TimeProvider.System), TimeProvider.System, Istio(prometheus)).DiagnoseAsync(ScenarioDiagnosisTests.Alert("shop", "checkout"), new("shop", "checkout"));
         Print(result);
 
         Assert.Equal(FailureClass.BadRollout, result.Class);
@@ -88,7 +88,7 @@ public sealed class MetricsDiagnosisTests(ITestOutputHelper output)
         });
         var options = new DiagnosisOptions { Budget = TimeSpan.FromSeconds(1) };
         var watch = Stopwatch.StartNew();
-        var result = await new KubernetesDiagnoser(client, TimeProvider.System, Istio(prometheus), options: options)
+        var result = await new KubernetesDiagnoser(new Remediation.Kubernetes.KubernetesClusterReader(client, TimeProvider.System), TimeProvider.System, Istio(prometheus), options: options)
             .DiagnoseAsync(ScenarioDiagnosisTests.Alert("shop", "checkout"), new("shop", "checkout"));
         Print(result);
 
@@ -104,7 +104,7 @@ public sealed class MetricsDiagnosisTests(ITestOutputHelper output)
         using var client = (k8s.Kubernetes)ScenarioDiagnosisTests.Client(cluster);
         var (logs, handler) = LogAnalyticsClientTests.Create(r => RecordingHandler.File(r.Body!.Contains("ContainerLogV2", StringComparison.Ordinal)
             ? "loganalytics/containerlogv2.json" : "loganalytics/kubepodinventory.json"));
-        var result = await new KubernetesDiagnoser(client, TimeProvider.System, insights: new LogAnalyticsContainerInsights(logs))
+        var result = await new KubernetesDiagnoser(new Remediation.Kubernetes.KubernetesClusterReader(client, TimeProvider.System), TimeProvider.System, insights: new LogAnalyticsContainerInsights(logs))
             .DiagnoseAsync(ScenarioDiagnosisTests.Alert("shop", "checkout"), new("shop", "checkout"));
         Print(result);
 
@@ -125,7 +125,7 @@ public sealed class MetricsDiagnosisTests(ITestOutputHelper output)
         await using var cluster = await ScenarioDiagnosisTests.StartAsync("oom.yaml");
         using var client = (k8s.Kubernetes)ScenarioDiagnosisTests.Client(cluster);
         var (logs, _) = LogAnalyticsClientTests.Create(_ => RecordingHandler.File("loganalytics/error-syntax.json", HttpStatusCode.BadRequest));
-        var result = await new KubernetesDiagnoser(client, TimeProvider.System, insights: new LogAnalyticsContainerInsights(logs))
+        var result = await new KubernetesDiagnoser(new Remediation.Kubernetes.KubernetesClusterReader(client, TimeProvider.System), TimeProvider.System, insights: new LogAnalyticsContainerInsights(logs))
             .DiagnoseAsync(ScenarioDiagnosisTests.Alert("shop", "cart"), new("shop", "cart"));
 
         Assert.Equal(FailureClass.OutOfMemory, result.Class);
@@ -138,7 +138,7 @@ public sealed class MetricsDiagnosisTests(ITestOutputHelper output)
     {
         using var client = new k8s.Kubernetes(new k8s.KubernetesClientConfiguration { Host = $"http://127.0.0.1:{FreePort.Next()}" });
         var ex = await Assert.ThrowsAsync<TransientDependencyException>(() =>
-            new KubernetesDiagnoser(client, TimeProvider.System).DiagnoseAsync(ScenarioDiagnosisTests.Alert("shop", "checkout"), new("shop", "checkout")));
+            new KubernetesDiagnoser(new Remediation.Kubernetes.KubernetesClusterReader(client, TimeProvider.System), TimeProvider.System).DiagnoseAsync(ScenarioDiagnosisTests.Alert("shop", "checkout"), new("shop", "checkout")));
         Assert.Equal("kubernetes", ex.Dependency);
     }
 
@@ -148,7 +148,7 @@ public sealed class MetricsDiagnosisTests(ITestOutputHelper output)
         await using var cluster = await ScenarioDiagnosisTests.StartAsync("saturation.yaml");
         cluster.Faults.Add(new FaultRule { Verb = "list", Resource = "horizontalpodautoscalers", StatusCode = 403 });
         using var client = (k8s.Kubernetes)ScenarioDiagnosisTests.Client(cluster);
-        var result = await new KubernetesDiagnoser(client, TimeProvider.System).DiagnoseAsync(ScenarioDiagnosisTests.Alert("shop", "api"), new("shop", "api"));
+        var result = await new KubernetesDiagnoser(new Remediation.Kubernetes.KubernetesClusterReader(client, TimeProvider.System), TimeProvider.System).DiagnoseAsync(ScenarioDiagnosisTests.Alert("shop", "api"), new("shop", "api"));
         Print(result);
         Assert.Contains(result.Unavailable, u => u.StartsWith("kubernetes horizontalpodautoscalers: 403", StringComparison.Ordinal));
     }
@@ -165,7 +165,7 @@ public sealed class MetricsDiagnosisTests(ITestOutputHelper output)
                 : q.Contains("5..", StringComparison.Ordinal) ? "2" : "400";
             return RecordingHandler.Json($$$"""{"status":"success","data":{"resultType":"vector","result":[{"metric":{"destination_workload":"api","destination_version":"v1"},"value":[1717322400,"{{{value}}}"]}]}}""");
         });
-        var result = await new KubernetesDiagnoser(client, TimeProvider.System, Istio(prometheus)).DiagnoseAsync(ScenarioDiagnosisTests.Alert("shop", "api", "IstioHighLatency"), new("shop", "api"));
+        var result = await new KubernetesDiagnoser(new Remediation.Kubernetes.KubernetesClusterReader(client, TimeProvider.System), TimeProvider.System, Istio(prometheus)).DiagnoseAsync(ScenarioDiagnosisTests.Alert("shop", "api", "IstioHighLatency"), new("shop", "api"));
         Print(result);
 
         Assert.Equal(FailureClass.Saturation, result.Class);
@@ -190,7 +190,7 @@ public sealed class MetricsDiagnosisTests(ITestOutputHelper output)
         var mesh = new IstioSignals(new PrometheusClient(http, prometheus.BaseAddress, PrometheusAuthenticator.None, TimeSpan.FromSeconds(5), TimeProvider.System));
         using var client = (k8s.Kubernetes)ScenarioDiagnosisTests.Client(cluster);
         var options = new DiagnosisOptions { MetricsWindow = TimeSpan.FromSeconds(30) };
-        var result = await new KubernetesDiagnoser(client, TimeProvider.System, mesh, options: options)
+        var result = await new KubernetesDiagnoser(new Remediation.Kubernetes.KubernetesClusterReader(client, TimeProvider.System), TimeProvider.System, mesh, options: options)
             .DiagnoseAsync(ScenarioDiagnosisTests.Alert("shop", "reviews-v2", "IstioHighErrorRate"), new("shop", "reviews-v2"));
         Print(result);
 

@@ -37,7 +37,7 @@ public sealed class ScenarioDiagnosisTests(ITestOutputHelper output)
     {
         await using var cluster = await StartAsync(scenario);
         using var client = (k8s.Kubernetes)Client(cluster);
-        var diagnoser = new KubernetesDiagnoser(client, TimeProvider.System);
+        var diagnoser = new KubernetesDiagnoser(new Remediation.Kubernetes.KubernetesClusterReader(client, TimeProvider.System), TimeProvider.System);
         cluster.ClearRequests();
         var result = await diagnoser.DiagnoseAsync(Alert("shop", workload), new WorkloadTarget("shop", workload));
         var reads = cluster.Requests.Count;
