@@ -45,6 +45,8 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<IClusterReader, KubernetesClusterReader>();
         services.TryAddSingleton<IClusterWriters, KubernetesClusterWriters>();
         services.TryAddSingleton<OwnerResolver>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IMeshRouter, IstioVirtualServiceRouter>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IMeshRouter, GatewayHttpRouteRouter>());
         services.AddRemediationDiagnosis(configuration, options);
 
         services.TryAddSingleton(sp => new PolicyProvider(sp.GetRequiredService<RemediationOptions>()));

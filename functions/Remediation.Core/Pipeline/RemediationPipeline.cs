@@ -21,6 +21,7 @@ public sealed partial class RemediationPipeline(
     IncidentStore store,
     IDiagnoser diagnoser,
     RemediationPlanner planner,
+    IClusterReader reader,
     IClusterWriters writers,
     TargetLedger ledger,
     RemediationMetrics metrics,
@@ -137,7 +138,7 @@ public sealed partial class RemediationPipeline(
         string? failure;
         using (var span = RemediationMetrics.StartStage("act", incident.IncidentId))
         {
-            (applied, failure) = await ExecuteAsync(plan, decision.DryRun, resumed: false, cancellationToken).ConfigureAwait(false);
+            (applied, failure) = await ExecuteAsync(plan, decision.DryRun, cancellationToken).ConfigureAwait(false);
             span?.SetTag("remediation.action", plan.Action);
             span?.SetTag("remediation.dry_run", decision.DryRun);
             span?.SetStatus(applied ? System.Diagnostics.ActivityStatusCode.Ok : System.Diagnostics.ActivityStatusCode.Error, failure);
@@ -166,13 +167,13 @@ public sealed partial class RemediationPipeline(
         var plan = JsonSerializer.Deserialize(intent.PlanJson, RemediationJsonContext.Default.ActionPlan)
             ?? throw new InvalidOperationException($"intent of incident {incident.IncidentId} has no plan");
         LogResume(incident.IncidentId, intent.Worker);
-        // Re-applying is safe: each mutation carries the resourceVersion it was planned from; if the first
-        // attempt went through, the API answers 409 and nothing is applied twice.
-        var (applied, failure) = await ExecuteAsync(plan, intent.DryRun, resumed: true, cancellationToken).ConfigureAwait(false);
+        // Re-applying is safe: each mutation carries the resourceVersion it was planned from; if the first attempt went
+        // through, the API answers 409/422, nothing is applied twice, and the object is checked for what the plan wrote.
+        var (applied, failure) = await ExecuteAsync(plan, intent.DryRun, cancellationToken).ConfigureAwait(false);
         return await RecordOutcomeAsync(incident, plan, intent.DryRun, applied, failure ?? $"resumed after interruption of worker {intent.Worker}", cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<(bool Applied, string? Failure)> ExecuteAsync(ActionPlan plan, bool dryRun, bool resumed, CancellationToken cancellationToken)
+    private async Task<(bool Applied, string? Failure)> ExecuteAsync(ActionPlan plan, bool dryRun, CancellationToken cancellationToken)
     {
         var writer = writers.For(dryRun);
         foreach (var mutation in plan.Mutations)
@@ -181,21 +182,30 @@ public sealed partial class RemediationPipeline(
             {
                 await writer.ApplyAsync(mutation, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (resumed && ClusterCall.IsStatus(ex, HttpStatusCode.Conflict))
+            catch (Exception ex) when (!dryRun && IsPreconditionFailure(ex, mutation))
             {
-                // The object moved on since the plan: the interrupted attempt applied it (or someone else changed it).
+                // The object moved on since the plan. When an earlier attempt applied this mutation (a worker that died
+                // before the reply, a reply lost and retried), the object has what the plan wrote: go on to verify it.
+                // Otherwise someone else changed it, and nothing is applied over their change.
+                var current = await reader.GetTargetOfAsync(mutation, cancellationToken).ConfigureAwait(false);
+                if (!AppliedState.IsApplied(mutation, current))
+                {
+                    return (false, $"{mutation.Kind} {mutation.Namespace}/{mutation.Name} changed since it was planned ({ClusterCall.Describe(ex).Split(':')[0]}); not applied");
+                }
                 LogAlreadyApplied(mutation.Description);
             }
             catch (Exception ex) when (ex is k8s.Autorest.HttpOperationException or TransientDependencyException)
             {
-                var what = ClusterCall.IsStatus(ex, HttpStatusCode.Conflict)
-                    ? $"{mutation.Kind} {mutation.Namespace}/{mutation.Name} changed since it was planned (409 Conflict); not applied"
-                    : $"{mutation.Kind} {mutation.Namespace}/{mutation.Name} failed: {ClusterCall.Describe(ex.InnerException ?? ex)}";
-                return (false, what);
+                return (false, $"{mutation.Kind} {mutation.Namespace}/{mutation.Name} failed: {ClusterCall.Describe(ex.InnerException ?? ex)}");
             }
         }
         return (true, null);
     }
+
+    /// <summary>409 (stale resourceVersion), 422 (a JSON-patch test failed) or, for a pod delete, 404: the precondition no longer holds.</summary>
+    private static bool IsPreconditionFailure(Exception ex, Mutation mutation) =>
+        ClusterCall.IsStatus(ex, HttpStatusCode.Conflict) || ClusterCall.IsStatus(ex, HttpStatusCode.UnprocessableEntity)
+        || (mutation.Kind == MutationKind.DeletePod && ClusterCall.IsStatus(ex, HttpStatusCode.NotFound));
 
     private async Task<string> RecordOutcomeAsync(IncidentRecord incident, ActionPlan plan, bool dryRun, bool applied, string reason, CancellationToken cancellationToken)
     {
