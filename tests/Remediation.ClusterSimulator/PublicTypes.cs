@@ -16,6 +16,21 @@ public sealed record RecordedRequest(
     bool DryRun)
 {
     public bool IsMutating => Verb is "create" or "update" or "patch" or "delete" && !DryRun;
+
+    /// <summary>
+    /// The request target exactly as it arrived on the wire, without the query (percent-encoding kept, nothing
+    /// normalized). <see cref="Path"/> is ASP.NET Core's decoded path; assert on this one to see what the client sent.
+    /// </summary>
+    public string RawPath { get; init; } = "";
+
+    /// <summary>
+    /// What the client received: the status written, or 0 when the connection was dropped. Differs from
+    /// <see cref="StatusCode"/> (the real outcome of handling the request) only for a <see cref="FaultRule.AfterApply"/> fault.
+    /// </summary>
+    public int AnsweredStatusCode { get; init; }
+
+    /// <summary>A mutating request the store actually committed (2xx outcome), whatever the client was told.</summary>
+    public bool Committed => IsMutating && StatusCode is >= 200 and < 300;
 }
 
 /// <summary>Options for <see cref="SimulatedCluster.StartAsync"/>.</summary>
@@ -63,6 +78,16 @@ public sealed class FaultRule
 
     /// <summary>Abort the connection without an answer.</summary>
     public bool DropConnection { get; init; }
+
+    /// <summary>
+    /// Handle the request first (a mutation is committed to the store), then fault only the reply: wait
+    /// <see cref="Latency"/>, then drop the connection (<see cref="DropConnection"/>) or answer <see cref="StatusCode"/>
+    /// instead of the real result. Models an API call that took effect although its caller never learned so (a worker
+    /// that died, a timeout, a lost connection). The request is recorded with its real outcome in
+    /// <see cref="RecordedRequest.StatusCode"/> and what the client saw in <see cref="RecordedRequest.AnsweredStatusCode"/>.
+    /// With neither a drop nor a status only the reply is delayed. Watches are not affected.
+    /// </summary>
+    public bool AfterApply { get; init; }
 
     /// <summary>Retry-After seconds sent with 429/503 answers.</summary>
     public int RetryAfterSeconds { get; init; } = 1;

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Remediation.ClusterSimulator.Json;
 using Remediation.ClusterSimulator.Sim;
 using YamlDotNet.Core;
@@ -119,8 +120,11 @@ internal sealed class ApiServer
             info = info with { DryRun = true };
         }
 
+        var rawTarget = ctx.Features.Get<IHttpRequestFeature>()?.RawTarget ?? req.Path.Value ?? "/";
+        var queryAt = rawTarget.IndexOf('?', StringComparison.Ordinal);
+        var rawPath = queryAt < 0 ? rawTarget : rawTarget[..queryAt];
         var recorded = false;
-        void Record(int status)
+        void Record(int status, int? answered = null)
         {
             if (recorded)
             {
@@ -140,11 +144,15 @@ internal sealed class ApiServer
                 info.Resource,
                 info.Namespace,
                 info.Name,
-                info.DryRun));
+                info.DryRun)
+            {
+                RawPath = rawPath,
+                AnsweredStatusCode = answered ?? status,
+            });
         }
 
         var fault = info.IsResource ? _faults.Match(info.Verb, info.Resource, info.Namespace, info.Name) : null;
-        if (fault is not null)
+        if (fault is not null && !fault.AfterApply)
         {
             if (fault.Latency is { } latency)
             {
@@ -160,27 +168,8 @@ internal sealed class ApiServer
 
             if (fault.StatusCode is { } code)
             {
-                var reason = code switch
-                {
-                    429 => "TooManyRequests",
-                    503 => "ServiceUnavailable",
-                    504 => "Timeout",
-                    _ => "InternalError",
-                };
-                var message = code switch
-                {
-                    429 => "Too many requests, please try again later.",
-                    503 => "the server is currently unable to handle the request",
-                    504 => "the server was unable to return a response in the time allotted, but may still be processing the request",
-                    _ => "an error on the server (\"injected fault\") has prevented the request from succeeding",
-                };
-                if (code is 429 or 503)
-                {
-                    ctx.Response.Headers.RetryAfter = fault.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-                }
-
                 Record(code);
-                await WriteAsync(ctx, new ApiResult(code, new ApiException(code, reason, message).ToStatus())).ConfigureAwait(false);
+                await WriteAsync(ctx, InjectedStatus(ctx, fault, code)).ConfigureAwait(false);
                 return;
             }
         }
@@ -198,7 +187,7 @@ internal sealed class ApiServer
             }
             else if (info.Verb == "watch")
             {
-                await WatchAsync(ctx, info, Record).ConfigureAwait(false);
+                await WatchAsync(ctx, info, status => Record(status)).ConfigureAwait(false);
                 return;
             }
             else
@@ -219,8 +208,60 @@ internal sealed class ApiServer
             result = new ApiResult(ex.Code, ex.ToStatus());
         }
 
+        if (fault is { AfterApply: true })
+        {
+            // The request took effect (or failed) for real; only its reply is held, dropped or replaced.
+            if (fault.Latency is { } held)
+            {
+                await Task.Delay(held, ctx.RequestAborted).ConfigureAwait(false);
+            }
+
+            if (fault.DropConnection)
+            {
+                Record(result.Code, answered: 0);
+                ctx.Abort();
+                return;
+            }
+
+            if (fault.StatusCode is { } injected)
+            {
+                Record(result.Code, answered: injected);
+                await WriteAsync(ctx, InjectedStatus(ctx, fault, injected)).ConfigureAwait(false);
+                return;
+            }
+        }
+
         Record(result.Code);
         await WriteAsync(ctx, result).ConfigureAwait(false);
+    }
+
+    /// <summary>The Status body (and Retry-After) of an injected error answer.</summary>
+    private static ApiResult InjectedStatus(HttpContext ctx, FaultRule fault, int code)
+    {
+        var reason = code switch
+        {
+            429 => "TooManyRequests",
+            409 => "Conflict",
+            422 => "Invalid",
+            503 => "ServiceUnavailable",
+            504 => "Timeout",
+            _ => "InternalError",
+        };
+        var message = code switch
+        {
+            429 => "Too many requests, please try again later.",
+            409 => "Operation cannot be fulfilled: the object has been modified; please apply your changes to the latest version and try again",
+            422 => "the request is invalid (injected fault)",
+            503 => "the server is currently unable to handle the request",
+            504 => "the server was unable to return a response in the time allotted, but may still be processing the request",
+            _ => "an error on the server (\"injected fault\") has prevented the request from succeeding",
+        };
+        if (code is 429 or 503)
+        {
+            ctx.Response.Headers.RetryAfter = fault.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        }
+
+        return new ApiResult(code, new ApiException(code, reason, message).ToStatus());
     }
 
     private static bool DeleteOptionsDryRun(string? body)
