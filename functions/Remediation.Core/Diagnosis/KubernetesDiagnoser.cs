@@ -194,6 +194,8 @@ public sealed class KubernetesDiagnoser(
         var hpaTask = run.OptionalAsync("kubernetes horizontalpodautoscalers", ct => reader.ListHorizontalPodAutoscalersAsync(target.Namespace, ct));
         var current = await currentSignals.ConfigureAwait(false);
         var baseline = await baselineSignals.ConfigureAwait(false);
+        // Prometheus is configured but could not be read: the conclusions that rest on metrics (healthy, no errors) cannot be drawn.
+        var metricsUnavailable = mesh is not null && current is null ? run.Why("prometheus") ?? "prometheus: no answer" : null;
         AddInventory(evidence, await inventory.ConfigureAwait(false));
         var hpa = (await hpaTask.ConfigureAwait(false))?
             .FirstOrDefault(h => h.Spec.ScaleTargetRef.Kind == "Deployment" && h.Spec.ScaleTargetRef.Name == target.Name);
@@ -266,6 +268,11 @@ public sealed class KubernetesDiagnoser(
             {
                 reasons.Add($"5xx {VersionSignals.Percent(selfSignals.ErrorRatio)}");
             }
+            if (metricsUnavailable is not null)
+            {
+                return run.Finish(FailureClass.Unknown, target.ToString(), 0.3,
+                    $"metrics unavailable: {metricsUnavailable}; {target} looks loaded ({string.Join(", ", reasons)}), but without its error rate that alone does not show saturation", evidence);
+            }
             if (hpaState is null || hpaState.AtMax)
             {
                 var scaling = hpaState is null ? "no HPA scales it" : $"HPA {hpaState.Name} is at its maximum ({hpaState.Current}/{hpaState.Max} replicas, wants {hpaState.Desired})";
@@ -278,12 +285,19 @@ public sealed class KubernetesDiagnoser(
 
         if (podStates.Count > 0 && podStates.All(s => s.Ready))
         {
-            var metricsNote = selfSignals is null ? "" : $", 5xx {VersionSignals.Percent(selfSignals.ErrorRatio)}";
+            if (metricsUnavailable is not null)
+            {
+                return run.Finish(FailureClass.Unknown, target.ToString(), 0.3,
+                    $"metrics unavailable: {metricsUnavailable}; all {podStates.Count} pods of {target} are ready, which alone does not show the alert is stale", evidence);
+            }
+            var metricsNote = mesh is null ? " (no metrics consulted: Prometheus is not configured)"
+                : selfSignals is null ? "" : $", 5xx {VersionSignals.Percent(selfSignals.ErrorRatio)}";
             return run.Finish(FailureClass.Healthy, target.ToString(), selfSignals is null ? 0.7 : 0.85,
                 $"all {podStates.Count} pods of {target} are ready{metricsNote}; the alert looks stale", evidence);
         }
         return run.Finish(FailureClass.Unknown, target.ToString(), 0.3,
-            podStates.Count == 0 ? $"{target} has no pods of its newest revision" : $"{target}: no failing container state found", evidence);
+            (metricsUnavailable is null ? "" : $"metrics unavailable: {metricsUnavailable}; ")
+            + (podStates.Count == 0 ? $"{target} has no pods of its newest revision" : $"{target}: no failing container state found"), evidence);
     }
 
     private sealed record Degradation(VersionSignals Bad, IReadOnlyList<VersionSignals> Healthy, bool ByErrors);
@@ -439,6 +453,15 @@ public sealed class KubernetesDiagnoser(
     {
         private readonly List<string> _unavailable = [];
 
+        /// <summary>The recorded "source: why" of a source that could not be consulted; null when it was.</summary>
+        public string? Why(string source)
+        {
+            lock (_unavailable)
+            {
+                return _unavailable.FirstOrDefault(u => u.StartsWith(source + ": ", StringComparison.Ordinal));
+            }
+        }
+
         public void Unavailable(string source, string why)
         {
             lock (_unavailable)
@@ -463,6 +486,7 @@ public sealed class KubernetesDiagnoser(
                     OperationCanceledException when budget.IsCancellationRequested => $"diagnosis budget of {Seconds(options.Budget)} exhausted",
                     OperationCanceledException when timeout.IsCancellationRequested => $"timed out after {Seconds(options.SourceTimeout)}",
                     k8s.Autorest.HttpOperationException hoe => ClusterCall.Describe(hoe),
+                    HttpRequestException hre => MetricsFailure.Describe(hre),
                     Storage.TransientDependencyException or PrometheusQueryException or LogAnalyticsQueryException or TimeoutException => ex.Message,
                     _ => $"{ex.GetType().Name}: {ex.Message}",
                 };

@@ -141,7 +141,8 @@ public sealed partial class RemediationVerifier(
             return await FinishAsync(incident, null, IncidentStates.Failed, "no plan recorded; cannot verify", cancellationToken).ConfigureAwait(false);
         }
         var actedAt = incident.ActedAt ?? incident.ReceivedAt;
-        var (passed, detail) = await CheckAsync(plan, actedAt, cancellationToken).ConfigureAwait(false);
+        var check = await CheckAsync(plan, actedAt, cancellationToken).ConfigureAwait(false);
+        var (passed, detail) = (check.Passed, check.Detail);
         if (passed && timeProvider.GetUtcNow() - actedAt < plan.Verify.Soak)
         {
             // Healthy so far; a crash-looping workload often looks fine for a few seconds after a restart.
@@ -155,6 +156,13 @@ public sealed partial class RemediationVerifier(
         {
             return IncidentStates.Verifying;
         }
+        if (check.MetricsUnavailable && check.ReadablePassed)
+        {
+            // Nothing read shows a failure, but the metrics the plan is verified on could not be read: unknown, not a
+            // success, and not a failure to revert or count against the target. A human must look.
+            return await FinishAsync(incident, plan, IncidentStates.Escalated,
+                $"could not be verified by the deadline: {detail}; a human must look (nothing reverted)", cancellationToken).ConfigureAwait(false);
+        }
         var reason = $"not healthy by the deadline: {detail}";
         if (plan.Revert.Count > 0)
         {
@@ -163,7 +171,13 @@ public sealed partial class RemediationVerifier(
         return await FinishAsync(incident, plan, IncidentStates.Failed, reason, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<(bool Passed, string Detail)> CheckAsync(ActionPlan plan, DateTimeOffset actedAt, CancellationToken cancellationToken)
+    /// <summary>A check's verdict: <see cref="ReadablePassed"/> covers what could be read; unreadable metrics fail it too.</summary>
+    private sealed record CheckResult(bool ReadablePassed, string Detail, bool MetricsUnavailable)
+    {
+        public bool Passed => ReadablePassed && !MetricsUnavailable;
+    }
+
+    private async Task<CheckResult> CheckAsync(ActionPlan plan, DateTimeOffset actedAt, CancellationToken cancellationToken)
     {
         var details = new List<string>();
         var passed = true;
@@ -199,22 +213,41 @@ public sealed partial class RemediationVerifier(
                 details.Add($"containers failing since the action: {string.Join(", ", crashed.Take(5))}");
             }
         }
+        var metricsUnavailable = false;
         if (spec.MaxErrorRatio is { } max)
         {
-            var (scope, ratio) = spec.MetricsService is { } service
-                ? ($"service {service}", await healthSignal.ServiceErrorRatioAsync(plan.Target.Namespace, service, TimeSpan.FromMinutes(1), cancellationToken).ConfigureAwait(false))
-                : ($"workload {spec.MetricsWorkload ?? plan.Target.Name}", await healthSignal.ErrorRatioAsync(plan.Target.Namespace, spec.MetricsWorkload ?? plan.Target.Name, TimeSpan.FromMinutes(1), cancellationToken).ConfigureAwait(false));
-            if (ratio is { } r)
+            var (scope, reading) = spec.MetricsService is { } service
+                ? ($"service {service}", await ReadAsync(ct => healthSignal.ServiceErrorRatioAsync(plan.Target.Namespace, service, TimeSpan.FromMinutes(1), ct), cancellationToken).ConfigureAwait(false))
+                : ($"workload {spec.MetricsWorkload ?? plan.Target.Name}", await ReadAsync(ct => healthSignal.ErrorRatioAsync(plan.Target.Namespace, spec.MetricsWorkload ?? plan.Target.Name, TimeSpan.FromMinutes(1), ct), cancellationToken).ConfigureAwait(false));
+            if (reading.Unreadable is { } why)
+            {
+                metricsUnavailable = true;
+                details.Add($"metrics unavailable: error ratio of {scope} could not be read ({why})");
+            }
+            else if (reading.Ratio is { } r)
             {
                 passed &= r <= max;
                 details.Add(string.Create(CultureInfo.InvariantCulture, $"error ratio of {scope} {r:P2} (bound {max:P2})"));
             }
             else
             {
-                details.Add($"error ratio of {scope} not available; verified on rollout state only");
+                details.Add($"error ratio of {scope} not available ({reading.NoRatio ?? "no ratio"}); verified on rollout state only");
             }
         }
-        return (passed, string.Join("; ", details));
+        return new CheckResult(passed, string.Join("; ", details), metricsUnavailable);
+    }
+
+    /// <summary>A health signal that throws could not be read: that is unknown, never healthy.</summary>
+    private static async Task<HealthReading> ReadAsync(Func<CancellationToken, Task<HealthReading>> read, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await read(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not OutOfMemoryException)
+        {
+            return HealthReading.CouldNotRead(Metrics.MetricsFailure.Describe(ex));
+        }
     }
 
     private async Task<string> RevertAsync(ActionPlan plan, CancellationToken cancellationToken)
@@ -256,8 +289,12 @@ public sealed partial class RemediationVerifier(
         await store.RemoveInFlightAsync(incident.IncidentId, cancellationToken).ConfigureAwait(false);
         if (plan is not null)
         {
-            await ledger.RecordOutcomeAsync(plan.Target, state == IncidentStates.Succeeded, cancellationToken).ConfigureAwait(false);
-            metrics.RecordVerification(plan.Action, state == IncidentStates.Succeeded ? "succeeded" : "failed");
+            // Escalated here means unverifiable (metrics unreadable): neither a success nor a failure for the circuit breaker.
+            if (state != IncidentStates.Escalated)
+            {
+                await ledger.RecordOutcomeAsync(plan.Target, state == IncidentStates.Succeeded, cancellationToken).ConfigureAwait(false);
+            }
+            metrics.RecordVerification(plan.Action, state switch { IncidentStates.Succeeded => "succeeded", IncidentStates.Escalated => "unverified", _ => "failed" });
         }
         await notifier.NotifyAsync(incident, cancellationToken).ConfigureAwait(false);
         LogVerified(incident.IncidentId, state, reason);

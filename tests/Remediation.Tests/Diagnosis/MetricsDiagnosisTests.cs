@@ -93,8 +93,74 @@ public sealed class MetricsDiagnosisTests(ITestOutputHelper output)
         Print(result);
 
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(4), $"took {watch.Elapsed}");
-        Assert.Equal(FailureClass.Healthy, result.Class);
+        // Ready pods without the metrics do not show the alert is stale.
+        Assert.Equal(FailureClass.Unknown, result.Class);
+        Assert.StartsWith("metrics unavailable: prometheus: diagnosis budget of 1s exhausted", result.Summary, StringComparison.Ordinal);
         Assert.Contains("prometheus: diagnosis budget of 1s exhausted", result.Unavailable);
+    }
+
+    /// <summary>A configured mesh-signals source whose every query fails as a stopped Prometheus does.</summary>
+    private sealed class RefusingMeshSignals : IMeshSignals
+    {
+        public int Calls;
+
+        private HttpRequestException Refused()
+        {
+            Interlocked.Increment(ref Calls);
+            return new HttpRequestException(HttpRequestError.ConnectionError, "Connection refused (prometheus.test:9090)",
+                new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionRefused));
+        }
+
+        public Task<IReadOnlyList<VersionSignals>> VersionSignalsAsync(string @namespace, IReadOnlyCollection<string> services, TimeSpan window, TimeSpan? offset = null,
+            CancellationToken cancellationToken = default) => Task.FromException<IReadOnlyList<VersionSignals>>(Refused());
+
+        public Task<double?> WorkloadErrorRatioAsync(string @namespace, string workload, TimeSpan window, CancellationToken cancellationToken = default) =>
+            Task.FromException<double?>(Refused());
+    }
+
+    [Fact]
+    public async Task Unreadable_Prometheus_makes_ready_pods_Unknown_not_Healthy()
+    {
+        await using var cluster = await ScenarioDiagnosisTests.StartAsync("healthy.yaml");
+        using var client = (k8s.Kubernetes)ScenarioDiagnosisTests.Client(cluster);
+        var mesh = new RefusingMeshSignals();
+        var result = await new KubernetesDiagnoser(client, TimeProvider.System, mesh)
+            .DiagnoseAsync(ScenarioDiagnosisTests.Alert("shop", "checkout", "IstioHigh5xxRate"), new("shop", "checkout"));
+        Print(result);
+
+        Assert.True(mesh.Calls > 0);
+        Assert.Equal(FailureClass.Unknown, result.Class);
+        Assert.StartsWith("metrics unavailable: prometheus: connection refused; all ", result.Summary, StringComparison.Ordinal);
+        Assert.Contains("pods of shop/checkout are ready, which alone does not show the alert is stale", result.Summary, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", result.Summary, StringComparison.Ordinal);
+        Assert.Contains("prometheus: connection refused", result.Unavailable);
+    }
+
+    [Fact]
+    public async Task Unreadable_Prometheus_leaves_pod_failures_diagnosable_from_Kubernetes()
+    {
+        await using var cluster = await ScenarioDiagnosisTests.StartAsync("oom.yaml");
+        using var client = (k8s.Kubernetes)ScenarioDiagnosisTests.Client(cluster);
+        var result = await new KubernetesDiagnoser(client, TimeProvider.System, new RefusingMeshSignals())
+            .DiagnoseAsync(ScenarioDiagnosisTests.Alert("shop", "cart"), new("shop", "cart"));
+        Print(result);
+
+        Assert.Equal(FailureClass.OutOfMemory, result.Class);
+        Assert.Contains("prometheus: connection refused", result.Unavailable);
+    }
+
+    [Fact]
+    public async Task Unreadable_Prometheus_does_not_conclude_saturation_from_CPU_alone()
+    {
+        await using var cluster = await ScenarioDiagnosisTests.StartAsync("saturation.yaml");
+        using var client = (k8s.Kubernetes)ScenarioDiagnosisTests.Client(cluster);
+        var result = await new KubernetesDiagnoser(client, TimeProvider.System, new RefusingMeshSignals())
+            .DiagnoseAsync(ScenarioDiagnosisTests.Alert("shop", "api", "IstioHighLatency"), new("shop", "api"));
+        Print(result);
+
+        Assert.Equal(FailureClass.Unknown, result.Class);
+        Assert.StartsWith("metrics unavailable: prometheus: connection refused; ", result.Summary, StringComparison.Ordinal);
+        Assert.Contains("CPU", result.Summary, StringComparison.Ordinal);
     }
 
     [Fact]

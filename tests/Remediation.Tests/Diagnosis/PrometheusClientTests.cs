@@ -156,8 +156,9 @@ public sealed class PrometheusClientTests
     {
         var handler = new RecordingHandler(_ => RecordingHandler.Json("""{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1717322400,"0.3"]}]}}"""));
         var signal = new Remediation.Verification.PrometheusHealthSignal(new IstioSignals(Client(handler)));
-        var ratio = await signal.ErrorRatioAsync("shop", "reviews-v2", TimeSpan.FromMinutes(1));
-        Assert.Equal(0.3, ratio);
+        var reading = await signal.ErrorRatioAsync("shop", "reviews-v2", TimeSpan.FromMinutes(1));
+        Assert.Equal(0.3, reading.Ratio);
+        Assert.Null(reading.Unreadable);
         var query = Assert.Single(handler.Requests).Query("query")!;
         Assert.Contains("destination_workload=\"reviews-v2\"", query, StringComparison.Ordinal);
         Assert.Contains("destination_workload_namespace=\"shop\"", query, StringComparison.Ordinal);
@@ -166,11 +167,29 @@ public sealed class PrometheusClientTests
     }
 
     [Fact]
-    public async Task Health_signal_is_null_without_traffic()
+    public async Task Health_signal_has_no_ratio_without_traffic()
     {
         var handler = new RecordingHandler(_ => RecordingHandler.File("prometheus/empty-vector.json"));
         var signal = new Remediation.Verification.PrometheusHealthSignal(new IstioSignals(Client(handler)));
-        Assert.Null(await signal.ErrorRatioAsync("shop", "idle", TimeSpan.FromMinutes(1)));
+        var reading = await signal.ErrorRatioAsync("shop", "idle", TimeSpan.FromMinutes(1));
+        Assert.Null(reading.Ratio);
+        Assert.Null(reading.Unreadable);
+        Assert.Equal(Remediation.Verification.HealthReading.NoTraffic, reading);
+    }
+
+    [Fact]
+    public async Task Health_signal_is_unreadable_not_traffic_free_when_Prometheus_fails()
+    {
+        var handler = new RecordingHandler(_ => RecordingHandler.File("prometheus/error-bad-data.json", System.Net.HttpStatusCode.BadRequest));
+        var signal = new Remediation.Verification.PrometheusHealthSignal(new IstioSignals(Client(handler)));
+        var workload = await signal.ErrorRatioAsync("shop", "reviews-v2", TimeSpan.FromMinutes(1));
+        var service = await signal.ServiceErrorRatioAsync("shop", "reviews", TimeSpan.FromMinutes(1));
+        foreach (var reading in new[] { workload, service })
+        {
+            Assert.Null(reading.Ratio);
+            Assert.StartsWith("prometheus: ", reading.Unreadable, StringComparison.Ordinal);
+            Assert.Contains("bad_data", reading.Unreadable, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

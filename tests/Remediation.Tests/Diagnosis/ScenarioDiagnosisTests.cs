@@ -133,6 +133,8 @@ public sealed class ScenarioDiagnosisTests(ITestOutputHelper output)
         var (result, _) = await DiagnoseAsync("healthy.yaml", "checkout");
         Assert.Equal(FailureClass.Healthy, result.Class);
         Assert.Contains("stale", result.Summary, StringComparison.Ordinal);
+        // Without Prometheus configured the summary says no metrics were consulted.
+        Assert.Contains("no metrics consulted", result.Summary, StringComparison.Ordinal);
         Assert.Contains(result.Unavailable, u => u.StartsWith("prometheus", StringComparison.Ordinal));
     }
 

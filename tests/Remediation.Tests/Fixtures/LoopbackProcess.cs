@@ -102,6 +102,16 @@ public sealed class LoopbackProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Kills this fixture's own process (by its handle) and waits for it to exit; the directory stays until disposed.</summary>
+    public async Task StopAsync()
+    {
+        if (_process is { HasExited: false } process)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync().ConfigureAwait(false);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_process is { HasExited: false } process)

@@ -130,14 +130,23 @@ public sealed class FixedDiagnoser(Func<WorkloadTarget, DiagnosisResult> result)
     });
 }
 
-/// <summary>An error-ratio source with a settable value (the verification stage's input).</summary>
+/// <summary>An error-ratio source with a settable value (the verification stage's input); <see cref="Unreadable"/> makes it fail to read.</summary>
 public sealed class SettableHealthSignal(double? ratio) : IHealthSignal
 {
     public double? Ratio { get; set; } = ratio;
 
-    public Task<double?> ErrorRatioAsync(string @namespace, string workload, TimeSpan window, CancellationToken cancellationToken = default) =>
-        Task.FromResult(Ratio);
+    /// <summary>Why the source cannot be read (e.g. "prometheus: connection refused"); null when it can.</summary>
+    public string? Unreadable { get; set; }
 
-    public Task<double?> ServiceErrorRatioAsync(string @namespace, string service, TimeSpan window, CancellationToken cancellationToken = default) =>
-        Task.FromResult(Ratio);
+    public int Reads { get; private set; }
+
+    public Task<HealthReading> ErrorRatioAsync(string @namespace, string workload, TimeSpan window, CancellationToken cancellationToken = default) => Read();
+
+    public Task<HealthReading> ServiceErrorRatioAsync(string @namespace, string service, TimeSpan window, CancellationToken cancellationToken = default) => Read();
+
+    private Task<HealthReading> Read()
+    {
+        Reads++;
+        return Task.FromResult(Unreadable is { } why ? HealthReading.CouldNotRead(why) : Ratio is { } r ? HealthReading.Measured(r) : HealthReading.NoTraffic);
+    }
 }

@@ -92,5 +92,8 @@ public sealed class PrometheusProcess : IAsyncDisposable
         throw new TimeoutException($"'{promql}' did not return {minSeries} series in time; last answer: {last}; log: {Log}");
     }
 
+    /// <summary>Stops this Prometheus (its own process handle, never by name): its port then refuses connections.</summary>
+    public Task StopAsync() => _process.StopAsync();
+
     public ValueTask DisposeAsync() => _process.DisposeAsync();
 }
