@@ -187,7 +187,7 @@ public sealed partial class RemediationVerifier(
             var deployment = await reader.GetDeploymentAsync(plan.Target.Namespace, name, cancellationToken).ConfigureAwait(false);
             if (deployment is null)
             {
-                return (false, $"Deployment {plan.Target.Namespace}/{name} no longer exists");
+                return new CheckResult(false, $"Deployment {plan.Target.Namespace}/{name} no longer exists", MetricsUnavailable: false);
             }
             var desired = deployment.Spec.Replicas ?? 1;
             var status = deployment.Status;

@@ -124,7 +124,7 @@ public sealed class MetricsDiagnosisTests(ITestOutputHelper output)
         await using var cluster = await ScenarioDiagnosisTests.StartAsync("healthy.yaml");
         using var client = (k8s.Kubernetes)ScenarioDiagnosisTests.Client(cluster);
         var mesh = new RefusingMeshSignals();
-        var result = await new KubernetesDiagnoser(client, TimeProvider.System, mesh)
+        var result = await new KubernetesDiagnoser(new Remediation.Kubernetes.KubernetesClusterReader(client, TimeProvider.System), TimeProvider.System, mesh)
             .DiagnoseAsync(ScenarioDiagnosisTests.Alert("shop", "checkout", "IstioHigh5xxRate"), new("shop", "checkout"));
         Print(result);
 
@@ -141,7 +141,7 @@ public sealed class MetricsDiagnosisTests(ITestOutputHelper output)
     {
         await using var cluster = await ScenarioDiagnosisTests.StartAsync("oom.yaml");
         using var client = (k8s.Kubernetes)ScenarioDiagnosisTests.Client(cluster);
-        var result = await new KubernetesDiagnoser(client, TimeProvider.System, new RefusingMeshSignals())
+        var result = await new KubernetesDiagnoser(new Remediation.Kubernetes.KubernetesClusterReader(client, TimeProvider.System), TimeProvider.System, new RefusingMeshSignals())
             .DiagnoseAsync(ScenarioDiagnosisTests.Alert("shop", "cart"), new("shop", "cart"));
         Print(result);
 
@@ -154,7 +154,7 @@ public sealed class MetricsDiagnosisTests(ITestOutputHelper output)
     {
         await using var cluster = await ScenarioDiagnosisTests.StartAsync("saturation.yaml");
         using var client = (k8s.Kubernetes)ScenarioDiagnosisTests.Client(cluster);
-        var result = await new KubernetesDiagnoser(client, TimeProvider.System, new RefusingMeshSignals())
+        var result = await new KubernetesDiagnoser(new Remediation.Kubernetes.KubernetesClusterReader(client, TimeProvider.System), TimeProvider.System, new RefusingMeshSignals())
             .DiagnoseAsync(ScenarioDiagnosisTests.Alert("shop", "api", "IstioHighLatency"), new("shop", "api"));
         Print(result);
 
