@@ -4,7 +4,9 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Azure.Data.Tables;
+using Remediation.Alerts;
 using Remediation.ClusterSimulator;
+using Remediation.Policy;
 using Remediation.Storage;
 using Remediation.Tests.Fixtures;
 using Xunit.Abstractions;
@@ -112,6 +114,106 @@ public sealed class CrashRecoveryTests(AzuriteFixture storage, ITestOutputHelper
         Assert.Single(rows, r => IncidentRowKeys.KindOf(r.RowKey) == IncidentStepRecord.Intent);
         Assert.Single(rows, r => IncidentRowKeys.KindOf(r.RowKey) == IncidentStepRecord.OutcomeKey);
         Assert.Contains("resumed", final.OutcomeReason, StringComparison.Ordinal);
+        File.Delete(policyPath);
+    }
+
+    private const string RollbackPolicy = """
+        allow:
+          namespaces: [shop]
+        limits:
+          verifySoak: 2s
+          verifyDeadline: 2m
+        rules:
+          - name: roll-back-bad-rollouts
+            when:
+              classes: [BadRollout]
+            action: rollback
+        """;
+
+    /// <summary>
+    /// The simulator commits the rollback PATCH and holds its reply; the host is killed while it waits. The restarted host
+    /// resumes, its re-sent PATCH fails the resourceVersion test (422), the Deployment is compared with what the plan
+    /// wrote, and the remediation goes on to verification: Succeeded, one applied patch, the circuit breaker at 0.
+    /// </summary>
+    [Fact]
+    public async Task Host_killed_after_an_applied_patch_before_its_reply_recognises_the_applied_rollback()
+    {
+        var dll = FindHostDll();
+        await using var cluster = await SimulatedCluster.StartAsync();
+        cluster.LoadScenarioFile(RepoPaths.Scenario("bad-rollout.yaml"));
+        await cluster.ReconcileAsync();
+        var before = cluster.GetObject("deployments", "shop", "checkout")!["spec"]!["template"]!.ToJsonString();
+        cluster.Faults.Add(new FaultRule { Verb = "patch", Resource = "deployments", Name = "checkout", AfterApply = true, Latency = TimeSpan.FromMinutes(2), StatusCode = null, MaxCount = 1 });
+        var unique = "held" + Guid.NewGuid().ToString("N")[..10];
+        var policyPath = Path.Combine(Path.GetTempPath(), $"policy-{unique}.yaml");
+        await File.WriteAllTextAsync(policyPath, RollbackPolicy);
+        var port = FreePort.Next();
+        var env = new Dictionary<string, string>
+        {
+            ["Remediation__Storage__ConnectionString"] = storage.ConnectionString,
+            ["Remediation__Storage__IncidentsTable"] = unique,
+            ["Remediation__Storage__WorkQueue"] = "work-" + unique,
+            ["Remediation__Kubernetes__ServerUrl"] = cluster.BaseAddress.ToString(),
+            ["Remediation__PolicyPath"] = policyPath,
+            ["Remediation__Auth__BearerTokens__0"] = HostHarness.Token,
+            ["Remediation__ActionLease"] = "00:00:02",
+            ["Remediation__RequeueAfter"] = "00:00:02",
+            ["Remediation__VerifyPollInterval"] = "00:00:01",
+            ["Remediation__Host__SweepInterval"] = "00:00:00.500",
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+        var table = new TableClient(storage.ConnectionString, unique);
+        var store = new IncidentStore(table);
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", HostHarness.Token);
+
+        var first = await StartHostAsync(dll, port, env);
+        string incidentId;
+        try
+        {
+            var payload = await File.ReadAllTextAsync(RepoPaths.Payload("alertmanager/kube-pod-crashlooping.json"));
+            using var response = await client.PostAsync("api/alerts/alertmanager", new StringContent(payload, Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            incidentId = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("incidents")[0].GetString()!;
+            // The rollback is in the cluster's store while its reply is still held: kill the host now.
+            await WaitAsync(() => Task.FromResult(cluster.GetObject("deployments", "shop", "checkout")!["spec"]!["template"]!.ToJsonString() != before),
+                TimeSpan.FromSeconds(30), "the committed rollback");
+        }
+        finally
+        {
+            first.Kill(entireProcessTree: true);
+            await first.WaitForExitAsync();
+            first.Dispose();
+        }
+        Assert.Null(await store.GetStepAsync(incidentId, IncidentStepRecord.OutcomeKey));
+
+        var second = await StartHostAsync(dll, port, env);
+        IncidentRecord? final = null;
+        try
+        {
+            await WaitAsync(async () =>
+            {
+                final = await store.GetAsync(incidentId);
+                return final is not null && IncidentStates.IsTerminal(final.State);
+            }, TimeSpan.FromSeconds(90), "the verified outcome");
+        }
+        finally
+        {
+            second.Kill(entireProcessTree: true);
+            await second.WaitForExitAsync();
+            second.Dispose();
+        }
+        var patches = cluster.Requests.Where(r => r.Verb == "patch" && r.Name == "checkout").ToList();
+        var ledger = await new TargetLedger(store, TimeProvider.System).GetAsync(new WorkloadTarget("shop", "checkout"));
+        ReliabilitySupport.Report(output,
+            $"held reply: host killed after the rollback was committed; after restart {final!.State} ({final.OutcomeReason}); " +
+            $"patch answers {string.Join(",", patches.Select(p => p.StatusCode))}, breaker failures {ledger.ConsecutiveFailures}");
+        Assert.Equal(IncidentStates.Succeeded, final.State);
+        // The held PATCH is recorded only when its reply is released (after the test): every recorded one is the resumed
+        // attempt, which the API refused (the rollback is applied exactly once).
+        Assert.Single(patches);
+        Assert.Equal(422, patches[0].StatusCode);
+        Assert.Equal(0, ledger.ConsecutiveFailures);
         File.Delete(policyPath);
     }
 
