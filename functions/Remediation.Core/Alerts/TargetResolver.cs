@@ -147,6 +147,11 @@ public static class TargetResolver
         string? ignored = null;
         if (Present(labels, "pod") is { } pod)
         {
+            // Even a pod set aside below must be a valid name: nothing that cannot be a pod steers the choice.
+            if (KubernetesNames.NameProblem(pod.Label, pod.Value) is { } podProblem)
+            {
+                return new(null, null, null, Problem: podProblem);
+            }
             if (ExporterOf(labels, pod.Value) is { } exporter)
             {
                 ignored = $"label 'pod' value {KubernetesNames.Quote(pod.Value)} names the metrics exporter ({exporter}) that reported the alert, not the object it is about, and no other label names a workload";
@@ -194,8 +199,11 @@ public static class TargetResolver
             {
                 continue;
             }
+            // The pod is named after the exporter: "kube-state-metrics-6d4f8b9c7-abcde" for job "kube-state-metrics",
+            // "prometheus-node-exporter-x7k2p" for job "node-exporter" (a chart's release prefix).
             if (pod == value || pod.StartsWith(value + "-", StringComparison.Ordinal)
-                || Exporters.Any(e => value.EndsWith(e, StringComparison.Ordinal) && (pod == e || pod.StartsWith(e + "-", StringComparison.Ordinal))))
+                || Exporters.Any(e => value.EndsWith(e, StringComparison.Ordinal)
+                    && (pod == e || pod.StartsWith(e + "-", StringComparison.Ordinal) || pod.Contains("-" + e + "-", StringComparison.Ordinal))))
             {
                 return $"{label} {KubernetesNames.Quote(found.Value)}";
             }
