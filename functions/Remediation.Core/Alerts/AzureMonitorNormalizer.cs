@@ -140,7 +140,9 @@ public static class AzureMonitorNormalizer
             }
         }
 
-        labels["alertname"] = alertRule;
+        var name = AlertNameOf(alertRule, monitoringService, labels);
+        labels["alertname"] = name;
+        labels[AzureAlertRuleLabel] = alertRule;
         labels["severity"] = severity;
         annotations["alertId"] = alertId;
         annotations["signalType"] = signalType;
@@ -165,7 +167,7 @@ public static class AzureMonitorNormalizer
         return new NormalizedAlert
         {
             Source = AlertSource.AzureMonitor,
-            Name = alertRule,
+            Name = name,
             Status = status,
             Fingerprint = alertId,
             StartsAt = firedAt,
@@ -177,6 +179,31 @@ public static class AzureMonitorNormalizer
             Target = target,
             TargetProblem = problem,
         };
+    }
+
+    /// <summary>The label that keeps the Azure alert rule name (essentials.alertRule) beside the alert name.</summary>
+    public const string AzureAlertRuleLabel = "azure_alert_rule";
+
+    /// <summary>
+    /// The alert's name as policy rules know it. A managed Prometheus alert's essentials.alertRule is
+    /// "rule group/alert": its name is the Prometheus alertname (alertContext.labels.alertname, else the part of
+    /// alertRule after the last '/'), so one policy rule matches it from Alertmanager and from Azure Monitor alike.
+    /// Any other alert is named by its Azure rule.
+    /// </summary>
+    public static string AlertNameOf(string alertRule, string? monitoringService, IReadOnlyDictionary<string, string> labels)
+    {
+        ArgumentNullException.ThrowIfNull(alertRule);
+        ArgumentNullException.ThrowIfNull(labels);
+        if (!string.Equals(monitoringService, "Prometheus", StringComparison.OrdinalIgnoreCase))
+        {
+            return alertRule;
+        }
+        if (labels.TryGetValue("alertname", out var alertname) && !string.IsNullOrWhiteSpace(alertname))
+        {
+            return alertname;
+        }
+        var slash = alertRule.LastIndexOf('/');
+        return slash >= 0 && slash < alertRule.Length - 1 ? alertRule[(slash + 1)..] : alertRule;
     }
 
     /// <summary>Whether a JSON value looks like a common-schema alert (whole payload or its data section).</summary>
@@ -330,47 +357,18 @@ public static class AzureMonitorNormalizer
     }
 
     /// <summary>
-    /// Container insights names the owning controller: a ReplicaSet (of a Deployment) or a Deployment itself.
-    /// Other controller kinds (StatefulSet, DaemonSet, Job) are not remediated: the alert is escalated.
+    /// Container insights names the owning controller: with its kind (ControllerKind in KubePodInventory) the resolver
+    /// reads the controller/controller_kind pair; a metric alert's bare controllerName dimension has no kind, and it is
+    /// read as a Deployment (never guessed from the shape of the name: the cluster side checks it exists).
     /// </summary>
     private static (WorkloadTarget? Target, string? Problem) ResolveTarget(Dictionary<string, string> labels)
     {
-        if (labels.TryGetValue("controller", out var controller) && !labels.ContainsKey("deployment"))
+        if (labels.TryGetValue("controller", out var controller) && controller.Length > 0
+            && !labels.ContainsKey("controller_kind") && !labels.ContainsKey("deployment"))
         {
-            var kind = labels.GetValueOrDefault("controller_kind");
-            if (kind is null || kind.Equals("Deployment", StringComparison.OrdinalIgnoreCase))
-            {
-                if (kind is null && LooksLikeReplicaSet(controller))
-                {
-                    labels.TryAdd("replicaset", controller);
-                }
-                else
-                {
-                    labels["deployment"] = controller;
-                }
-            }
-            else if (kind.Equals("ReplicaSet", StringComparison.OrdinalIgnoreCase))
-            {
-                labels.TryAdd("replicaset", controller);
-            }
-            else
-            {
-                return (null, $"the alert names controller '{controller}' of kind '{kind}'; only Deployments are remediated");
-            }
+            labels["deployment"] = controller;
         }
         return TargetResolver.Resolve(labels);
-    }
-
-    // A Deployment's ReplicaSet is {deployment}-{pod-template-hash}; the hash uses only these characters.
-    private static bool LooksLikeReplicaSet(string name)
-    {
-        var dash = name.LastIndexOf('-');
-        if (dash <= 0)
-        {
-            return false;
-        }
-        var hash = name.AsSpan(dash + 1);
-        return hash.Length is >= 6 and <= 10 && !hash.ContainsAnyExcept("bcdfghjklmnpqrstvwxz2456789");
     }
 
     private static void CopyString(JsonElement parent, string property, Dictionary<string, string> into, string key)

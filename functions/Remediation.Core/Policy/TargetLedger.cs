@@ -6,7 +6,7 @@ using Remediation.Storage;
 
 namespace Remediation.Policy;
 
-/// <summary>Per-target action history (partition "target|ns|name"), updated with ETags so racing workers serialize.</summary>
+/// <summary>Per-target action history (partition <see cref="KeyFor"/>), updated with ETags so racing workers serialize.</summary>
 public sealed class TargetLedgerRecord : ITableEntity
 {
     public string PartitionKey { get; set; } = "";
@@ -22,7 +22,26 @@ public sealed class TargetLedgerRecord : ITableEntity
     public List<DateTimeOffset> ActionTimes() =>
         JsonSerializer.Deserialize(ActionTimesJson, RemediationJsonContext.Default.ListDateTimeOffset) ?? [];
 
-    public static string KeyFor(WorkloadTarget target) => $"target|{target.Namespace}|{target.Name}";
+    /// <summary>
+    /// The partition of a target: "target|{namespace}|{name}" for a Deployment (the key rows were written under before
+    /// targets had kinds), "target|{namespace}|{name}|{kind}" for any other kind. Each part is escaped
+    /// (<see cref="StorageKeys.Escape"/>), so any string makes a valid key, at most 1 KiB, distinct per target.
+    /// </summary>
+    public static string KeyFor(WorkloadTarget target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        var ns = StorageKeys.Escape(target.Namespace, NamespaceBudget);
+        var name = StorageKeys.Escape(target.Name, NameBudget);
+        return target.Kind == WorkloadKinds.Deployment
+            ? StorageKeys.Join("target", ns, name)
+            : StorageKeys.Join("target", ns, name, StorageKeys.Escape(target.Kind, KindBudget));
+    }
+
+    // Budgets in bytes (UTF-16, the larger measure for these names): a valid namespace (63 characters) and name
+    // (253) fit unchanged, and "target" + 3 separators + the parts stay within 1 KiB.
+    private const int NamespaceBudget = 160;
+    private const int NameBudget = 680;
+    private const int KindBudget = 160;
 }
 
 public enum GateVerdict

@@ -9,12 +9,12 @@ public sealed class AlertmanagerNormalizerTests
         AlertmanagerNormalizer.Parse(File.ReadAllBytes(RepoPaths.Payload($"alertmanager/{name}")));
 
     [Fact]
-    public void Kube_prometheus_crashloop_alert_targets_the_deployment_of_the_pod()
+    public void Kube_prometheus_crashloop_alert_targets_the_pod_and_leaves_its_owner_to_the_cluster()
     {
         var alert = Assert.Single(Load("kube-pod-crashlooping.json"));
         Assert.Equal("KubePodCrashLooping", alert.Name);
         Assert.Equal(AlertStatus.Firing, alert.Status);
-        Assert.Equal(new WorkloadTarget("shop", "checkout"), alert.Target);
+        Assert.Equal(new WorkloadTarget("shop", "checkout-7d9c6b5f4-x2x9k", WorkloadKinds.Pod), alert.Target);
         Assert.Equal("5ef77f1f8ad0c9a3", alert.Fingerprint);
         Assert.Equal("warning", alert.Severity);
         Assert.Null(alert.EndsAt);
@@ -42,20 +42,20 @@ public sealed class AlertmanagerNormalizerTests
     }
 
     [Theory]
-    [InlineData("namespace=shop,deployment=checkout", "shop/checkout")]
-    [InlineData("namespace=shop,pod=checkout-7d9c6b5f4-x2x9k", "shop/checkout")]
-    [InlineData("namespace=shop,replicaset=checkout-7d9c6b5f4", "shop/checkout")]
-    [InlineData("namespace=shop,horizontalpodautoscaler=api", "shop/api")]
-    [InlineData("destination_workload_namespace=shop,destination_workload=reviews-v2", "shop/reviews-v2")]
-    [InlineData("namespace=shop,workload=api,workload_type=deployment", "shop/api")]
-    [InlineData("namespace=shop,app=cart", "shop/cart")]
-    [InlineData("exported_namespace=shop,deployment=cart,namespace=monitoring", "monitoring/cart")]
+    [InlineData("namespace=shop,deployment=checkout", "deployment/checkout -n shop")]
+    [InlineData("namespace=shop,pod=checkout-7d9c6b5f4-x2x9k", "pod/checkout-7d9c6b5f4-x2x9k -n shop")]
+    [InlineData("namespace=shop,replicaset=checkout-7d9c6b5f4", "replicaset/checkout-7d9c6b5f4 -n shop")]
+    [InlineData("namespace=shop,horizontalpodautoscaler=api", "horizontalpodautoscaler/api -n shop")]
+    [InlineData("destination_workload_namespace=shop,destination_workload=reviews-v2", "deployment/reviews-v2 -n shop")]
+    [InlineData("namespace=shop,workload=api,workload_type=deployment", "deployment/api -n shop")]
+    [InlineData("namespace=shop,app=cart", "deployment/cart -n shop")]
+    [InlineData("exported_namespace=shop,deployment=cart,namespace=monitoring", "deployment/cart -n shop")]
     public void Target_resolution_follows_the_labels_real_rules_use(string labels, string expected)
     {
         var dict = labels.Split(',').Select(p => p.Split('=')).ToDictionary(p => p[0], p => p[1]);
         var (target, problem) = TargetResolver.Resolve(dict);
         Assert.Null(problem);
-        Assert.Equal(expected, target!.ToString());
+        Assert.Equal(expected, target!.Describe());
     }
 
     [Fact]

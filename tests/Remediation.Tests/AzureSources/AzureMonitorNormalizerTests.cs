@@ -45,13 +45,14 @@ public sealed class AzureMonitorNormalizerTests
     }
 
     [Fact]
-    public void Log_search_alert_v2_resolves_the_replicaset_to_its_deployment()
+    public void Log_search_alert_v2_targets_the_replicaset_it_names_with_its_kind()
     {
         var alert = ParseFile("azuremonitor/log-alert-v2-oomkilled.json");
         Assert.Equal("payments-oomkilled", alert.Name);
         Assert.Equal("Sev1", alert.Severity);
-        Assert.Equal(new WorkloadTarget("shop", "payments"), alert.Target);
-        Assert.Equal("payments-6b7c9d8f5", alert.Labels["replicaset"]);
+        Assert.Equal(new WorkloadTarget("shop", "payments-6b7c9d8f5", WorkloadKinds.ReplicaSet), alert.Target);
+        Assert.Equal("payments-6b7c9d8f5", alert.Labels["controller"]);
+        Assert.Equal("ReplicaSet", alert.Labels["controller_kind"]);
         Assert.Equal("payments-6b7c9d8f5-q8z2m", alert.Labels["pod"]);
         Assert.StartsWith("KubePodInventory", alert.Annotations["searchQuery"], StringComparison.Ordinal);
         Assert.EndsWith("oomkilled-shop-payments", alert.GeneratorUrl, StringComparison.Ordinal);
@@ -62,7 +63,8 @@ public sealed class AzureMonitorNormalizerTests
     {
         var alert = ParseFile("azuremonitor/prometheus-alert-crashloop.json");
         Assert.Equal("KubePodCrashLooping", alert.Name);
-        Assert.Equal(new WorkloadTarget("shop", "checkout"), alert.Target);
+        Assert.Equal(new WorkloadTarget("shop", "checkout-7d9f8b6c5-x2k4p", WorkloadKinds.Pod), alert.Target);
+        Assert.Equal("KubePodCrashLooping", alert.Labels[AzureMonitorNormalizer.AzureAlertRuleLabel]);
         Assert.Equal("checkout-7d9f8b6c5-x2k4p", alert.Labels["pod"]);
         Assert.Equal("aks-shop-prod", alert.Labels["cluster"]);
         Assert.Equal("Sev3", alert.Labels["severity"]);
@@ -97,18 +99,21 @@ public sealed class AzureMonitorNormalizerTests
         Assert.Equal(expected, AzureMonitorNormalizer.NormalizeLabelName(name));
 
     [Fact]
-    public void A_statefulset_controller_is_escalated_with_the_reason()
+    public void A_statefulset_controller_is_targeted_with_its_kind()
     {
         var alert = Normalize(Dimensions("""{"name":"Kubernetes namespace","value":"shop"},{"name":"controllerName","value":"orders-db"},{"name":"controllerKind","value":"StatefulSet"}"""));
-        Assert.Null(alert.Target);
-        Assert.Contains("kind 'StatefulSet'", alert.TargetProblem, StringComparison.Ordinal);
+        Assert.Equal(new WorkloadTarget("shop", "orders-db", WorkloadKinds.StatefulSet), alert.Target);
+        var unknown = Normalize(Dimensions("""{"name":"Kubernetes namespace","value":"shop"},{"name":"controllerName","value":"orders-db"},{"name":"controllerKind","value":"Rollout"}"""));
+        Assert.Null(unknown.Target);
+        Assert.Contains("label 'controller_kind' value 'Rollout'", unknown.TargetProblem, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void A_replicaset_shaped_controller_without_kind_is_resolved_to_its_deployment()
+    public void A_controller_without_kind_is_read_as_a_deployment_whatever_the_shape_of_its_name()
     {
+        // Container insights metric alerts carry controllerName without its kind; no hash is stripped to guess an owner.
         var alert = Normalize(Dimensions("""{"name":"Kubernetes namespace","value":"shop"},{"name":"controllerName","value":"checkout-7d9f8b6c5"}"""));
-        Assert.Equal(new WorkloadTarget("shop", "checkout"), alert.Target);
+        Assert.Equal(new WorkloadTarget("shop", "checkout-7d9f8b6c5"), alert.Target);
         var plain = Normalize(Dimensions("""{"name":"Kubernetes namespace","value":"shop"},{"name":"controllerName","value":"checkout-service"}"""));
         Assert.Equal(new WorkloadTarget("shop", "checkout-service"), plain.Target);
     }

@@ -26,8 +26,8 @@ public sealed class AzureSourcesHttpTests(AzuriteFixture storage) : IAsyncLifeti
 
     [Theory]
     [InlineData("azuremonitor/metric-alert-fired.json", "checkout-restarting-containers", "checkout", "Sev2")]
-    [InlineData("azuremonitor/log-alert-v2-oomkilled.json", "payments-oomkilled", "payments", "Sev1")]
-    [InlineData("azuremonitor/prometheus-alert-crashloop.json", "KubePodCrashLooping", "checkout", "Sev3")]
+    [InlineData("azuremonitor/log-alert-v2-oomkilled.json", "payments-oomkilled", "payments-6b7c9d8f5", "Sev1")]
+    [InlineData("azuremonitor/prometheus-alert-crashloop.json", "KubePodCrashLooping", "checkout-7d9f8b6c5-x2k4p", "Sev3")]
     public async Task Common_schema_alert_is_accepted_and_claimed_for_its_workload(string file, string alertName, string workload, string severity)
     {
         var expected = AzureMonitorNormalizerTests.ParseFile(file);
@@ -201,20 +201,20 @@ public sealed class AzureSourcesHttpTests(AzuriteFixture storage) : IAsyncLifeti
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var incident = await _host.Store.GetAsync(expected.IncidentId);
         Assert.NotNull(incident);
-        Assert.Equal(("KubePodCrashLooping", "shop", "checkout"), (incident.AlertName, incident.Namespace, incident.Workload));
+        Assert.Equal(("KubePodCrashLooping", "shop", "checkout-7d9f8b6c5-x2k4p"), (incident.AlertName, incident.Namespace, incident.Workload));
     }
 
     [Fact]
     public async Task Batched_cloud_events_are_each_claimed()
     {
         var delivery = EventGridNormalizer.Parse(await ReadPayloadAsync("eventgrid/alerts-cloudevents-batch.json"), "application/cloudevents-batch+json");
-        Assert.Equal<string>(["payments", "checkout"], delivery.Alerts.Select(a => a.Target!.Name).ToList());
+        Assert.Equal<string>(["payments-6b7c9d8f5", "checkout"], delivery.Alerts.Select(a => a.Target!.Name).ToList());
 
         using var response = await PostFileAsync("api/alerts/eventgrid", "eventgrid/alerts-cloudevents-batch.json", "application/cloudevents-batch+json");
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         Assert.Equal(2, (await ReadJsonAsync(response)).GetProperty("accepted").GetInt32());
         var incidents = await _host.Store.ListAsync(new IncidentQuery());
-        Assert.Equal<string?>(["checkout", "payments"], incidents.Select(i => i.Workload).Order(StringComparer.Ordinal).ToList());
+        Assert.Equal<string?>(["checkout", "payments-6b7c9d8f5"], incidents.Select(i => i.Workload).Order(StringComparer.Ordinal).ToList());
     }
 
     [Fact]
@@ -226,7 +226,7 @@ public sealed class AzureSourcesHttpTests(AzuriteFixture storage) : IAsyncLifeti
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var incident = await _host.Store.GetAsync(expected.IncidentId);
         Assert.NotNull(incident);
-        Assert.Equal(("payments-oomkilled", "shop", "payments"), (incident.AlertName, incident.Namespace, incident.Workload));
+        Assert.Equal(("payments-oomkilled", "shop", "payments-6b7c9d8f5"), (incident.AlertName, incident.Namespace, incident.Workload));
         Assert.Contains("ce-binary-1", incident.AlertJson, StringComparison.Ordinal);
     }
 
