@@ -62,6 +62,8 @@ public sealed partial class RemediationPipeline(
         {
             return await CompleteAsync(incident, aim.Decision!, cancellationToken).ConfigureAwait(false);
         }
+        // The record names the workload acted on (the owner), not the pod or ReplicaSet the alert named.
+        (incident.Namespace, incident.Workload) = (target.Namespace, target.Name);
 
         // A target in cooldown, over its action budget or behind an open breaker will not be acted on whatever the
         // diagnosis says: record that without reading the cluster, so an alert storm adds no load to the API server.
