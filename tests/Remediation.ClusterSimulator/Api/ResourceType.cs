@@ -36,6 +36,10 @@ internal static class Resources
     public static readonly ResourceType ConfigMaps = new("", "v1", "configmaps", "configmap", "ConfigMap", true, ["cm"], Crud);
     public static readonly ResourceType Deployments = new("apps", "v1", "deployments", "deployment", "Deployment", true, ["deploy"], Crud, HasStatus: true, HasScale: true, InAllCategory: true);
     public static readonly ResourceType ReplicaSets = new("apps", "v1", "replicasets", "replicaset", "ReplicaSet", true, ["rs"], Crud, HasStatus: true, HasScale: true, InAllCategory: true);
+    public static readonly ResourceType StatefulSets = new("apps", "v1", "statefulsets", "statefulset", "StatefulSet", true, ["sts"], Crud, HasStatus: true, HasScale: true, InAllCategory: true);
+    public static readonly ResourceType DaemonSets = new("apps", "v1", "daemonsets", "daemonset", "DaemonSet", true, ["ds"], Crud, HasStatus: true, InAllCategory: true);
+    public static readonly ResourceType Jobs = new("batch", "v1", "jobs", "job", "Job", true, [], Crud, HasStatus: true, InAllCategory: true);
+    public static readonly ResourceType CronJobs = new("batch", "v1", "cronjobs", "cronjob", "CronJob", true, ["cj"], Crud, HasStatus: true, InAllCategory: true);
     public static readonly ResourceType Hpas = new("autoscaling", "v2", "horizontalpodautoscalers", "horizontalpodautoscaler", "HorizontalPodAutoscaler", true, ["hpa"], Crud, HasStatus: true, InAllCategory: true);
     public static readonly ResourceType VirtualServices = new("networking.istio.io", "v1", "virtualservices", "virtualservice", "VirtualService", true, ["vs"], Crud, HasStatus: true, IsCustom: true);
     public static readonly ResourceType DestinationRules = new("networking.istio.io", "v1", "destinationrules", "destinationrule", "DestinationRule", true, ["dr"], Crud, HasStatus: true, IsCustom: true);
@@ -46,7 +50,7 @@ internal static class Resources
 
     public static readonly IReadOnlyList<ResourceType> All =
     [
-        Namespaces, Pods, Events, Services, ConfigMaps, Deployments, ReplicaSets, Hpas,
+        Namespaces, Pods, Events, Services, ConfigMaps, Deployments, ReplicaSets, StatefulSets, DaemonSets, Jobs, CronJobs, Hpas,
         VirtualServices, DestinationRules, Gateways, HttpRoutes, SelfSubjectAccessReviews, SelfSubjectRulesReviews,
     ];
 
