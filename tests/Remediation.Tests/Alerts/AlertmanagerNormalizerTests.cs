@@ -14,7 +14,7 @@ public sealed class AlertmanagerNormalizerTests
         var alert = Assert.Single(Load("kube-pod-crashlooping.json"));
         Assert.Equal("KubePodCrashLooping", alert.Name);
         Assert.Equal(AlertStatus.Firing, alert.Status);
-        Assert.Equal(new WorkloadTarget("shop", "checkout-7d9c6b5f4-x2x9k", WorkloadKinds.Pod), alert.Target);
+        Assert.Equal(new WorkloadTarget("shop", "checkout-76bf44d6cf-4crt4", WorkloadKinds.Pod), alert.Target);
         Assert.Equal("5ef77f1f8ad0c9a3", alert.Fingerprint);
         Assert.Equal("warning", alert.Severity);
         Assert.Null(alert.EndsAt);

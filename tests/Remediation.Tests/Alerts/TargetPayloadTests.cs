@@ -26,13 +26,13 @@ public sealed class TargetPayloadTests
         { "targets/alertmanager-ksm-crashloop-cronjob-pod.json", "KubePodCrashLooping", "batch", "ka-28391234-x2x9k", WorkloadKinds.Pod },
         { "targets/alertmanager-ksm-crashloop-short-hash-pod.json", "KubePodCrashLooping", "shop", "web-5d8f-x2x9k", WorkloadKinds.Pod },
         { "targets/alertmanager-ksm-crashloop-without-honor-labels.json", "KubePodCrashLooping", "shop", "checkout-7d9c6b5f4-x2x9k", WorkloadKinds.Pod },
-        { "alertmanager/kube-pod-crashlooping.json", "KubePodCrashLooping", "shop", "checkout-7d9c6b5f4-x2x9k", WorkloadKinds.Pod },
+        { "alertmanager/kube-pod-crashlooping.json", "KubePodCrashLooping", "shop", "checkout-76bf44d6cf-4crt4", WorkloadKinds.Pod },
         { "targets/alertmanager-app-scraped-from-itself.json", "CheckoutHighErrorRate", "shop", "checkout-7d9c6b5f4-x2x9k", WorkloadKinds.Pod },
         { "targets/alertmanager-workload-recording-rule.json", "WorkloadPodsNotReady", "data", "dd1", WorkloadKinds.StatefulSet },
         { "alertmanager/istio-high-error-rate.json", "IstioHigh5xxErrorRate", "shop", "reviews-v2", WorkloadKinds.Deployment },
         { "targets/azure-prometheus-statefulset-mismatch.json", "KubeStatefulSetReplicasMismatch", "data", "dd1", WorkloadKinds.StatefulSet },
         { "targets/azure-prometheus-job-failed-no-alertname.json", "KubeJobFailed", "batch", "dddd", WorkloadKinds.Job },
-        { "azuremonitor/prometheus-alert-crashloop.json", "KubePodCrashLooping", "shop", "checkout-7d9f8b6c5-x2k4p", WorkloadKinds.Pod },
+        { "azuremonitor/prometheus-alert-crashloop.json", "KubePodCrashLooping", "shop", "checkout-76bf44d6cf-5kk4f", WorkloadKinds.Pod },
     };
 
     [Theory]

@@ -63,9 +63,9 @@ public sealed class AzureMonitorNormalizerTests
     {
         var alert = ParseFile("azuremonitor/prometheus-alert-crashloop.json");
         Assert.Equal("KubePodCrashLooping", alert.Name);
-        Assert.Equal(new WorkloadTarget("shop", "checkout-7d9f8b6c5-x2k4p", WorkloadKinds.Pod), alert.Target);
+        Assert.Equal(new WorkloadTarget("shop", "checkout-76bf44d6cf-5kk4f", WorkloadKinds.Pod), alert.Target);
         Assert.Equal("KubePodCrashLooping", alert.Labels[AzureMonitorNormalizer.AzureAlertRuleLabel]);
-        Assert.Equal("checkout-7d9f8b6c5-x2k4p", alert.Labels["pod"]);
+        Assert.Equal("checkout-76bf44d6cf-5kk4f", alert.Labels["pod"]);
         Assert.Equal("aks-shop-prod", alert.Labels["cluster"]);
         Assert.Equal("Sev3", alert.Labels["severity"]);
         Assert.Equal("PT1M", alert.Annotations["interval"]);

@@ -27,7 +27,7 @@ public sealed class AzureSourcesHttpTests(AzuriteFixture storage) : IAsyncLifeti
     [Theory]
     [InlineData("azuremonitor/metric-alert-fired.json", "checkout-restarting-containers", "checkout", "Sev2")]
     [InlineData("azuremonitor/log-alert-v2-oomkilled.json", "payments-oomkilled", "payments-6b7c9d8f5", "Sev1")]
-    [InlineData("azuremonitor/prometheus-alert-crashloop.json", "KubePodCrashLooping", "checkout-7d9f8b6c5-x2k4p", "Sev3")]
+    [InlineData("azuremonitor/prometheus-alert-crashloop.json", "KubePodCrashLooping", "checkout-76bf44d6cf-5kk4f", "Sev3")]
     public async Task Common_schema_alert_is_accepted_and_claimed_for_its_workload(string file, string alertName, string workload, string severity)
     {
         var expected = AzureMonitorNormalizerTests.ParseFile(file);
@@ -201,7 +201,7 @@ public sealed class AzureSourcesHttpTests(AzuriteFixture storage) : IAsyncLifeti
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var incident = await _host.Store.GetAsync(expected.IncidentId);
         Assert.NotNull(incident);
-        Assert.Equal(("KubePodCrashLooping", "shop", "checkout-7d9f8b6c5-x2k4p"), (incident.AlertName, incident.Namespace, incident.Workload));
+        Assert.Equal(("KubePodCrashLooping", "shop", "checkout-76bf44d6cf-5kk4f"), (incident.AlertName, incident.Namespace, incident.Workload));
     }
 
     [Fact]
