@@ -63,7 +63,7 @@ public sealed partial class TargetPropertyTests
         (4, Gen.OneOfConst("deployment", "statefulset", "daemonset", "job", "cronjob", "replicaset", "StatefulSet", "Deployment", "ReplicaSet")),
         (1, Value));
 
-    private static readonly Gen<Dictionary<string, string>> LabelSets =
+    internal static readonly Gen<Dictionary<string, string>> LabelSets =
         from names in Gen.Int[0, NameLabels.Length - 1].Array[0, 4]
         from values in Value.Array[4]
         from others in Gen.Int[0, OtherLabels.Length - 1].Array[0, 5]
