@@ -17,6 +17,8 @@ namespace Remediation;
 [JsonSerializable(typeof(Remediation.Http.IngestResponse))]
 [JsonSerializable(typeof(Remediation.Http.SubscriptionValidationResponse))]
 [JsonSerializable(typeof(List<Remediation.Http.IncidentView>))]
+[JsonSerializable(typeof(Remediation.Http.IncidentListResponse))]
+[JsonSerializable(typeof(Remediation.Http.IncidentView))]
 [JsonSerializable(typeof(Remediation.Actions.ActionPlan))]
 [JsonSerializable(typeof(Remediation.Diagnosis.DiagnosisResult))]
 [JsonSerializable(typeof(Dictionary<string, string>))]

@@ -113,19 +113,31 @@ public static class Cli
         var workload = new Option<string>("--workload", "-w") { Description = "Only this workload" };
         var state = new Option<string>("--state", "--outcome") { Description = "Only this state/outcome (Succeeded, Failed, Escalated, Refused, Verifying, ...)" };
         var since = new Option<string>("--since") { Description = "Received at or after: RFC 3339 time, or an age like 30m, 12h, 7d" };
-        var limit = new Option<int>("--limit") { Description = "Most incidents to show", DefaultValueFactory = _ => 50 };
+        var limit = new Option<int?>("--limit") { Description = "Most incidents to show (default: all, read a page at a time)" };
         limit.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int?>() is < 1)
+            {
+                result.AddError("--limit must be at least 1 (leave it out for all incidents)");
+            }
+        });
+        var pageSize = new Option<int>("--page-size") { Description = "Incidents read from storage per request (1-1000)", DefaultValueFactory = _ => HistoryCommand.DefaultPageSize };
+        pageSize.Validators.Add(result =>
         {
             if (result.GetValueOrDefault<int>() is < 1 or > 1000)
             {
-                result.AddError("--limit must be from 1 to 1000");
+                result.AddError("--page-size must be from 1 to 1000");
             }
         });
         var format = new Option<string>("--output", "-o") { Description = "table or json", DefaultValueFactory = _ => "table" };
         format.AcceptOnlyFromAmong("table", "json");
-        var history = new Command("history", "Recorded incidents and outcomes from Table Storage, newest first") { storage, table, ns, workload, state, since, limit, format };
+        var history = new Command("history", "Recorded incidents and outcomes from Table Storage, streamed a page at a time (incident id order, newest first within a page)")
+        {
+            storage, table, ns, workload, state, since, limit, pageSize, format,
+        };
         history.SetAction((parse, ct) => HistoryCommand.RunAsync(Connection(parse),
-            new HistoryCommand.Filters(parse.GetValue(ns), parse.GetValue(workload), parse.GetValue(state), parse.GetValue(since), parse.GetValue(limit), parse.GetValue(format)!),
+            new HistoryCommand.Filters(parse.GetValue(ns), parse.GetValue(workload), parse.GetValue(state), parse.GetValue(since), parse.GetValue(limit), parse.GetValue(format)!,
+                parse.GetValue(pageSize)),
             TimeProvider.System, output, errors, ct));
         root.Subcommands.Add(history);
     }

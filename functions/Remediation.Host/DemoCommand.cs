@@ -80,8 +80,14 @@ public static class DemoCommand
         IncidentView? last = null;
         while (clock.Elapsed < timeout)
         {
-            var list = await client.GetFromJsonAsync("api/remediations?limit=1000", RemediationJsonContext.Default.ListIncidentView, cancellationToken).ConfigureAwait(false);
-            last = list?.FirstOrDefault(i => i.IncidentId == incidentId);
+            last = null;
+            string? next = "api/remediations?limit=1000";
+            while (next is not null && last is null)
+            {
+                var page = await client.GetFromJsonAsync(next, RemediationJsonContext.Default.IncidentListResponse, cancellationToken).ConfigureAwait(false);
+                last = page?.Incidents.FirstOrDefault(i => i.IncidentId == incidentId);
+                next = page?.Continuation is { } token ? "api/remediations?limit=1000&continuation=" + token : null;
+            }
             if (last is not null && IncidentStates.IsTerminal(last.State))
             {
                 return last;

@@ -4,13 +4,22 @@ using Microsoft.Extensions.DependencyInjection;
 using Remediation.Hosting;
 using Remediation.Http;
 using Remediation.Storage;
+using Remediation.Text;
 
 namespace Remediation.Host;
 
-/// <summary>`remediation history`: recorded incidents from Table Storage, newest first, as a table or JSON.</summary>
+/// <summary>
+/// `remediation history`: recorded incidents from Table Storage, read and written a page at a time (so any number of
+/// them, in constant memory): a table, or JSON lines (one incident per line). Order: the store's pages, incident id
+/// order, newest first within a page (<see cref="IncidentStore.ListPageAsync"/>). Text from alerts is shown with
+/// control and bidi characters escaped (<see cref="DisplayText"/>).
+/// </summary>
 public static class HistoryCommand
 {
-    public sealed record Filters(string? Namespace, string? Workload, string? State, string? Since, int Limit, string Output);
+    public const int DefaultPageSize = 1000;
+
+    /// <summary><paramref name="Limit"/> null: every incident.</summary>
+    public sealed record Filters(string? Namespace, string? Workload, string? State, string? Since, int? Limit, string Output, int PageSize = DefaultPageSize);
 
     public static async Task<int> RunAsync(CliConnection connection, Filters filters, TimeProvider timeProvider, TextWriter output, TextWriter errors, CancellationToken cancellationToken)
     {
@@ -35,27 +44,45 @@ public static class HistoryCommand
             errors.WriteLine("no storage configured: pass --storage or set Remediation__Storage__ConnectionString");
             return 2;
         }
-        IReadOnlyList<IncidentRecord> records;
+        var json = filters.Output == "json";
+        var table = json ? null : new TableWriter(output);
+        var written = 0;
         try
         {
             var services = new ServiceCollection();
             services.AddRemediationCore(configuration);
             await using var provider = services.BuildServiceProvider();
             var store = provider.GetRequiredService<IncidentStore>();
-            records = await store.ListAsync(new IncidentQuery(filters.Namespace, filters.Workload, filters.State, since, filters.Limit), cancellationToken).ConfigureAwait(false);
+            var query = new IncidentQuery(filters.Namespace, filters.Workload, filters.State, since);
+            IncidentCursor? from = null;
+            do
+            {
+                var wanted = filters.Limit is { } limit ? Math.Min(filters.PageSize, limit - written) : filters.PageSize;
+                var page = await store.ListPageAsync(query, wanted, from, cancellationToken).ConfigureAwait(false);
+                foreach (var view in page.Incidents.Select(IncidentView.From))
+                {
+                    if (json)
+                    {
+                        output.WriteLine(JsonSerializer.Serialize(view, RemediationJsonContext.Default.IncidentView));
+                    }
+                    else
+                    {
+                        table!.Write(view);
+                    }
+                    written++;
+                }
+                table?.Flush();
+                await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+                from = page.Continuation;
+            }
+            while (from is not null && (filters.Limit is not { } max || written < max));
         }
         catch (Exception ex) when (ex is TransientDependencyException or InvalidOperationException or FormatException or Azure.RequestFailedException)
         {
             errors.WriteLine($"error: {ex.Message}");
             return 1;
         }
-        var views = records.Select(IncidentView.From).ToList();
-        if (filters.Output == "json")
-        {
-            output.WriteLine(JsonSerializer.Serialize(views, RemediationJsonContext.Default.ListIncidentView));
-            return 0;
-        }
-        WriteTable(output, views);
+        table?.End();
         return 0;
     }
 
@@ -79,28 +106,70 @@ public static class HistoryCommand
         return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time) ? time : null;
     }
 
-    private static void WriteTable(TextWriter output, IReadOnlyList<IncidentView> incidents)
+    /// <summary>
+    /// The table, streamed: the header and column widths come from the first page (at least the header's width); a
+    /// longer cell of a later page shifts the rest of its own row only.
+    /// </summary>
+    private sealed class TableWriter(TextWriter output)
     {
-        string[] header = ["RECEIVED (UTC)", "INCIDENT", "TARGET", "ALERT", "DIAGNOSIS", "ACTION", "STATE", "DURATION", "REASON"];
-        var rows = incidents.Select(i => new[]
+        private static readonly string[] Header = ["RECEIVED (UTC)", "INCIDENT", "TARGET", "ALERT", "DIAGNOSIS", "ACTION", "STATE", "DURATION", "REASON"];
+        private readonly List<string[]> _pending = [];
+        private int[]? _widths;
+        private int _count;
+
+        public void Write(IncidentView i)
         {
-            i.ReceivedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
-            i.IncidentId,
-            $"{i.Namespace ?? "?"}/{i.Workload ?? "?"}",
-            i.AlertName,
-            i.Diagnosis ?? "-",
-            i.Action ?? "-",
-            i.State,
-            i.CompletedAt is { } done ? (done - i.ReceivedAt).TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) + "s" : "-",
-            Truncate(i.OutcomeReason ?? "", 80),
-        }).ToList();
-        var widths = header.Select((h, c) => rows.Select(r => r[c].Length).Append(h.Length).Max()).ToArray();
-        output.WriteLine(Line(header, widths));
-        foreach (var row in rows)
-        {
-            output.WriteLine(Line(row, widths));
+            string[] row =
+            [
+                i.ReceivedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
+                DisplayText.Escape(i.IncidentId),
+                DisplayText.Escape($"{i.Namespace ?? "?"}/{i.Workload ?? "?"}"),
+                DisplayText.Escape(i.AlertName),
+                DisplayText.Escape(i.Diagnosis ?? "-"),
+                DisplayText.Escape(i.Action ?? "-"),
+                DisplayText.Escape(i.State),
+                i.CompletedAt is { } done ? (done - i.ReceivedAt).TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) + "s" : "-",
+                Truncate(DisplayText.Escape(i.OutcomeReason), 80),
+            ];
+            _count++;
+            if (_widths is null)
+            {
+                _pending.Add(row);
+                if (_pending.Count >= DefaultPageSize)
+                {
+                    Flush();
+                }
+                return;
+            }
+            output.WriteLine(Line(row, _widths));
         }
-        output.WriteLine($"{incidents.Count} incident{(incidents.Count == 1 ? "" : "s")}");
+
+        /// <summary>Writes the buffered first rows (with the header); called at the end of every page and at the end.</summary>
+        public void Flush()
+        {
+            if (_widths is not null || _pending.Count == 0)
+            {
+                return;
+            }
+            _widths = Header.Select((h, c) => _pending.Select(r => r[c].Length).Append(h.Length).Max()).ToArray();
+            output.WriteLine(Line(Header, _widths));
+            foreach (var row in _pending)
+            {
+                output.WriteLine(Line(row, _widths));
+            }
+            _pending.Clear();
+        }
+
+        public void End()
+        {
+            if (_widths is null && _pending.Count == 0)
+            {
+                _widths = Header.Select(h => h.Length).ToArray();
+                output.WriteLine(Line(Header, _widths));
+            }
+            Flush();
+            output.WriteLine($"{_count} incident{(_count == 1 ? "" : "s")}");
+        }
     }
 
     private static string Line(string[] cells, int[] widths) =>

@@ -67,11 +67,10 @@ public static class KubernetesNames
         var builder = new System.Text.StringBuilder("'");
         foreach (var c in value.Length > 80 ? value[..80] : value)
         {
-            if (char.IsControl(c) || char.GetUnicodeCategory(c) is System.Globalization.UnicodeCategory.Format
-                or System.Globalization.UnicodeCategory.LineSeparator or System.Globalization.UnicodeCategory.ParagraphSeparator
-                or System.Globalization.UnicodeCategory.Surrogate)
+            // Every surrogate is escaped here (the value may be cut inside a pair); see DisplayText for the rest.
+            if (Remediation.Text.DisplayText.IsUnsafe(c) || char.IsSurrogate(c))
             {
-                builder.Append(System.Globalization.CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
+                Remediation.Text.DisplayText.AppendEscaped(builder, c);
             }
             else if (c is '\'' or '\\')
             {

@@ -87,19 +87,26 @@ public sealed class AlertEndpoints(AlertIngestor ingestor, IncidentStore store, 
         }
     }
 
-    /// <summary>GET /api/remediations?namespace=&amp;workload=&amp;state=&amp;since=&amp;limit= — newest first.</summary>
+    /// <summary>Most incidents in one page of GET /api/remediations (and the history page).</summary>
+    public const int MaxPageSize = 1000;
+
+    /// <summary>
+    /// GET /api/remediations?namespace=&amp;workload=&amp;state=&amp;since=&amp;limit=&amp;continuation= — one page of history
+    /// (<see cref="IncidentStore.ListPageAsync"/>: incident-id order across pages, newest first within a page) as
+    /// <c>{"incidents": [...], "continuation": "..."}</c>, the continuation also as <c>Link: &lt;...&gt;; rel="next"</c>. No
+    /// continuation: that was the last page.
+    /// </summary>
     public async Task<IResult> ListAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var q = request.Query;
-        int? limit = null;
+        var limit = 100;
         if (q.TryGetValue("limit", out var limitText))
         {
-            if (!int.TryParse(limitText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed) || parsed is < 1 or > 1000)
+            if (!int.TryParse(limitText, NumberStyles.Integer, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxPageSize)
             {
-                return ApiProblem.BadRequest($"'limit' must be an integer from 1 to 1000, not '{limitText}'", "limit");
+                return ApiProblem.BadRequest($"'limit' (the page size) must be an integer from 1 to {MaxPageSize}, not '{limitText}'; page with 'continuation'", "limit");
             }
-            limit = parsed;
         }
         DateTimeOffset? since = null;
         if (q.TryGetValue("since", out var sinceText))
@@ -110,17 +117,48 @@ public sealed class AlertEndpoints(AlertIngestor ingestor, IncidentStore store, 
             }
             since = parsed;
         }
+        IncidentCursor? from = null;
+        if (q.TryGetValue("continuation", out var continuationText))
+        {
+            if (!IncidentCursor.TryParse(continuationText, out from))
+            {
+                return ApiProblem.BadRequest("'continuation' is not a continuation token of this API; pass the 'continuation' of the previous page unchanged", "continuation");
+            }
+        }
         try
         {
-            var records = await store.ListAsync(new IncidentQuery(q["namespace"], q["workload"], q["state"], since, limit ?? 100), cancellationToken).ConfigureAwait(false);
-            return Results.Json(records.Select(IncidentView.From).ToList(), RemediationJsonContext.Default.ListIncidentView);
+            var page = await store.ListPageAsync(new IncidentQuery(q["namespace"], q["workload"], q["state"], since), limit, from, cancellationToken).ConfigureAwait(false);
+            var next = page.Continuation?.Encode();
+            if (next is not null)
+            {
+                request.HttpContext.Response.Headers.Append("Link", $"<{NextUrl(request, next)}>; rel=\"next\"");
+            }
+            return Results.Json(new IncidentListResponse(page.Incidents.Select(IncidentView.From).ToList(), next), RemediationJsonContext.Default.IncidentListResponse);
         }
         catch (TransientDependencyException ex)
         {
             return ApiProblem.Unavailable($"{ex.Dependency} is unavailable; retry later", ex.RetryAfter);
         }
     }
+
+    /// <summary>The request's own path and query with <c>continuation</c> set to <paramref name="next"/> (relative to the host).</summary>
+    private static string NextUrl(HttpRequest request, string next)
+    {
+        var query = new List<KeyValuePair<string, string?>>();
+        foreach (var (key, values) in request.Query)
+        {
+            if (!string.Equals(key, "continuation", StringComparison.OrdinalIgnoreCase))
+            {
+                query.AddRange(values.Select(v => new KeyValuePair<string, string?>(key, v)));
+            }
+        }
+        query.Add(new("continuation", next));
+        return request.PathBase.Add(request.Path).ToUriComponent() + QueryString.Create(query).ToUriComponent();
+    }
 }
+
+/// <summary>One page of GET /api/remediations; <see cref="Continuation"/> (absent on the last page) asks for the next.</summary>
+public sealed record IncidentListResponse(IReadOnlyList<IncidentView> Incidents, string? Continuation);
 
 public sealed record IngestResponse(int Accepted, int Duplicates, int Resolved, int Escalated, IReadOnlyList<string> Incidents);
 

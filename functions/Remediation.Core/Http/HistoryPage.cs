@@ -4,14 +4,20 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Remediation.Storage;
+using Remediation.Text;
 
 namespace Remediation.Http;
 
 /// <summary>
-/// GET / (and /ui): the read-only remediation history as one server-rendered HTML page, newest first:
-/// diagnosis with its evidence, action with its plan and prior state, outcome and timings. Filters come from the
-/// query string (namespace, workload, state, since, limit), as for GET /api/remediations. Everything shown is
-/// HTML-encoded; there are no scripts and no external assets, and the Content-Security-Policy forbids both.
+/// GET / (and /ui): the read-only remediation history, server-rendered HTML, one page at a time: diagnosis with its
+/// evidence, action with its plan and prior state, outcome and timings. Filters come from the query string (namespace,
+/// workload, state, since, limit = the page size), as for GET /api/remediations, and so does the position:
+/// <c>continuation</c> (where this page starts) and <c>back</c> (the starts of the pages before it, for "previous").
+/// Pages follow incident id order, newest first within a page (<see cref="IncidentStore.ListPageAsync"/>). Above the
+/// page, the number of incidents per state for the filters (without the state filter): a scan that reads only the State
+/// column, of at most <see cref="IncidentStore.DefaultMaxCounted"/> rows.
+/// Everything shown is HTML-encoded, control and bidi characters escaped (<see cref="DisplayText"/>); there are no
+/// scripts and no external assets, and the Content-Security-Policy forbids both.
 /// </summary>
 public sealed class HistoryPage(IncidentStore store, TimeProvider timeProvider)
 {
@@ -30,8 +36,11 @@ public sealed class HistoryPage(IncidentStore store, TimeProvider timeProvider)
         }
         try
         {
-            var records = await store.ListAsync(new IncidentQuery(filter.Namespace, filter.Workload, filter.State, filter.Since, filter.Limit), cancellationToken).ConfigureAwait(false);
-            return Page(filter, records, null, StatusCodes.Status200OK);
+            var pageTask = store.ListPageAsync(new IncidentQuery(filter.Namespace, filter.Workload, filter.State, filter.Since), filter.Limit, filter.Continuation, cancellationToken);
+            var countsTask = store.CountByStateAsync(new IncidentQuery(filter.Namespace, filter.Workload, null, filter.Since), cancellationToken: cancellationToken);
+            var page = await pageTask.ConfigureAwait(false);
+            var counts = await countsTask.ConfigureAwait(false);
+            return Results.Content(Render(filter, page.Incidents, null, timeProvider.GetUtcNow(), counts, page.Continuation), "text/html; charset=utf-8", Encoding.UTF8, StatusCodes.Status200OK);
         }
         catch (TransientDependencyException ex)
         {
@@ -44,7 +53,8 @@ public sealed class HistoryPage(IncidentStore store, TimeProvider timeProvider)
         Results.Content(Render(filter, incidents, problem, timeProvider.GetUtcNow()), "text/html; charset=utf-8", Encoding.UTF8, status);
 
     /// <summary>The whole document (public for tests of the encoding).</summary>
-    public static string Render(HistoryFilter filter, IReadOnlyList<IncidentRecord> incidents, string? problem, DateTimeOffset now)
+    public static string Render(HistoryFilter filter, IReadOnlyList<IncidentRecord> incidents, string? problem, DateTimeOffset now,
+        IncidentCounts? counts = null, IncidentCursor? next = null)
     {
         ArgumentNullException.ThrowIfNull(filter);
         ArgumentNullException.ThrowIfNull(incidents);
@@ -52,8 +62,13 @@ public sealed class HistoryPage(IncidentStore store, TimeProvider timeProvider)
         html.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Remediation history</title>")
             .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><style>").Append(Css).Append("</style></head><body>\n")
             .Append("<header><h1>Remediation history</h1><p class=\"muted\">").Append(E(incidents.Count.ToString(CultureInfo.InvariantCulture)))
-            .Append(incidents.Count == 1 ? " incident" : " incidents").Append(", newest first; rendered ").Append(E(Time(now))).Append(" UTC</p></header>\n");
+            .Append(incidents.Count == 1 ? " incident" : " incidents").Append(" on this page, newest first (pages follow incident id order); rendered ")
+            .Append(E(Time(now))).Append(" UTC</p></header>\n");
         AppendFilterForm(html, filter);
+        if (counts is not null)
+        {
+            AppendCounts(html, filter, counts);
+        }
         if (problem is not null)
         {
             html.Append("<p class=\"problem\" role=\"alert\">").Append(E(problem)).Append("</p>\n");
@@ -67,7 +82,9 @@ public sealed class HistoryPage(IncidentStore store, TimeProvider timeProvider)
         {
             AppendIncident(html, incident);
         }
-        html.Append("</main></body></html>\n");
+        html.Append("</main>\n");
+        AppendPager(html, filter, next);
+        html.Append("</body></html>\n");
         return html.ToString();
     }
 
@@ -85,6 +102,75 @@ public sealed class HistoryPage(IncidentStore store, TimeProvider timeProvider)
         Field(html, "since", "Since (RFC 3339)", filter.SinceText);
         Field(html, "limit", "Limit", filter.Limit.ToString(CultureInfo.InvariantCulture));
         html.Append("<button type=\"submit\">Filter</button> <a href=\"?\">clear</a></form>\n");
+    }
+
+    /// <summary>Incidents per state (for the filters other than state), each a link that filters by it.</summary>
+    private static void AppendCounts(StringBuilder html, HistoryFilter filter, IncidentCounts counts)
+    {
+        html.Append("<p class=\"counts\">").Append(counts.Complete ? "" : "at least ")
+            .Append(E(counts.Total.ToString("N0", CultureInfo.InvariantCulture))).Append(counts.Total == 1 ? " incident" : " incidents");
+        foreach (var (state, count) in counts.ByState)
+        {
+            html.Append(" · <a class=\"count state-").Append(E(state.ToLowerInvariant())).Append("\" href=\"")
+                .Append(E(Link(filter with { State = state }, null, []))).Append("\">").Append(E(state)).Append(' ')
+                .Append(E(count.ToString("N0", CultureInfo.InvariantCulture))).Append("</a>");
+        }
+        if (!counts.Complete)
+        {
+            html.Append(" <span class=\"muted\">(counting stopped after ").Append(E(counts.Total.ToString("N0", CultureInfo.InvariantCulture))).Append(" rows)</span>");
+        }
+        html.Append("</p>\n");
+    }
+
+    /// <summary>Most page starts kept in <c>back</c>; past that, "previous" stops and "first page" remains.</summary>
+    public const int MaxBack = 20;
+
+    /// <summary>First page, previous (the last entry of <c>back</c>) and next (the page's continuation).</summary>
+    private static void AppendPager(StringBuilder html, HistoryFilter filter, IncidentCursor? next)
+    {
+        var onFirst = filter.Continuation is null;
+        if (onFirst && next is null)
+        {
+            return;
+        }
+        html.Append("<nav class=\"pager\">");
+        if (!onFirst)
+        {
+            html.Append("<a rel=\"first\" href=\"").Append(E(Link(filter, null, []))).Append("\">first page</a> ");
+            if (filter.Back.Count > 0)
+            {
+                var previous = filter.Back[^1];
+                html.Append("<a rel=\"prev\" href=\"").Append(E(Link(filter, previous.Length == 0 ? null : previous, filter.Back.Take(filter.Back.Count - 1).ToList())))
+                    .Append("\">← previous</a> ");
+            }
+        }
+        if (next is not null)
+        {
+            var back = filter.Back.Append(filter.ContinuationText ?? "").TakeLast(MaxBack).ToList();
+            html.Append("<a rel=\"next\" href=\"").Append(E(Link(filter, next.Encode(), back))).Append("\">next →</a>");
+        }
+        html.Append("</nav>\n");
+    }
+
+    /// <summary>A link to this page's filters at the page starting at <paramref name="continuation"/> (null: the first).</summary>
+    private static string Link(HistoryFilter filter, string? continuation, IReadOnlyList<string> back)
+    {
+        var query = new List<KeyValuePair<string, string?>>();
+        void Add(string key, string? value)
+        {
+            if (value is not null)
+            {
+                query.Add(new(key, value));
+            }
+        }
+        Add("namespace", filter.Namespace);
+        Add("workload", filter.Workload);
+        Add("state", filter.State);
+        Add("since", filter.SinceText);
+        Add("limit", filter.Limit == HistoryFilter.DefaultLimit ? null : filter.Limit.ToString(CultureInfo.InvariantCulture));
+        Add("continuation", continuation);
+        Add("back", back.Count == 0 ? null : string.Join(HistoryFilter.BackSeparator, back));
+        return query.Count == 0 ? "?" : QueryString.Create(query).ToUriComponent();
     }
 
     private static void Field(StringBuilder html, string name, string label, string? value) =>
@@ -107,7 +193,7 @@ public sealed class HistoryPage(IncidentStore store, TimeProvider timeProvider)
         }
         if (r.PriorStateJson is not null)
         {
-            Row(html, "Prior state", $"<pre>{E(Pretty(r.PriorStateJson))}</pre>");
+            Row(html, "Prior state", $"<pre>{WebUtility.HtmlEncode(DisplayText.Escape(Pretty(r.PriorStateJson), keepLineBreaks: true))}</pre>");
         }
         Row(html, "Outcome", $"<span class=\"outcome\">{E(r.Outcome ?? r.State)}</span>{(r.OutcomeReason is null ? "" : ": " + E(r.OutcomeReason))}");
         Row(html, "Timings", E(Timings(r)));
@@ -205,7 +291,8 @@ public sealed class HistoryPage(IncidentStore store, TimeProvider timeProvider)
 
     private static string Seconds(TimeSpan span) => span.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) + "s";
 
-    private static string E(string? text) => WebUtility.HtmlEncode(text ?? "");
+    /// <summary>HTML-encoded, with control, format (bidi) and separator characters shown as <c>\u0007</c>.</summary>
+    private static string E(string? text) => WebUtility.HtmlEncode(DisplayText.Escape(text));
 
     private static readonly string[] States =
     [
@@ -226,14 +313,28 @@ public sealed class HistoryPage(IncidentStore store, TimeProvider timeProvider)
         .state{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;background:#d8dee4}
         .state-succeeded,.state-verifying{background:#cdebd3;color:#125c24}.state-failed{background:#f6d2d2;color:#8a1414}
         .state-escalated,.state-refused{background:#fbe5c0;color:#7a4a00}.action,.diagnosis{font-weight:600}
+        .counts{margin:0;padding:8px 24px;background:#fff;border-bottom:1px solid #d8dee4}.counts a{color:inherit}
+        .pager{padding:0 24px 24px;display:flex;gap:16px}
         .problem{margin:12px 24px;padding:8px 12px;background:#f6d2d2;color:#8a1414;border-radius:4px}.empty,.muted{color:#56606b}.empty{padding:0 24px}
         """;
 }
 
-/// <summary>The history page's filters, read from the query string; <see cref="Problem"/> says what was malformed.</summary>
-public sealed record HistoryFilter(string? Namespace, string? Workload, string? State, DateTimeOffset? Since, string? SinceText, int Limit, string? Problem)
+/// <summary>
+/// The history page's filters and position, read from the query string; <see cref="Problem"/> says what was malformed.
+/// <see cref="Continuation"/> is where this page starts (null: the first page), <see cref="Back"/> the starts of the pages
+/// before it, oldest first ("" for the first page).
+/// </summary>
+public sealed record HistoryFilter(string? Namespace, string? Workload, string? State, DateTimeOffset? Since, string? SinceText, int Limit, string? Problem,
+    IncidentCursor? Continuation = null, IReadOnlyList<string>? BackStack = null)
 {
     public const int DefaultLimit = 100;
+
+    /// <summary>Separates the page starts of <c>back</c> (never part of a base64url token).</summary>
+    public const string BackSeparator = ".";
+
+    public IReadOnlyList<string> Back => BackStack ?? [];
+
+    public string? ContinuationText => Continuation?.Encode();
 
     public static HistoryFilter FromQuery(IQueryCollection query)
     {
@@ -241,9 +342,9 @@ public sealed record HistoryFilter(string? Namespace, string? Workload, string? 
         string? problem = null;
         var limit = DefaultLimit;
         var limitText = NonEmpty(query["limit"]);
-        if (limitText is not null && (!int.TryParse(limitText, NumberStyles.Integer, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > 1000))
+        if (limitText is not null && (!int.TryParse(limitText, NumberStyles.Integer, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > AlertEndpoints.MaxPageSize))
         {
-            problem = $"'limit' must be an integer from 1 to 1000, not '{limitText}'";
+            problem = $"'limit' (the page size) must be an integer from 1 to {AlertEndpoints.MaxPageSize}, not '{limitText}'";
             limit = DefaultLimit;
         }
         DateTimeOffset? since = null;
@@ -259,7 +360,23 @@ public sealed record HistoryFilter(string? Namespace, string? Workload, string? 
                 problem = $"'since' must be an RFC 3339 time, not '{sinceText}'";
             }
         }
-        return new HistoryFilter(NonEmpty(query["namespace"]), NonEmpty(query["workload"]), NonEmpty(query["state"]), since, sinceText, limit, problem);
+        IncidentCursor? continuation = null;
+        if (NonEmpty(query["continuation"]) is { } continuationText && !IncidentCursor.TryParse(continuationText, out continuation))
+        {
+            problem = "'continuation' is not a page position of this history; start again from the first page";
+        }
+        List<string> back = [];
+        if (query.TryGetValue("back", out var backText))
+        {
+            back = (backText.ToString() ?? "").Split(BackSeparator).TakeLast(HistoryPage.MaxBack).ToList();
+            if (back.Any(b => b.Length > 0 && !IncidentCursor.TryParse(b, out _)))
+            {
+                problem = "'back' is not a list of page positions of this history; start again from the first page";
+                back = [];
+            }
+        }
+        return new HistoryFilter(NonEmpty(query["namespace"]), NonEmpty(query["workload"]), NonEmpty(query["state"]), since, sinceText, limit, problem,
+            problem is null ? continuation : null, back);
     }
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();

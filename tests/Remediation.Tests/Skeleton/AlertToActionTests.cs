@@ -81,13 +81,14 @@ public sealed class AlertToActionTests(AzuriteFixture storage)
         // Never diagnosed, so recorded with the object the alert names (its pod), not an owner looked up in the cluster.
         using var list = await host.Client.GetAsync("api/remediations?namespace=shop&workload=checkout-76bf44d6cf-4crt4");
         Assert.Equal(HttpStatusCode.OK, list.StatusCode);
-        var items = JsonDocument.Parse(await list.Content.ReadAsStringAsync()).RootElement;
-        var item = Assert.Single(items.EnumerateArray());
+        var body = JsonDocument.Parse(await list.Content.ReadAsStringAsync()).RootElement;
+        Assert.False(body.TryGetProperty("continuation", out _)); // one page: nothing follows
+        var item = Assert.Single(body.GetProperty("incidents").EnumerateArray());
         Assert.Equal("Resolved", item.GetProperty("state").GetString());
         Assert.Equal("KubePodCrashLooping", item.GetProperty("alertName").GetString());
         Assert.DoesNotContain(cluster.Requests, r => r.IsMutating);
 
         using var all = await host.Client.GetAsync("api/remediations");
-        Assert.Equal(2, JsonDocument.Parse(await all.Content.ReadAsStringAsync()).RootElement.GetArrayLength());
+        Assert.Equal(2, JsonDocument.Parse(await all.Content.ReadAsStringAsync()).RootElement.GetProperty("incidents").GetArrayLength());
     }
 }
