@@ -35,6 +35,11 @@ public static class HistoryCommand
             errors.WriteLine("no storage configured: pass --storage or set Remediation__Storage__ConnectionString");
             return 2;
         }
+        if (HostSettings.StorageProblem(configuration, connection.Storage is null ? "Remediation__Storage__ConnectionString" : "--storage") is { } storageProblem)
+        {
+            errors.WriteLine(storageProblem);
+            return 2;
+        }
         IReadOnlyList<IncidentRecord> records;
         try
         {
@@ -46,7 +51,7 @@ public static class HistoryCommand
         }
         catch (Exception ex) when (ex is TransientDependencyException or InvalidOperationException or FormatException or Azure.RequestFailedException)
         {
-            errors.WriteLine($"error: {ex.Message}");
+            errors.WriteLine(CliRun.Unreachable(ex, configuration));
             return 1;
         }
         var views = records.Select(IncidentView.From).ToList();
