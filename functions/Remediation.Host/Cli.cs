@@ -16,7 +16,21 @@ public static class Cli
         var serve = new Command("serve", "Run the standalone host (webhook endpoints, queue worker, verification timer)") { urls };
         serve.SetAction(async (parse, ct) =>
         {
-            var app = StandaloneHost.Build(["--urls", parse.GetValue(urls)!]);
+            Microsoft.AspNetCore.Builder.WebApplication app;
+            try
+            {
+                app = StandaloneHost.Build(["--urls", parse.GetValue(urls)!]);
+            }
+            catch (HostSettingsException ex)
+            {
+                errors.WriteLine($"error: {ex.Message}");
+                return 2;
+            }
+            catch (PolicyValidationException ex)
+            {
+                errors.WriteLine($"error: invalid policy: {string.Join("; ", ex.Errors)}");
+                return 2;
+            }
             await app.RunAsync(ct).ConfigureAwait(false);
             return 0;
         });
@@ -27,19 +41,29 @@ public static class Cli
         var payloadOption = new Option<FileInfo>("--payload") { Description = "Alertmanager webhook payload to post", Required = true };
         var demoPolicy = new Option<FileInfo>("--policy") { Description = "Policy file", Required = true };
         var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for the outcome", DefaultValueFactory = _ => 60 };
-        var demo = new Command("demo", "Run the host, post an alert, and print diagnosis, action and recorded outcome") { storageOption, kubeServer, payloadOption, demoPolicy, urls, timeout };
+        var keepRunning = new Option<bool>("--keep-running") { Description = "Keep the host (and its history page) running after the outcome, until Ctrl+C" };
+        var demo = new Command("demo", "Run the host, post an alert, and print diagnosis, action and recorded outcome") { storageOption, kubeServer, payloadOption, demoPolicy, urls, timeout, keepRunning };
         demo.SetAction(async (parse, ct) =>
         {
-            foreach (var file in new[] { parse.GetValue(payloadOption)!, parse.GetValue(demoPolicy)! })
+            foreach (var (option, file) in new[] { ("--payload", parse.GetValue(payloadOption)!), ("--policy", parse.GetValue(demoPolicy)!) })
             {
-                if (!file.Exists)
+                if (FileProblem(option, file.FullName) is { } problem)
                 {
-                    errors.WriteLine($"file not found: {file.FullName}");
+                    errors.WriteLine(problem);
                     return 2;
                 }
             }
-            return await DemoCommand.RunAsync(new DemoCommand.Settings(parse.GetValue(storageOption)!, parse.GetValue(kubeServer)!,
-                parse.GetValue(payloadOption)!.FullName, parse.GetValue(demoPolicy)!.FullName, parse.GetValue(urls)!, TimeSpan.FromSeconds(parse.GetValue(timeout))), output, ct).ConfigureAwait(false);
+            try
+            {
+                return await DemoCommand.RunAsync(new DemoCommand.Settings(parse.GetValue(storageOption)!, parse.GetValue(kubeServer)!,
+                    parse.GetValue(payloadOption)!.FullName, parse.GetValue(demoPolicy)!.FullName, parse.GetValue(urls)!, TimeSpan.FromSeconds(parse.GetValue(timeout)),
+                    parse.GetValue(keepRunning)), output, ct).ConfigureAwait(false);
+            }
+            catch (HostSettingsException ex)
+            {
+                errors.WriteLine($"error: {ex.Message}");
+                return 2;
+            }
         });
         root.Subcommands.Add(demo);
 
@@ -78,6 +102,18 @@ public static class Cli
             return 2;
         }
         return await parseResult.InvokeAsync(cancellationToken: CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>Why <paramref name="path"/> (given as <paramref name="what"/>) is not a readable file, in one line; null when it is.</summary>
+    public static string? FileProblem(string what, string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var full = Path.GetFullPath(path);
+        if (Directory.Exists(full))
+        {
+            return $"{what}: {full} is a directory; expected a file";
+        }
+        return File.Exists(full) ? null : $"{what}: file not found: {full}";
     }
 
     /// <summary>plan, replay and history: read-only commands against the configured cluster and storage.</summary>

@@ -14,19 +14,24 @@ namespace Remediation.Host;
 /// </summary>
 public static class DemoCommand
 {
-    public sealed record Settings(string Storage, string KubernetesServer, string Payload, string Policy, string Urls, TimeSpan Timeout);
+    public sealed record Settings(string Storage, string KubernetesServer, string Payload, string Policy, string Urls, TimeSpan Timeout, bool KeepRunning = false);
 
     public static async Task<int> RunAsync(Settings settings, TextWriter output, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(output);
         var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        // For the browser: the history page takes Basic credentials (a browser prompts for them on the 401). Random per
+        // run, printed to this terminal only (never logged), valid while this demo's host runs.
+        var password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
         var app = StandaloneHost.Build(["--urls", settings.Urls], new Dictionary<string, string?>
         {
             ["Remediation:Storage:ConnectionString"] = settings.Storage,
             ["Remediation:Kubernetes:ServerUrl"] = settings.KubernetesServer,
             ["Remediation:PolicyPath"] = settings.Policy,
             ["Remediation:Auth:BearerTokens:0"] = token,
+            ["Remediation:Auth:BasicUsername"] = DemoUser,
+            ["Remediation:Auth:BasicPasswords:0"] = password,
             ["Remediation:Host:SweepInterval"] = "00:00:01",
             ["Logging:LogLevel:Default"] = "Warning",
         });
@@ -65,6 +70,17 @@ public static class DemoCommand
             }
             output.WriteLine();
             output.WriteLine($"done in {clock.Elapsed.TotalSeconds:F1}s; outcomes are rows in table '{"incidents"}' (GET /api/remediations)");
+            var page = new Uri(client.BaseAddress!, "ui");
+            if (settings.KeepRunning)
+            {
+                output.WriteLine($"history    {page} (browser: user {DemoUser}, password {password}; valid until this demo stops)");
+                output.WriteLine("           the host keeps running; Ctrl+C to stop");
+                await WaitForCancellationAsync(cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                output.WriteLine($"history    {page} is served while the host runs: add --keep-running to keep it open in a browser");
+            }
             return failures == 0 ? 0 : 1;
         }
         finally
@@ -72,6 +88,16 @@ public static class DemoCommand
             await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
             await app.DisposeAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The Basic user of the demo's history page.</summary>
+    public const string DemoUser = "demo";
+
+    private static async Task WaitForCancellationAsync(CancellationToken cancellationToken)
+    {
+        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var registration = cancellationToken.Register(() => stopped.TrySetResult()).ConfigureAwait(false);
+        await stopped.Task.ConfigureAwait(false);
     }
 
     private static async Task<IncidentView?> WaitForOutcomeAsync(HttpClient client, string incidentId, TimeSpan timeout, CancellationToken cancellationToken)

@@ -44,6 +44,11 @@ public static class HistoryCommand
             errors.WriteLine("no storage configured: pass --storage or set Remediation__Storage__ConnectionString");
             return 2;
         }
+        if (HostSettings.StorageProblem(configuration, connection.Storage is null ? "Remediation__Storage__ConnectionString" : "--storage") is { } storageProblem)
+        {
+            errors.WriteLine(storageProblem);
+            return 2;
+        }
         var json = filters.Output == "json";
         var table = json ? null : new TableWriter(output);
         var written = 0;
@@ -79,7 +84,7 @@ public static class HistoryCommand
         }
         catch (Exception ex) when (ex is TransientDependencyException or InvalidOperationException or FormatException or Azure.RequestFailedException)
         {
-            errors.WriteLine($"error: {ex.Message}");
+            errors.WriteLine(CliRun.Unreachable(ex, configuration));
             return 1;
         }
         table?.End();

@@ -70,6 +70,11 @@ public static class PlanCommand
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(errors);
+        if (Directory.Exists(alertFile))
+        {
+            errors.WriteLine($"{Path.GetFullPath(alertFile)} is a directory; plan takes one Alertmanager payload file (replay takes a directory)");
+            return 2;
+        }
         if (!File.Exists(alertFile))
         {
             errors.WriteLine($"alert file not found: {Path.GetFullPath(alertFile)}");
@@ -154,12 +159,25 @@ internal static class CliRun
 {
     public static async Task<int> WithPlanningAsync(CliConnection connection, TextWriter errors, Func<AlertPlanning, bool, Task<int>> body)
     {
-        if (connection.Policy is { } policyPath && !File.Exists(policyPath))
+        if (connection.Policy is { } policyPath && Directory.Exists(policyPath))
         {
-            errors.WriteLine($"policy file not found: {Path.GetFullPath(policyPath)}");
+            errors.WriteLine($"--policy: {Path.GetFullPath(policyPath)} is a directory; expected a policy file (YAML or JSON)");
+            return 2;
+        }
+        if (connection.Policy is { } missingPath && !File.Exists(missingPath))
+        {
+            errors.WriteLine($"policy file not found: {Path.GetFullPath(missingPath)}");
             return 2;
         }
         var configuration = connection.BuildConfiguration();
+        var problem = HostSettings.KubernetesServerProblem(configuration, connection.KubernetesServer is null ? "Remediation__Kubernetes__ServerUrl" : "--kubernetes-server")
+            ?? HostSettings.PrometheusProblem(configuration, connection.Prometheus is null ? "Remediation__Prometheus__Url" : "--prometheus")
+            ?? (CliConnection.HasStorage(configuration) ? HostSettings.StorageProblem(configuration, connection.Storage is null ? "Remediation__Storage__ConnectionString" : "--storage") : null);
+        if (problem is not null)
+        {
+            errors.WriteLine(problem);
+            return 2;
+        }
         try
         {
             await using var services = CliConnection.PlanningServices(configuration);
@@ -175,10 +193,43 @@ internal static class CliRun
             return 2;
         }
         catch (Exception ex) when (ex is TransientDependencyException or HttpRequestException or k8s.Autorest.HttpOperationException or k8s.Exceptions.KubeConfigException
-            or InvalidOperationException)
+            or InvalidOperationException or Azure.RequestFailedException)
         {
-            errors.WriteLine($"error: {ex.Message}");
+            errors.WriteLine(Unreachable(ex, configuration));
             return 1;
         }
+    }
+
+    /// <summary>One line naming the dependency that failed and its address, without the SDKs' retry and diagnostic text.</summary>
+    public static string Unreachable(Exception ex, Microsoft.Extensions.Configuration.IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(ex);
+        ArgumentNullException.ThrowIfNull(configuration);
+        var kubernetes = configuration["Remediation:Kubernetes:ServerUrl"] is { Length: > 0 } server ? server
+            : configuration["Remediation:Kubernetes:KubeconfigPath"] is { Length: > 0 } kubeconfig ? $"the server of {kubeconfig}" : "the configured cluster";
+        return ex switch
+        {
+            TransientDependencyException { Dependency: "storage" } or Azure.RequestFailedException =>
+                $"error: storage at {HostSettings.StorageAddress(configuration)} is unreachable or refused the request{Status(ex)}; check that it runs and that the connection string points at it",
+            TransientDependencyException { Dependency: "kubernetes" } or k8s.Autorest.HttpOperationException =>
+                $"error: the Kubernetes API server at {kubernetes} is unreachable or refused the request{Status(ex)}",
+            k8s.Exceptions.KubeConfigException => $"error: no usable Kubernetes configuration ({FirstLine(ex.Message)}); pass --kubernetes-server or --kubeconfig",
+            TransientDependencyException other => $"error: {other.Dependency} is unreachable",
+            HttpRequestException http => $"error: a dependency is unreachable: {FirstLine(http.Message)} (Kubernetes API server {kubernetes}{(configuration["Remediation:Prometheus:Url"] is { Length: > 0 } prometheus ? ", Prometheus " + prometheus : "")})",
+            _ => $"error: {FirstLine(ex.Message)}",
+        };
+    }
+
+    private static string Status(Exception ex) => ex switch
+    {
+        Azure.RequestFailedException { Status: > 0 } rfe => $" (HTTP {rfe.Status}{(rfe.ErrorCode is { } code ? " " + code : "")})",
+        k8s.Autorest.HttpOperationException { Response: { } response } => $" (HTTP {(int)response.StatusCode})",
+        _ => "",
+    };
+
+    private static string FirstLine(string message)
+    {
+        var cut = message.IndexOfAny(['\r', '\n']);
+        return cut > 0 ? message[..cut] : message;
     }
 }

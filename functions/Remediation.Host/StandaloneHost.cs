@@ -32,13 +32,12 @@ public static class StandaloneHost
         // Scopes carry the incident id (and, with ActivityTrackingOptions, the trace id) into every log line.
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; o.IncludeScopes = true; });
         builder.Logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
-        builder.Services.AddRemediationCore(builder.Configuration);
+        // The framework's request lines carry the full URL (query strings included) at Information: off; RequestLog
+        // writes one redacted line per request instead.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
         var auth = builder.Configuration.GetSection(WebhookAuthOptions.SectionName).Get<WebhookAuthOptions>() ?? new WebhookAuthOptions();
-        if (!auth.HasCredentials && !auth.AllowAnonymous)
-        {
-            throw new InvalidOperationException(
-                "no webhook credentials configured: set Remediation:Auth:BearerTokens:0, BasicUsername + BasicPasswords:0, HmacSecrets:0 or EntraId:TenantId + EntraId:Audiences:0, or Remediation:Auth:AllowAnonymous=true for local experiments");
-        }
+        CheckSettings(builder.Configuration, auth);
+        builder.Services.AddRemediationCore(builder.Configuration);
         builder.Services.AddSingleton(auth);
         builder.Services.AddSingleton<WebhookAuthenticator>();
         builder.Services.AddSingleton(builder.Configuration.GetSection(HistoryPageOptions.SectionName).Get<HistoryPageOptions>() ?? new HistoryPageOptions());
@@ -50,10 +49,14 @@ public static class StandaloneHost
             builder.Services.AddHostedService<QueueWorker>();
             builder.Services.AddHostedService<SweepTimer>();
         }
+        // Kestrel's limits; what they refuse inside the pipeline (413, 408, 400) becomes problem+json in ClientErrors.
         builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(o => o.Limits.MaxRequestBodySize = RequestBody.MaxBytes + 1);
         configureServices?.Invoke(builder.Services);
+        LogRedaction.WrapLoggerProviders(builder.Services);
 
         var app = builder.Build();
+        app.Use(HttpEdges.RequestLogAsync);
+        app.Use(HttpEdges.ClientErrorsAsync);
         // Fail fast on a bad policy file: resolve it at start.
         _ = app.Services.GetRequiredService<Policy.PolicyProvider>();
         // Listen from the start, so /metrics counts everything since the host started.
@@ -67,6 +70,11 @@ public static class StandaloneHost
         var api = app.MapGroup("/api");
         api.AddEndpointFilter(async (context, next) =>
         {
+            // Cross-site browser posts and non-JSON bodies are refused before any credential is looked at.
+            if (HttpMethods.IsPost(context.HttpContext.Request.Method) && WebhookRequestGuard.Check(context.HttpContext.Request) is { } refused)
+            {
+                return refused;
+            }
             var authenticator = context.HttpContext.RequestServices.GetRequiredService<WebhookAuthenticator>();
             if (await authenticator.CheckAsync(context.HttpContext.Request, context.HttpContext.RequestAborted).ConfigureAwait(false) is { } failure)
             {
@@ -108,13 +116,30 @@ public static class StandaloneHost
                 if (await authenticator.CheckAsync(http.Request, http.RequestAborted).ConfigureAwait(false) is { } failure)
                 {
                     http.Response.Headers.WWWAuthenticate = authenticator.Challenge;
-                    return Results.Text($"{failure.Status} {failure.Reason}\n", "text/plain", statusCode: failure.Status);
+                    return ApiProblem.Result(failure.Status, failure.Status == 401 ? "Unauthorized" : "Forbidden", failure.Reason, "Authorization");
                 }
             }
             return await next(context).ConfigureAwait(false);
         });
         ui.MapGet("/", (HttpRequest request, HistoryPage page, CancellationToken ct) => page.RenderAsync(request, ct));
         ui.MapGet("/ui", (HttpRequest request, HistoryPage page, CancellationToken ct) => page.RenderAsync(request, ct));
+    }
+
+    /// <summary>
+    /// The settings the host cannot start without, checked before anything is built: a <see cref="HostSettingsException"/>
+    /// names the first missing or malformed one.
+    /// </summary>
+    private static void CheckSettings(IConfiguration configuration, WebhookAuthOptions auth)
+    {
+        if (!auth.HasCredentials && !auth.AllowAnonymous)
+        {
+            throw new HostSettingsException(
+                "no webhook credentials configured: set Remediation:Auth:BearerTokens:0 (or BasicUsername + BasicPasswords:0, HmacSecrets:0, EntraId:TenantId + EntraId:Audiences:0), or Remediation:Auth:AllowAnonymous=true for local experiments");
+        }
+        if ((HostSettings.StorageProblem(configuration) ?? HostSettings.KubernetesServerProblem(configuration) ?? HostSettings.PrometheusProblem(configuration)) is { } problem)
+        {
+            throw new HostSettingsException(problem);
+        }
     }
 
     /// <summary>Runs the work queue once to empty, in-process (for the CLI's demo and for tests).</summary>

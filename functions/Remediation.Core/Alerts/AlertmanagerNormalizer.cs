@@ -14,7 +14,7 @@ public static class AlertmanagerNormalizer
         }
         catch (JsonException ex)
         {
-            throw new AlertParseException(ex.Path is { Length: > 0 } path ? path : "$", $"malformed JSON: {FirstSentence(ex.Message)}");
+            throw JsonErrorText.ToParseException(ex, Expected);
         }
         if (payload is null)
         {
@@ -87,9 +87,24 @@ public static class AlertmanagerNormalizer
         };
     }
 
-    internal static string FirstSentence(string message)
+    /// <summary>A JSON error message without its path tail and without .NET type names.</summary>
+    internal static string FirstSentence(string message) => JsonErrorText.Plain(message);
+
+    /// <summary>The expected form of the value at a path of an Alertmanager payload.</summary>
+    private static string? Expected(string path)
     {
-        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return cut > 0 ? message[..cut] : message;
+        var field = path[(path.LastIndexOf('.') + 1)..];
+        return field switch
+        {
+            "$" => "an Alertmanager webhook payload object",
+            "startsAt" or "endsAt" => JsonErrorText.Rfc3339Example,
+            "alerts" => "an array of alert objects",
+            "labels" or "annotations" or "groupLabels" or "commonLabels" or "commonAnnotations" => "an object of string values",
+            "truncatedAlerts" => "an integer",
+            _ when field.StartsWith("alerts[", StringComparison.Ordinal) => "an alert object",
+            _ when path.Contains("abels.", StringComparison.Ordinal) || path.Contains("nnotations.", StringComparison.Ordinal) => "a string",
+            "version" or "groupKey" or "status" or "receiver" or "externalURL" or "generatorURL" or "fingerprint" => "a string",
+            _ => null,
+        };
     }
 }

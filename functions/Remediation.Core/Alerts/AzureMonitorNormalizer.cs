@@ -30,7 +30,7 @@ public static class AzureMonitorNormalizer
         }
         catch (JsonException ex)
         {
-            throw new AlertParseException(ex.Path is { Length: > 0 } path ? path : "$", $"malformed JSON: {AlertmanagerNormalizer.FirstSentence(ex.Message)}");
+            throw JsonErrorText.ToParseException(ex);
         }
         using (document)
         {

@@ -56,7 +56,7 @@ public static class EventGridNormalizer
         }
         catch (JsonException ex)
         {
-            throw new AlertParseException(ex.Path is { Length: > 0 } path ? path : "$", $"malformed JSON: {AlertmanagerNormalizer.FirstSentence(ex.Message)}");
+            throw JsonErrorText.ToParseException(ex);
         }
         try
         {
@@ -210,7 +210,7 @@ public static class EventGridNormalizer
         }
         catch (Exception ex) when (ex is ArgumentException or FormatException or JsonException or InvalidOperationException)
         {
-            throw new AlertParseException("$", $"not a valid {what}: {ex.Message}");
+            throw new AlertParseException("$", $"not a valid {what}: {AlertmanagerNormalizer.FirstSentence(ex.Message)}");
         }
     }
 

@@ -19,12 +19,16 @@ public sealed class AlertEndpoints(AlertIngestor ingestor, IncidentStore store, 
     public Task<IResult> AzureMonitorAsync(HttpRequest request, CancellationToken cancellationToken) =>
         ParseAndIngestAsync(request, "an Azure Monitor common alert schema payload", body => [AzureMonitorNormalizer.Parse(body)], cancellationToken);
 
-    /// <summary>Reads the body (413 over the limit, 400 when empty or unparseable, naming the field) and ingests its alerts.</summary>
+    /// <summary>Refuses cross-site and non-JSON requests (403, 415), reads the body (413 over the limit, 400 when empty or unparseable, naming the field) and ingests its alerts.</summary>
     private async Task<IResult> ParseAndIngestAsync(HttpRequest request, string expected, Func<byte[], IReadOnlyList<NormalizedAlert>> parse, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var started = timeProvider.GetTimestamp();
-        var body = await RequestBody.ReadAsync(request, cancellationToken).ConfigureAwait(false);
+        if (WebhookRequestGuard.Check(request) is { } refused)
+        {
+            return refused;
+        }
+        var body = await RequestBody.ReadJsonAsync(request, cancellationToken).ConfigureAwait(false);
         if (body is null)
         {
             return RequestBody.TooLarge();
@@ -53,6 +57,10 @@ public sealed class AlertEndpoints(AlertIngestor ingestor, IncidentStore store, 
     {
         ArgumentNullException.ThrowIfNull(request);
         var started = timeProvider.GetTimestamp();
+        if (WebhookRequestGuard.Check(request) is { } refused)
+        {
+            return refused;
+        }
         var (problem, delivery) = await EventGridEndpoints.ReadAsync(request, cancellationToken).ConfigureAwait(false);
         if (problem is not null)
         {

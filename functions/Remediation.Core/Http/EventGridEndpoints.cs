@@ -43,7 +43,7 @@ public static class EventGridEndpoints
     public static async Task<(IResult? Problem, EventGridDelivery? Delivery)> ReadAsync(HttpRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var body = await RequestBody.ReadAsync(request, cancellationToken).ConfigureAwait(false);
+        var body = await RequestBody.ReadJsonAsync(request, cancellationToken).ConfigureAwait(false);
         if (body is null)
         {
             return (RequestBody.TooLarge(), null);

@@ -145,9 +145,10 @@ public sealed class CliTests(AzuriteFixture storage) : IDisposable
     [Fact]
     public async Task Plan_against_an_unreachable_cluster_fails_with_exit_1()
     {
-        var result = await RunAsync("plan", CrashLoopingPayload, "--kubernetes-server", $"http://127.0.0.1:{FreePort.Next()}", "--policy", ExamplePolicy);
+        var server = $"http://127.0.0.1:{FreePort.Next()}";
+        var result = await RunAsync("plan", CrashLoopingPayload, "--kubernetes-server", server, "--policy", ExamplePolicy);
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains("error: Kubernetes API unavailable", result.Err, StringComparison.Ordinal);
+        Assert.Contains($"error: the Kubernetes API server at {server} is unreachable", result.Err, StringComparison.Ordinal);
         Assert.DoesNotContain("action     rollback", result.Out, StringComparison.Ordinal);
     }
 

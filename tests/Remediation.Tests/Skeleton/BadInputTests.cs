@@ -21,12 +21,14 @@ public sealed class BadInputTests(AzuriteFixture storage) : IAsyncLifetime
     [InlineData("not json at all", "malformed JSON", "$")]
     [InlineData("{\"version\":\"4\",\"status\":\"firing\"}", "'alerts' is missing", "$.alerts")]
     [InlineData("{\"version\":\"3\",\"alerts\":[]}", "unsupported Alertmanager payload version '3'", "$.version")]
-    [InlineData("{\"version\":\"4\",\"alerts\":{\"a\":1}}", "malformed JSON", "$.alerts")]
+    [InlineData("{\"version\":\"4\",\"alerts\":{\"a\":1}}", "$.alerts: expected an array of alert objects", "$.alerts")]
     [InlineData("{\"version\":\"4\",\"alerts\":[{\"status\":\"firing\",\"startsAt\":\"2026-11-26T03:00:00Z\"}]}", "'labels' is missing", "$.alerts[0].labels")]
     [InlineData("{\"version\":\"4\",\"alerts\":[{\"status\":\"firing\",\"labels\":{\"namespace\":\"shop\"},\"startsAt\":\"2026-11-26T03:00:00Z\"}]}", "'alertname' is missing", "$.alerts[0].labels.alertname")]
     [InlineData("{\"version\":\"4\",\"alerts\":[{\"status\":\"burning\",\"labels\":{\"alertname\":\"X\"},\"startsAt\":\"2026-11-26T03:00:00Z\"}]}", "unknown status 'burning'", "$.alerts[0].status")]
     [InlineData("{\"version\":\"4\",\"alerts\":[{\"status\":\"firing\",\"labels\":{\"alertname\":\"X\"}}]}", "'startsAt' is missing", "$.alerts[0].startsAt")]
-    [InlineData("{\"version\":\"4\",\"alerts\":[{\"status\":\"firing\",\"labels\":{\"alertname\":\"X\"},\"startsAt\":\"yesterday\"}]}", "malformed JSON", "$.alerts[0].startsAt")]
+    [InlineData("{\"version\":\"4\",\"alerts\":[{\"status\":\"firing\",\"labels\":{\"alertname\":\"X\"},\"startsAt\":\"yesterday\"}]}", "$.alerts[0].startsAt: expected an RFC 3339 time such as 2026-11-30T04:30:00Z", "$.alerts[0].startsAt")]
+    [InlineData("{\"version\":\"4\",\"alerts\":[{\"status\":\"firing\",\"labels\":{\"alertname\":7},\"startsAt\":\"2026-11-26T03:00:00Z\"}]}", "$.alerts[0].labels.alertname: expected a string", "$.alerts[0].labels.alertname")]
+    [InlineData("{\"version\":\"4\",\"alerts\":[42]}", "$.alerts[0]: expected an alert object", "$.alerts[0]")]
     [InlineData("", "body is empty", "body")]
     public async Task Malformed_or_wrong_schema_is_400_problem_naming_the_field(string body, string expectedDetail, string expectedField)
     {
@@ -35,6 +37,8 @@ public sealed class BadInputTests(AzuriteFixture storage) : IAsyncLifetime
         var problem = await ReadProblemAsync(response);
         Assert.Contains(expectedDetail, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal(expectedField, problem.GetProperty("field").GetString());
+        // Plain words for the sender: no .NET type names.
+        Assert.DoesNotMatch(@"\b(System|Remediation|Microsoft)\.[A-Z]", problem.GetProperty("detail").GetString()!);
         Assert.Empty(await _host.Store.ListAsync(new Storage.IncidentQuery()));
     }
 
