@@ -110,7 +110,7 @@ public sealed partial class AlertIngestor(
             {
                 foreach (var record in chunks.Skip(c).SelectMany(chunk => chunk))
                 {
-                    await ReleaseClaimAsync(record.IncidentId).ConfigureAwait(false);
+                    await ReleaseClaimAsync(record).ConfigureAwait(false);
                 }
                 throw;
             }
@@ -235,48 +235,59 @@ public sealed partial class AlertIngestor(
             : (ClaimOutcome.Duplicate, null);
     }
 
-    private async Task ReleaseClaimAsync(string incidentId)
+    private async Task ReleaseClaimAsync(IncidentRecord claimed)
     {
         try
         {
-            await store.DeleteAsync(incidentId, CancellationToken.None).ConfigureAwait(false);
+            // Conditional on the claim's ETag: if a resolution was recorded on it meanwhile, the row stays (with its
+            // ResolvedAt) and the sweep re-queues it; the sender's retry is then a duplicate.
+            if (!await store.TryDeleteClaimAsync(claimed, CancellationToken.None).ConfigureAwait(false))
+            {
+                LogReleaseFailed(claimed.IncidentId, "changed since it was claimed");
+            }
         }
         catch (TransientDependencyException ex)
         {
             // The row stays 'Received'; the sweep re-queues it after RequeueAfter, so it is not lost.
-            LogReleaseFailed(incidentId, ex.Message);
+            LogReleaseFailed(claimed.IncidentId, ex.Message);
         }
     }
 
+    /// <summary>
+    /// Records a resolution: sets ResolvedAt (the ingestor owns it; the first resolution wins) on the incident whatever its
+    /// state, through the store's conditional read → apply → write, so a pipeline, verifier or poison handler writing the
+    /// row at the same moment neither loses it nor is overwritten. Without an incident, one is recorded as Resolved.
+    /// </summary>
     private async Task RecordResolvedAsync(NormalizedAlert alert, string alertJson, CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow();
+        var resolvedAt = alert.EndsAt ?? now;
         for (var attempt = 0; attempt < 5; attempt++)
         {
-            var existing = await store.GetAsync(alert.IncidentId, cancellationToken).ConfigureAwait(false);
-            if (existing is null)
+            var update = await store.UpdateAsync(alert.IncidentId, incident =>
             {
-                var record = NewRecord(alert, alertJson, now);
-                record.State = IncidentStates.Resolved;
-                record.Outcome = IncidentStates.Resolved;
-                record.OutcomeReason = "resolved notification without a firing one: recorded, not acted on";
-                record.ResolvedAt = alert.EndsAt ?? now;
-                record.CompletedAt = now;
-                if (await store.TryClaimAsync(record, cancellationToken).ConfigureAwait(false))
+                if (incident.ResolvedAt is not null)
                 {
-                    return;
+                    return false;
                 }
-                continue;
-            }
-            if (existing.ResolvedAt is not null)
+                incident.ResolvedAt = resolvedAt;
+                return true;
+            }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (update.Outcome != IncidentWriteOutcome.Missing)
             {
                 return;
             }
-            existing.ResolvedAt = alert.EndsAt ?? now;
-            if (await store.TryUpdateAsync(existing, force: false, cancellationToken).ConfigureAwait(false))
+            var record = NewRecord(alert, alertJson, now);
+            record.State = IncidentStates.Resolved;
+            record.Outcome = IncidentStates.Resolved;
+            record.OutcomeReason = "resolved notification without a firing one: recorded, not acted on";
+            record.ResolvedAt = resolvedAt;
+            record.CompletedAt = now;
+            if (await store.TryClaimAsync(record, cancellationToken).ConfigureAwait(false))
             {
                 return;
             }
+            // The firing notification's claim got there first: set ResolvedAt on it.
         }
         throw new TransientDependencyException("storage", $"could not record the resolution of incident {alert.IncidentId}: too much contention");
     }

@@ -124,16 +124,39 @@ public sealed partial class RemediationPipeline(
             PartitionKey = incident.IncidentId, RowKey = IncidentRowKeys.For(IncidentStepRecord.Intent, incident.IncidentId), Worker = _worker, At = timeProvider.GetUtcNow(),
             Action = plan.Action, PlanJson = planJson, PriorStateJson = plan.PriorState.ToJsonString(), DryRun = decision.DryRun, Reason = decision.Reason,
         };
-        incident.State = IncidentStates.Acting;
-        incident.Action = plan.Action;
-        incident.PlanJson = planJson;
-        incident.PriorStateJson = intentRow.PriorStateJson;
-        incident.ActedAt = intentRow.At;
-        // The intent row and the summary (Acting) in one transaction: one round trip before the mutation.
-        if (!await store.TryAddStepAndUpdateAsync(intentRow, incident, cancellationToken).ConfigureAwait(false))
+        // The intent row and the summary (Acting) in one transaction: one round trip before the mutation. The summary
+        // change is applied to the row as it is (re-read if another writer, e.g. a resolution, changed it since).
+        var findings = incident;
+        bool ToActing(IncidentRecord row)
         {
-            LogLostRace(incident.IncidentId);
-            return IncidentStates.Acting;
+            if (row.State != IncidentStates.Received)
+            {
+                return false;
+            }
+            CopyFindings(findings, row);
+            row.State = IncidentStates.Acting;
+            row.Action = plan.Action;
+            row.PlanJson = planJson;
+            row.PriorStateJson = intentRow.PriorStateJson;
+            row.ActedAt = intentRow.At;
+            return true;
+        }
+        var acting = await store.TryAddStepAndUpdateAsync(intentRow, incident, ToActing, cancellationToken).ConfigureAwait(false);
+        switch (acting.Outcome)
+        {
+            case IncidentWriteOutcome.Written:
+                incident = acting.Record!;
+                break;
+            case IncidentWriteOutcome.Missing:
+                // No summary row: the intent was written alone (the lock is held); the working copy carries the change.
+                _ = ToActing(incident);
+                break;
+            case IncidentWriteOutcome.Declined:
+                LogLostRace(incident.IncidentId);
+                return acting.Record!.State;
+            default:
+                LogLostRace(incident.IncidentId);
+                return IncidentStates.Acting;
         }
 
         bool applied;
@@ -219,23 +242,41 @@ public sealed partial class RemediationPipeline(
             Action = plan.Action, Outcome = outcome, Reason = reason, DryRun = dryRun,
         };
         var previousState = incident.State;
-        incident.State = outcome;
-        incident.Outcome = outcome;
-        incident.OutcomeReason = reason;
-        if (outcome == IncidentStates.Verifying)
-        {
-            incident.VerifyDeadline = now + plan.Verify.Deadline;
-        }
-        else
-        {
-            incident.CompletedAt = now;
-        }
-        // Outcome row and summary in one transaction (same partition).
+        // Outcome row and summary in one transaction (same partition), the summary changed as it is now.
         using (RemediationMetrics.StartStage("record", incident.IncidentId))
         {
-            if (!await store.TryAddStepAndUpdateAsync(row, incident, cancellationToken).ConfigureAwait(false))
+            bool ToOutcome(IncidentRecord current)
             {
-                return previousState;
+                if (current.State != IncidentStates.Acting)
+                {
+                    return false;
+                }
+                current.State = outcome;
+                current.Outcome = outcome;
+                current.OutcomeReason = reason;
+                if (outcome == IncidentStates.Verifying)
+                {
+                    current.VerifyDeadline = now + plan.Verify.Deadline;
+                }
+                else
+                {
+                    current.CompletedAt = now;
+                }
+                return true;
+            }
+            var recorded = await store.TryAddStepAndUpdateAsync(row, incident, ToOutcome, cancellationToken).ConfigureAwait(false);
+            switch (recorded.Outcome)
+            {
+                case IncidentWriteOutcome.Written:
+                    incident = recorded.Record!;
+                    break;
+                case IncidentWriteOutcome.Missing:
+                    _ = ToOutcome(incident);
+                    break;
+                case IncidentWriteOutcome.Declined:
+                    return recorded.Record!.State;
+                default:
+                    return previousState;
             }
         }
         if (outcome == IncidentStates.Verifying)
@@ -274,19 +315,49 @@ public sealed partial class RemediationPipeline(
         }
         steps.Add(new() { PartitionKey = incident.IncidentId, RowKey = IncidentRowKeys.For(IncidentStepRecord.OutcomeKey, incident.IncidentId), Worker = _worker, At = now, Outcome = decision.State, Reason = decision.Reason });
         var previousState = incident.State;
-        incident.State = decision.State;
-        incident.Outcome = decision.State;
-        incident.OutcomeReason = decision.Reason;
-        incident.CompletedAt = now;
-        if (!await store.TryAddStepsAndUpdateAsync(steps, incident, cancellationToken).ConfigureAwait(false))
+        var findings = incident;
+        bool ToDecision(IncidentRecord row)
         {
-            LogLostRace(incident.IncidentId);
-            return takeIntent ? (await store.GetAsync(incident.IncidentId, cancellationToken).ConfigureAwait(false))?.State ?? previousState : previousState;
+            if (row.State is not (IncidentStates.Received or IncidentStates.Acting))
+            {
+                return false;
+            }
+            CopyFindings(findings, row);
+            row.State = decision.State;
+            row.Outcome = decision.State;
+            row.OutcomeReason = decision.Reason;
+            row.CompletedAt = now;
+            return true;
+        }
+        var recorded = await store.TryAddStepsAndUpdateAsync(steps, incident, ToDecision, cancellationToken).ConfigureAwait(false);
+        switch (recorded.Outcome)
+        {
+            case IncidentWriteOutcome.Written:
+                incident = recorded.Record!;
+                break;
+            case IncidentWriteOutcome.Missing:
+                _ = ToDecision(incident);
+                break;
+            case IncidentWriteOutcome.Declined:
+                LogLostRace(incident.IncidentId);
+                return recorded.Record!.State;
+            default:
+                LogLostRace(incident.IncidentId);
+                return takeIntent ? (await store.GetAsync(incident.IncidentId, cancellationToken).ConfigureAwait(false))?.State ?? previousState : previousState;
         }
         metrics.RecordDecision(decision.State);
         await notifier.NotifyAsync(incident, cancellationToken).ConfigureAwait(false);
         LogOutcome("none", decision.State, decision.Reason);
         return decision.State;
+    }
+
+    /// <summary>What this run found out about the incident (the workload acted on, the diagnosis), copied onto the row as it is now.</summary>
+    private static void CopyFindings(IncidentRecord from, IncidentRecord to)
+    {
+        (to.Namespace, to.Workload) = (from.Namespace, from.Workload);
+        to.DiagnosisClass = from.DiagnosisClass;
+        to.DiagnosisSummary = from.DiagnosisSummary;
+        to.DiagnosisJson = from.DiagnosisJson;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Work item for unknown incident {IncidentId} ignored")]

@@ -89,11 +89,25 @@ public sealed partial class WorkItemProcessor(RemediationPipeline pipeline, Veri
             PartitionKey = incident.IncidentId, RowKey = IncidentRowKeys.For(IncidentStepRecord.OutcomeKey, incident.IncidentId), Worker = "poison", At = now,
             Action = incident.Action, Outcome = IncidentStates.Failed, Reason = reason,
         }, cancellationToken).ConfigureAwait(false);
-        incident.State = IncidentStates.Failed;
-        incident.Outcome = IncidentStates.Failed;
-        incident.OutcomeReason = reason;
-        incident.CompletedAt = now;
-        await store.TryUpdateAsync(incident, force: true, cancellationToken).ConfigureAwait(false);
+        // Conditional on the row as read, re-read on a lost race: a resolution recorded meanwhile is kept, and an incident
+        // concluded meanwhile (e.g. Succeeded) is not moved back to Failed.
+        var update = await store.UpdateAsync(incident.IncidentId, row =>
+        {
+            if (IncidentStates.IsTerminal(row.State))
+            {
+                return false;
+            }
+            row.State = IncidentStates.Failed;
+            row.Outcome = IncidentStates.Failed;
+            row.OutcomeReason = reason;
+            row.CompletedAt = now;
+            return true;
+        }, incident, cancellationToken).ConfigureAwait(false);
+        if (!update.Written)
+        {
+            return;
+        }
+        incident = update.Record!;
         await store.RemoveInFlightAsync(incident.IncidentId, cancellationToken).ConfigureAwait(false);
         await notifier.NotifyAsync(incident, cancellationToken).ConfigureAwait(false);
         LogPoisoned(incident.IncidentId, reason);

@@ -36,11 +36,115 @@ public sealed class IncidentStore(TableClient table)
         return response.HasValue ? response.Value : null;
     }
 
-    /// <summary>Updates the summary row; with the record's ETag unless <paramref name="force"/>. False on a lost race (412).</summary>
-    public Task<bool> TryUpdateAsync(IncidentRecord record, bool force = false, CancellationToken cancellationToken = default)
+    /// <summary>Attempts of one read → apply → conditional write before contention is reported as transient (503/retry).</summary>
+    public const int MaxUpdateAttempts = 8;
+
+    private long _conflicts;
+
+    /// <summary>Summary-row writes that lost to a concurrent writer (412) and were re-read and re-applied (diagnostics, tests).</summary>
+    public long ConflictRetries => Interlocked.Read(ref _conflicts);
+
+    /// <summary>
+    /// Changes an incident's summary row without erasing what another writer set: reads the row (or starts from
+    /// <paramref name="current"/>, a copy read earlier that still carries its ETag), applies <paramref name="apply"/> to a
+    /// copy and writes it only if the row is unchanged since the read (ETag). On a lost race (412) it re-reads and
+    /// re-applies, at most <see cref="MaxUpdateAttempts"/> times, then throws <see cref="TransientDependencyException"/>.
+    /// <paramref name="apply"/> changes only the fields its writer owns and returns false when the change no longer applies
+    /// (e.g. the state moved on); it may run more than once. Whatever it does, a set ResolvedAt is kept and a terminal
+    /// state is never changed (see <see cref="Merge"/>).
+    /// </summary>
+    public Task<IncidentUpdate> UpdateAsync(string incidentId, Func<IncidentRecord, bool> apply, IncidentRecord? current = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(record);
-        return TryUpdateRowAsync(record, force ? ETag.All : record.ETag, TableUpdateMode.Replace, cancellationToken);
+        ArgumentException.ThrowIfNullOrEmpty(incidentId);
+        ArgumentNullException.ThrowIfNull(apply);
+        return UpdateLoopAsync(incidentId, current, apply, async candidate =>
+        {
+            try
+            {
+                var response = await StorageCall.Guard(() => table.UpdateEntityAsync(candidate, candidate.ETag, TableUpdateMode.Replace, cancellationToken)).ConfigureAwait(false);
+                candidate.ETag = response.Headers.ETag ?? candidate.ETag;
+                return WriteAttempt.Written;
+            }
+            catch (RequestFailedException ex) when (ex.Status == 412)
+            {
+                return WriteAttempt.Conflict;
+            }
+            catch (RequestFailedException ex) when (ex.Status == 404)
+            {
+                return WriteAttempt.Missing;
+            }
+        }, cancellationToken);
+    }
+
+    private enum WriteAttempt
+    {
+        Written,
+        Conflict,
+        Missing,
+        StepExists,
+    }
+
+    /// <summary>Read → apply → write; on a conflict re-read and re-apply, bounded.</summary>
+    private async Task<IncidentUpdate> UpdateLoopAsync(string incidentId, IncidentRecord? current, Func<IncidentRecord, bool> apply,
+        Func<IncidentRecord, Task<WriteAttempt>> write, CancellationToken cancellationToken, Func<Task<IncidentUpdate>>? whenMissing = null)
+    {
+        // A copy without an ETag (never read) cannot make the write conditional: read the row instead.
+        if (current is not null && (current.ETag == default || current.IncidentId != incidentId))
+        {
+            current = null;
+        }
+        for (var attempt = 0; attempt < MaxUpdateAttempts; attempt++)
+        {
+            current ??= await GetAsync(incidentId, cancellationToken).ConfigureAwait(false);
+            if (current is null)
+            {
+                return whenMissing is null ? new IncidentUpdate(IncidentWriteOutcome.Missing, null) : await whenMissing().ConfigureAwait(false);
+            }
+            var candidate = current.Copy();
+            if (!Merge(current, candidate, apply))
+            {
+                return new IncidentUpdate(IncidentWriteOutcome.Declined, current);
+            }
+            switch (await write(candidate).ConfigureAwait(false))
+            {
+                case WriteAttempt.Written:
+                    return new IncidentUpdate(IncidentWriteOutcome.Written, candidate);
+                case WriteAttempt.StepExists:
+                    return new IncidentUpdate(IncidentWriteOutcome.StepExists, current);
+                case WriteAttempt.Missing:
+                    current = null;
+                    continue;
+                default:
+                    // Another writer changed the row since it was read: read it again and re-apply the change to it.
+                    Interlocked.Increment(ref _conflicts);
+                    current = null;
+                    continue;
+            }
+        }
+        throw new TransientDependencyException("storage", $"could not update incident {incidentId}: the row kept changing ({MaxUpdateAttempts} attempts)");
+    }
+
+    /// <summary>
+    /// Applies a writer's change to <paramref name="candidate"/> (a copy of <paramref name="current"/>, the row as read),
+    /// holding the rules no writer may break: ResolvedAt, once set, is kept (the ingestor owns it; the first resolution
+    /// wins), and a terminal state is final (a late writer, e.g. the poison handler, cannot move Succeeded back). False when
+    /// the change does not apply (nothing to write).
+    /// </summary>
+    internal static bool Merge(IncidentRecord current, IncidentRecord candidate, Func<IncidentRecord, bool> apply)
+    {
+        if (!apply(candidate))
+        {
+            return false;
+        }
+        if (IncidentStates.IsTerminal(current.State) && candidate.State != current.State)
+        {
+            return false;
+        }
+        if (current.ResolvedAt is { } resolvedAt)
+        {
+            candidate.ResolvedAt = resolvedAt;
+        }
+        return true;
     }
 
     /// <summary>The columns the sweep reads of each open incident.</summary>
@@ -64,9 +168,26 @@ public sealed class IncidentStore(TableClient table)
         return true;
     }
 
-    public async Task DeleteAsync(string incidentId, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Deletes a claim (a summary row this process inserted) if it is unchanged since the insert (its ETag); false when
+    /// another writer changed it meanwhile (e.g. its resolution was recorded) or it is gone: then the row stays.
+    /// </summary>
+    public async Task<bool> TryDeleteClaimAsync(IncidentRecord claimed, CancellationToken cancellationToken = default)
     {
-        await StorageCall.Guard(() => table.DeleteEntityAsync(incidentId, IncidentRowKeys.For(IncidentRowKeys.Summary, incidentId), ETag.All, cancellationToken)).ConfigureAwait(false);
+        ArgumentNullException.ThrowIfNull(claimed);
+        if (claimed.ETag == default)
+        {
+            throw new ArgumentException("the claim carries no ETag (not inserted by TryClaimAsync)", nameof(claimed));
+        }
+        try
+        {
+            await StorageCall.Guard(() => table.DeleteEntityAsync(claimed.PartitionKey, claimed.RowKey, claimed.ETag, cancellationToken)).ConfigureAwait(false);
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status is 412 or 404)
+        {
+            return false;
+        }
     }
 
     /// <summary>Inserts an insert-only step row; false when it exists already (another worker got there first).</summary>
@@ -81,7 +202,8 @@ public sealed class IncidentStore(TableClient table)
     {
         try
         {
-            await StorageCall.Guard(() => table.AddEntityAsync(entity, cancellationToken)).ConfigureAwait(false);
+            var response = await StorageCall.Guard(() => table.AddEntityAsync(entity, cancellationToken)).ConfigureAwait(false);
+            entity.ETag = response.Headers.ETag ?? entity.ETag;
             return true;
         }
         catch (RequestFailedException ex) when (ex.Status == 409)
@@ -109,52 +231,66 @@ public sealed class IncidentStore(TableClient table)
     }
 
     /// <summary>
-    /// Inserts an insert-only step row and replaces the incident's summary row (unconditionally) in one entity group
-    /// transaction of the incident's partition: one round trip instead of <see cref="TryAddStepAsync"/> then
-    /// <see cref="TryUpdateAsync"/> with force, and the two rows can no longer disagree. False, with nothing written, when
-    /// the step row exists already (another worker got there first). When the summary row is gone, the step row is still
-    /// written, as the two separate calls did.
+    /// Inserts an insert-only step row and changes the incident's summary row in one entity group transaction of the
+    /// incident's partition (one round trip; the two rows cannot disagree). See <see cref="TryAddStepsAndUpdateAsync"/>.
     /// </summary>
-    public Task<bool> TryAddStepAndUpdateAsync(IncidentStepRecord step, IncidentRecord record, CancellationToken cancellationToken = default) =>
-        TryAddStepsAndUpdateAsync([step], record, cancellationToken);
+    public Task<IncidentUpdate> TryAddStepAndUpdateAsync(IncidentStepRecord step, IncidentRecord current, Func<IncidentRecord, bool> apply, CancellationToken cancellationToken = default) =>
+        TryAddStepsAndUpdateAsync([step], current, apply, cancellationToken);
 
     /// <summary>
-    /// Inserts step rows and replaces the summary row in one transaction (one partition, one round trip);
-    /// false when any step exists already. Without a summary row the steps are written alone.
+    /// Inserts step rows and changes the summary row in one transaction (one partition, one round trip), the summary
+    /// written as in <see cref="UpdateAsync"/>: <paramref name="apply"/> on the row as read, replaced only if unchanged
+    /// (ETag). A lost race fails the whole transaction (nothing written): the row is re-read, the change re-applied and
+    /// the transaction retried while the steps are still absent. <see cref="IncidentWriteOutcome.StepExists"/>, nothing
+    /// written, when a step exists already (another worker got there first); <see cref="IncidentWriteOutcome.Declined"/>,
+    /// nothing written, when the change no longer applies. Without a summary row the steps are written alone
+    /// (<see cref="IncidentWriteOutcome.Missing"/>).
     /// </summary>
-    public async Task<bool> TryAddStepsAndUpdateAsync(IReadOnlyList<IncidentStepRecord> steps, IncidentRecord record, CancellationToken cancellationToken = default)
+    public Task<IncidentUpdate> TryAddStepsAndUpdateAsync(IReadOnlyList<IncidentStepRecord> steps, IncidentRecord current, Func<IncidentRecord, bool> apply, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(steps);
-        ArgumentNullException.ThrowIfNull(record);
-        var actions = steps.Select(s => new TableTransactionAction(TableTransactionActionType.Add, s))
-            .Append(new TableTransactionAction(TableTransactionActionType.UpdateReplace, record, ETag.All))
-            .ToList();
-        try
+        ArgumentNullException.ThrowIfNull(current);
+        ArgumentNullException.ThrowIfNull(apply);
+        return UpdateLoopAsync(current.IncidentId, current, apply, async candidate =>
         {
-            var response = await StorageCall.Guard(() => table.SubmitTransactionAsync(actions, cancellationToken)).ConfigureAwait(false);
-            if (response.Value.Count == actions.Count && response.Value[^1].Headers.ETag is { } etag)
+            var actions = steps.Select(s => new TableTransactionAction(TableTransactionActionType.Add, s))
+                .Append(new TableTransactionAction(TableTransactionActionType.UpdateReplace, candidate, candidate.ETag))
+                .ToList();
+            try
             {
-                record.ETag = etag;
+                var response = await StorageCall.Guard(() => table.SubmitTransactionAsync(actions, cancellationToken)).ConfigureAwait(false);
+                if (response.Value.Count == actions.Count && response.Value[^1].Headers.ETag is { } etag)
+                {
+                    candidate.ETag = etag;
+                }
+                return WriteAttempt.Written;
             }
-            return true;
-        }
-        catch (TableTransactionFailedException ex) when (ex.Status == 409)
+            catch (TableTransactionFailedException ex) when (ex.Status == 409)
+            {
+                // Only an insert can conflict: a step exists.
+                return WriteAttempt.StepExists;
+            }
+            catch (TableTransactionFailedException ex) when (ex.Status == 412)
+            {
+                // The summary changed since it was read; the steps were not written either.
+                return WriteAttempt.Conflict;
+            }
+            catch (TableTransactionFailedException ex) when (ex.Status == 404)
+            {
+                // Only the update can miss: no summary row (any more).
+                return WriteAttempt.Missing;
+            }
+        }, cancellationToken, whenMissing: async () =>
         {
-            // Only the insert can conflict (the replace is unconditional): the step exists.
-            return false;
-        }
-        catch (TableTransactionFailedException ex) when (ex.Status == 404)
-        {
-            // Only the replace can miss: no summary row. Write the steps alone.
             foreach (var step in steps)
             {
                 if (!await TryAddStepAsync(step, cancellationToken).ConfigureAwait(false))
                 {
-                    return false;
+                    return new IncidentUpdate(IncidentWriteOutcome.StepExists, null);
                 }
             }
-            return true;
-        }
+            return new IncidentUpdate(IncidentWriteOutcome.Missing, null);
+        });
     }
 
     public async Task<IncidentStepRecord?> GetStepAsync(string incidentId, string step, CancellationToken cancellationToken = default)
@@ -176,7 +312,11 @@ public sealed class IncidentStore(TableClient table)
     /// </summary>
     public const string InFlightPartition = "inflight";
 
-    /// <summary>Registers a remediation in flight until <paramref name="expiresAt"/> (idempotent).</summary>
+    /// <summary>
+    /// Registers a remediation in flight until <paramref name="expiresAt"/> (idempotent). An unconditional upsert: the row
+    /// is the incident's own and holds one value; two workers racing on the incident (before the intent decides which
+    /// acts) both write nearly the same expiry, and either value is right.
+    /// </summary>
     public async Task AddInFlightAsync(string incidentId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(incidentId);
@@ -185,7 +325,12 @@ public sealed class IncidentStore(TableClient table)
         await StorageCall.Guard(() => table.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken)).ConfigureAwait(false);
     }
 
-    /// <summary>The remediation concluded: it no longer counts toward the cap. Idempotent.</summary>
+    /// <summary>
+    /// The remediation concluded: it no longer counts toward the cap. Idempotent. Unconditional (ETag.All) on purpose:
+    /// the row is this incident's own, written once before acting (<see cref="AddInFlightAsync"/>) and removed by the one
+    /// writer that records the incident's conclusion (those writes are ETag-conditional on the summary row), so whatever
+    /// version of it exists is the one to remove.
+    /// </summary>
     public async Task RemoveInFlightAsync(string incidentId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(incidentId);
@@ -204,12 +349,22 @@ public sealed class IncidentStore(TableClient table)
     {
         await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {InFlightPartition} and ExpiresAt le {now}");
-        var expired = (await QueryAllAsync<TableEntity>(filter, ["RowKey"], cancellationToken).ConfigureAwait(false)).Select(row => row.RowKey).ToList();
-        foreach (var incidentId in expired)
+        var expired = await QueryAllAsync<TableEntity>(filter, ["RowKey"], cancellationToken).ConfigureAwait(false);
+        var purged = 0;
+        foreach (var row in expired)
         {
-            await RemoveInFlightAsync(incidentId, cancellationToken).ConfigureAwait(false);
+            // Conditional on the version read: a row registered again since the query (a fresh expiry) stays.
+            try
+            {
+                await StorageCall.Guard(() => table.DeleteEntityAsync(InFlightPartition, row.RowKey, row.ETag, cancellationToken)).ConfigureAwait(false);
+                purged++;
+            }
+            catch (RequestFailedException ex) when (ex.Status is 404 or 412)
+            {
+                // Removed already, or registered again since the query.
+            }
         }
-        return expired.Count;
+        return purged;
     }
 
     /// <summary>Remediations in flight at <paramref name="now"/>, other than <paramref name="exceptIncidentId"/>: one partition query.</summary>
@@ -380,6 +535,25 @@ public sealed class IncidentStore(TableClient table)
         }
         return rows;
     }
+}
+
+/// <summary>What a conditional change of a summary row did.</summary>
+public enum IncidentWriteOutcome
+{
+    /// <summary>The change (and any step rows) was written.</summary>
+    Written,
+    /// <summary>The change no longer applies to the row as it is now (another writer moved it on); nothing written.</summary>
+    Declined,
+    /// <summary>No summary row; step rows, if any, were written alone.</summary>
+    Missing,
+    /// <summary>A step row exists already (another worker got there first); nothing written.</summary>
+    StepExists,
+}
+
+/// <summary>The outcome of a summary-row change and the row as it is now: as written, or as last read when not written.</summary>
+public sealed record IncidentUpdate(IncidentWriteOutcome Outcome, IncidentRecord? Record)
+{
+    public bool Written => Outcome == IncidentWriteOutcome.Written;
 }
 
 /// <summary>A history query; <paramref name="Select"/> reads only those columns (the others keep their defaults).</summary>

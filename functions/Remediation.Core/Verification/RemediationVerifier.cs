@@ -270,15 +270,25 @@ public sealed partial class RemediationVerifier(
     private async Task<string> FinishAsync(IncidentRecord incident, ActionPlan? plan, string state, string reason, CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow();
-        incident.State = state;
-        incident.Outcome = state;
-        incident.OutcomeReason = reason;
-        incident.CompletedAt = now;
-        // ETag-conditional: when two sweeps race, one records the verdict and the other stands down.
-        if (!await store.TryUpdateAsync(incident, force: false, cancellationToken).ConfigureAwait(false))
+        // Applied to the row as it is (re-read if another writer, e.g. a resolution, changed it since the read), and only
+        // while it still awaits verification: when two checks race, one records the verdict and the other stands down.
+        var update = await store.UpdateAsync(incident.IncidentId, row =>
         {
-            return (await store.GetAsync(incident.IncidentId, cancellationToken).ConfigureAwait(false))?.State ?? state;
+            if (row.State != IncidentStates.Verifying)
+            {
+                return false;
+            }
+            row.State = state;
+            row.Outcome = state;
+            row.OutcomeReason = reason;
+            row.CompletedAt = now;
+            return true;
+        }, incident, cancellationToken).ConfigureAwait(false);
+        if (!update.Written)
+        {
+            return update.Record?.State ?? "Missing";
         }
+        incident = update.Record!;
         if (await store.GetStepAsync(incident.IncidentId, IncidentStepRecord.OutcomeKey, cancellationToken).ConfigureAwait(false) is { } step)
         {
             step.Outcome = state;

@@ -50,9 +50,7 @@ public sealed class WorkMessageTests(AzuriteFixture storage)
         var ids = (await PostAsync(host, Delivery(3))).RootElement.GetProperty("incidents").EnumerateArray().Select(e => e.GetString()!).ToList();
         var message = Assert.Single((await host.Queue.Queue.PeekMessagesAsync(32)).Value).Body.ToString();
         // The middle incident's recorded alert is corrupt: processing it throws (not a transient fault).
-        var corrupt = (await host.Store.GetAsync(ids[1]))!;
-        corrupt.AlertJson = "{not json";
-        Assert.True(await host.Store.TryUpdateAsync(corrupt));
+        Assert.True((await host.Store.UpdateAsync(ids[1], corrupt => { corrupt.AlertJson = "{not json"; return true; })).Written);
 
         var processor = host.Services.GetRequiredService<WorkItemProcessor>();
         await Assert.ThrowsAnyAsync<JsonException>(() => processor.ProcessAsync(message));
