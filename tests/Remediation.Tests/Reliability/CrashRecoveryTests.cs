@@ -43,19 +43,7 @@ public sealed class CrashRecoveryTests(AzuriteFixture storage, ITestOutputHelper
         var policyPath = Path.Combine(Path.GetTempPath(), $"policy-{unique}.yaml");
         await File.WriteAllTextAsync(policyPath, Policy);
         var port = FreePort.Next();
-        var env = new Dictionary<string, string>
-        {
-            ["Remediation__Storage__ConnectionString"] = storage.ConnectionString,
-            ["Remediation__Storage__IncidentsTable"] = unique,
-            ["Remediation__Storage__WorkQueue"] = "work-" + unique,
-            ["Remediation__Kubernetes__ServerUrl"] = cluster.BaseAddress.ToString(),
-            ["Remediation__PolicyPath"] = policyPath,
-            ["Remediation__Auth__BearerTokens__0"] = HostHarness.Token,
-            ["Remediation__ActionLease"] = "00:00:02",
-            ["Remediation__RequeueAfter"] = "00:00:02",
-            ["Remediation__Host__SweepInterval"] = "00:00:00.500",
-            ["Logging__LogLevel__Default"] = "Warning",
-        };
+        var env = HostEnvironment(cluster, unique, policyPath);
         var table = new TableClient(storage.ConnectionString, unique);
         var store = new IncidentStore(table);
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
@@ -117,19 +105,6 @@ public sealed class CrashRecoveryTests(AzuriteFixture storage, ITestOutputHelper
         File.Delete(policyPath);
     }
 
-    private const string RollbackPolicy = """
-        allow:
-          namespaces: [shop]
-        limits:
-          verifySoak: 2s
-          verifyDeadline: 2m
-        rules:
-          - name: roll-back-bad-rollouts
-            when:
-              classes: [BadRollout]
-            action: rollback
-        """;
-
     /// <summary>
     /// The simulator commits the rollback PATCH and holds its reply; the host is killed while it waits. The restarted host
     /// resumes, its re-sent PATCH fails the resourceVersion test (422), the Deployment is compared with what the plan
@@ -146,22 +121,9 @@ public sealed class CrashRecoveryTests(AzuriteFixture storage, ITestOutputHelper
         cluster.Faults.Add(new FaultRule { Verb = "patch", Resource = "deployments", Name = "checkout", AfterApply = true, Latency = TimeSpan.FromMinutes(2), StatusCode = null, MaxCount = 1 });
         var unique = "held" + Guid.NewGuid().ToString("N")[..10];
         var policyPath = Path.Combine(Path.GetTempPath(), $"policy-{unique}.yaml");
-        await File.WriteAllTextAsync(policyPath, RollbackPolicy);
+        await File.WriteAllTextAsync(policyPath, Verification.ScheduledVerificationTests.Policy);
         var port = FreePort.Next();
-        var env = new Dictionary<string, string>
-        {
-            ["Remediation__Storage__ConnectionString"] = storage.ConnectionString,
-            ["Remediation__Storage__IncidentsTable"] = unique,
-            ["Remediation__Storage__WorkQueue"] = "work-" + unique,
-            ["Remediation__Kubernetes__ServerUrl"] = cluster.BaseAddress.ToString(),
-            ["Remediation__PolicyPath"] = policyPath,
-            ["Remediation__Auth__BearerTokens__0"] = HostHarness.Token,
-            ["Remediation__ActionLease"] = "00:00:02",
-            ["Remediation__RequeueAfter"] = "00:00:02",
-            ["Remediation__VerifyPollInterval"] = "00:00:01",
-            ["Remediation__Host__SweepInterval"] = "00:00:00.500",
-            ["Logging__LogLevel__Default"] = "Warning",
-        };
+        var env = HostEnvironment(cluster, unique, policyPath);
         var table = new TableClient(storage.ConnectionString, unique);
         var store = new IncidentStore(table);
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
@@ -216,6 +178,22 @@ public sealed class CrashRecoveryTests(AzuriteFixture storage, ITestOutputHelper
         Assert.Equal(0, ledger.ConsecutiveFailures);
         File.Delete(policyPath);
     }
+
+    /// <summary>The host's settings for a crash test: its own table and queue, short lease, re-queue and sweep intervals.</summary>
+    private Dictionary<string, string> HostEnvironment(SimulatedCluster cluster, string unique, string policyPath) => new()
+    {
+        ["Remediation__Storage__ConnectionString"] = storage.ConnectionString,
+        ["Remediation__Storage__IncidentsTable"] = unique,
+        ["Remediation__Storage__WorkQueue"] = "work-" + unique,
+        ["Remediation__Kubernetes__ServerUrl"] = cluster.BaseAddress.ToString(),
+        ["Remediation__PolicyPath"] = policyPath,
+        ["Remediation__Auth__BearerTokens__0"] = HostHarness.Token,
+        ["Remediation__ActionLease"] = "00:00:02",
+        ["Remediation__RequeueAfter"] = "00:00:02",
+        ["Remediation__VerifyPollInterval"] = "00:00:01",
+        ["Remediation__Host__SweepInterval"] = "00:00:00.500",
+        ["Logging__LogLevel__Default"] = "Warning",
+    };
 
     /// <summary>The host's build output: Debug or Release, whichever is newest.</summary>
     public static string FindHostDll()

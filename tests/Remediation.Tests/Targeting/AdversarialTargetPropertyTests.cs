@@ -8,6 +8,7 @@ using Remediation.Ingest;
 using Remediation.Storage;
 using Remediation.Tests.Alerts;
 using Remediation.Tests.Fixtures;
+using Remediation.Tests.Reliability;
 using Xunit.Abstractions;
 
 namespace Remediation.Tests.Targeting;
@@ -122,7 +123,7 @@ public sealed class AdversarialTargetPropertyTests(ITestOutputHelper output)
             incidents.Add(new Summary(row.PartitionKey, row.GetString("State"), row.GetString("OutcomeReason"), row.GetString("Workload")));
         }
         var byState = incidents.GroupBy(i => i.State).OrderByDescending(g => g.Count()).Select(g => $"{g.Key} {g.Count()}");
-        output.WriteLine($"{sentAlerts} alerts ({Distinct} distinct label sets) in {deliveries} deliveries in {elapsed.TotalSeconds:0.0}s: {targeted} with a target; {incidents.Count} incidents ({string.Join(", ", byState)}); " +
+        ReliabilitySupport.Report(output, $"{sentAlerts} alerts ({Distinct} distinct label sets) in {deliveries} deliveries in {elapsed.TotalSeconds:0.0}s: {targeted} with a target; {incidents.Count} incidents ({string.Join(", ", byState)}); " +
             $"{requests.Count} cluster requests ({requests.Count(r => r.DryRun)} dry-run, {requests.Count(r => r.IsMutating)} mutating)");
         Assert.True(incidents.Count > Distinct / 2, $"only {incidents.Count} incidents");
         var stuck = incidents.Where(i => !IncidentStates.IsTerminal(i.State) && i.State != IncidentStates.Verifying).ToList();

@@ -16,7 +16,8 @@ namespace Remediation.Tests.Verification;
 [Collection(AzuriteCollection.Name)]
 public sealed class ScheduledVerificationTests(AzuriteFixture storage)
 {
-    private const string Policy = """
+    /// <summary>Roll back bad rollouts, verified after a 2 s soak (also used by the crash-recovery tests).</summary>
+    internal const string Policy = """
         allow:
           namespaces: [shop]
         limits:
