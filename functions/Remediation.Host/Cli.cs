@@ -111,7 +111,7 @@ public static class Cli
 
         var ns = new Option<string>("--namespace", "-n") { Description = "Only this namespace" };
         var workload = new Option<string>("--workload", "-w") { Description = "Only this workload" };
-        var state = new Option<string>("--state", "--outcome") { Description = "Only this state/outcome (Succeeded, Failed, Escalated, Refused, Verifying, ...)" };
+        var state = new Option<string>("--state", "--outcome") { Description = "Only this state/outcome (Succeeded, Failed, Escalated, Refused, Ignored, Verifying, ...)" };
         var since = new Option<string>("--since") { Description = "Received at or after: RFC 3339 time, or an age like 30m, 12h, 7d" };
         var limit = new Option<int>("--limit") { Description = "Most incidents to show", DefaultValueFactory = _ => 50 };
         limit.Validators.Add(result =>

@@ -67,7 +67,7 @@ public static class AlertmanagerNormalizer
             throw new AlertParseException($"{path}.startsAt", "required field 'startsAt' is missing; expected an RFC 3339 time");
         }
         var labels = new Dictionary<string, string>(alert.Labels, StringComparer.Ordinal);
-        var (target, problem) = TargetResolver.Resolve(labels);
+        var (target, problem, problemKind) = TargetResolver.ResolveWithKind(labels);
         // Alertmanager sends endsAt "0001-01-01T00:00:00Z" while an alert fires.
         DateTimeOffset? endsAt = alert.EndsAt is { } e && e.Year > 1 ? e : null;
         return new NormalizedAlert
@@ -84,6 +84,7 @@ public static class AlertmanagerNormalizer
             GeneratorUrl = alert.GeneratorUrl,
             Target = target,
             TargetProblem = problem,
+            TargetProblemKind = problemKind,
         };
     }
 

@@ -163,7 +163,7 @@ public static class AzureMonitorNormalizer
             annotations["configurationItems"] = string.Join(",", configurationItems);
         }
 
-        var (target, problem) = ResolveTarget(labels);
+        var (target, problem, problemKind) = ResolveTarget(labels);
         return new NormalizedAlert
         {
             Source = AlertSource.AzureMonitor,
@@ -178,6 +178,7 @@ public static class AzureMonitorNormalizer
             GeneratorUrl = generatorUrl,
             Target = target,
             TargetProblem = problem,
+            TargetProblemKind = problemKind,
         };
     }
 
@@ -361,14 +362,14 @@ public static class AzureMonitorNormalizer
     /// reads the controller/controller_kind pair; a metric alert's bare controllerName dimension has no kind, and it is
     /// read as a Deployment (never guessed from the shape of the name: the cluster side checks it exists).
     /// </summary>
-    private static (WorkloadTarget? Target, string? Problem) ResolveTarget(Dictionary<string, string> labels)
+    private static (WorkloadTarget? Target, string? Problem, TargetProblemKind Kind) ResolveTarget(Dictionary<string, string> labels)
     {
         if (labels.TryGetValue("controller", out var controller) && controller.Length > 0
             && !labels.ContainsKey("controller_kind") && !labels.ContainsKey("deployment"))
         {
             labels["deployment"] = controller;
         }
-        return TargetResolver.Resolve(labels);
+        return TargetResolver.ResolveWithKind(labels);
     }
 
     private static void CopyString(JsonElement parent, string property, Dictionary<string, string> into, string key)

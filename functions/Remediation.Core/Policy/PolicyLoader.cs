@@ -47,7 +47,7 @@ public static class PolicyLoader
             throw new PolicyValidationException([$"{source}:1: expected a mapping with 'allow', 'limits' and 'rules'"]);
         }
         var reader = new NodeReader(source, errors);
-        reader.CheckKeys(root, "dryRun", "ownNamespace", "allow", "limits", "rules");
+        reader.CheckKeys(root, "dryRun", "ownNamespace", "unmappedAlerts", "allow", "limits", "rules");
         var allow = reader.Mapping(root, "allow");
         var policy = new RemediationPolicy
         {
@@ -57,6 +57,7 @@ public static class PolicyLoader
             AllowedWorkloads = allow is null ? [] : reader.StringList(allow, "workloads"),
             Limits = ReadLimits(reader, reader.Mapping(root, "limits")),
             Rules = ReadRules(reader, root),
+            UnmappedAlerts = ReadUnmappedAlerts(reader, root),
         };
         if (allow is not null)
         {
@@ -71,6 +72,21 @@ public static class PolicyLoader
             throw new PolicyValidationException(errors);
         }
         return policy;
+    }
+
+    private static UnmappedAlerts ReadUnmappedAlerts(NodeReader reader, YamlMappingNode root)
+    {
+        switch (reader.String(root, "unmappedAlerts"))
+        {
+            case null:
+            case "ignore":
+                return UnmappedAlerts.Ignore;
+            case "escalate":
+                return UnmappedAlerts.Escalate;
+            case var other:
+                reader.Error(reader.Child(root, "unmappedAlerts")!, $"'unmappedAlerts' must be ignore or escalate, not '{other}'");
+                return UnmappedAlerts.Ignore;
+        }
     }
 
     private static long LastScannedLine(string text)

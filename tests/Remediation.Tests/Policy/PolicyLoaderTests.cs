@@ -87,4 +87,15 @@ public sealed class PolicyLoaderTests
     {
         Assert.Contains("not in the policy allowlist", RemediationPolicy.DenyAll.RefusalFor("shop", "checkout"), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Unmapped_alerts_default_to_ignore_and_can_be_escalated()
+    {
+        Assert.Equal(UnmappedAlerts.Ignore, PolicyLoader.Parse("allow:\n  namespaces: [shop]\n").UnmappedAlerts);
+        Assert.Equal(UnmappedAlerts.Ignore, PolicyLoader.Parse("unmappedAlerts: ignore\n").UnmappedAlerts);
+        Assert.Equal(UnmappedAlerts.Escalate, PolicyLoader.Parse("unmappedAlerts: escalate\n").UnmappedAlerts);
+        Assert.Equal(UnmappedAlerts.Ignore, RemediationPolicy.DenyAll.UnmappedAlerts);
+        var ex = Assert.Throws<PolicyValidationException>(() => PolicyLoader.Parse("dryRun: false\nunmappedAlerts: page\n"));
+        Assert.Equal("policy:2: 'unmappedAlerts' must be ignore or escalate, not 'page'", Assert.Single(ex.Errors));
+    }
 }
