@@ -88,8 +88,10 @@ public sealed class AzureSourcesHttpTests(AzuriteFixture storage) : IAsyncLifeti
     [InlineData("", "body", "body is empty")]
     [InlineData("{\"schemaId\":\"azureMonitorCommonAlertSchema\",\"data\":{\"essentials\":{\"alertId\":\"a\",\"alertRule\":\"r\",\"severity\":\"Sev1\",\"signalType\":\"Metric\",\"monitorCondition\":\"Flapping\",\"firedDateTime\":\"2026-11-26T03:00:00Z\"}}}",
         "$.data.essentials.monitorCondition", "unknown monitorCondition 'Flapping'")]
-    [InlineData("{\"schemaId\":\"azureMonitorCommonAlertSchema\",\"data\":{\"essentials\":{\"alertId\":\"a\",\"severity\":\"Sev1\",\"signalType\":\"Metric\",\"monitorCondition\":\"Fired\",\"firedDateTime\":\"2026-11-26T03:00:00Z\"}}}",
-        "$.data.essentials.alertRule", "'alertRule' is missing")]
+    [InlineData("{\"schemaId\":\"azureMonitorCommonAlertSchema\",\"data\":{\"essentials\":{\"alertRule\":\"r\",\"severity\":\"Sev1\",\"signalType\":\"Metric\",\"monitorCondition\":\"Fired\",\"firedDateTime\":\"2026-11-26T03:00:00Z\"}}}",
+        "$.data.essentials.alertId", "'alertId' is missing")]
+    [InlineData("{\"schemaId\":\"azureMonitorCommonAlertSchema\",\"data\":{\"essentials\":{\"alertId\":\"a\",\"severity\":\"Sev9\",\"monitorCondition\":\"Fired\",\"firedDateTime\":\"2026-11-26T03:00:00Z\"}}}",
+        "$.data.essentials.severity", "unknown severity 'Sev9'")]
     [InlineData("{\"version\":\"4\",\"alerts\":[]}", "$.schemaId", "'schemaId' is missing")]
     [InlineData("{\"schemaId\":", "$", "malformed JSON")]
     public async Task Malformed_azure_monitor_payload_is_400_naming_the_field(string body, string field, string detail)
