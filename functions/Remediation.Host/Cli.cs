@@ -102,11 +102,12 @@ public static class Cli
         root.Subcommands.Add(plan);
 
         var replayPath = new Argument<string>("file-or-dir") { Description = "An Alertmanager payload file, or a directory of *.json payloads" };
+        var strict = new Option<bool>("--strict") { Description = "Exit 2 when any file is not a valid payload (the valid ones are still replayed)" };
         var replay = new Command("replay", "Replay past Alertmanager payloads in dry run: what would have been done for each alert")
         {
-            replayPath, kubernetesServer, kubeconfig, context, policy, storage, table, prometheus,
+            replayPath, kubernetesServer, kubeconfig, context, policy, storage, table, prometheus, strict,
         };
-        replay.SetAction((parse, ct) => ReplayCommand.RunAsync(parse.GetValue(replayPath)!, Connection(parse), output, errors, ct));
+        replay.SetAction((parse, ct) => ReplayCommand.RunAsync(parse.GetValue(replayPath)!, parse.GetValue(strict), Connection(parse), output, errors, ct));
         root.Subcommands.Add(replay);
 
         var ns = new Option<string>("--namespace", "-n") { Description = "Only this namespace" };
