@@ -327,5 +327,30 @@ public sealed class CliTests(AzuriteFixture storage) : IDisposable
         Assert.Equal(2, serve.ExitCode);
     }
 
+    [Fact]
+    public async Task Policy_validate_refuses_what_plan_would_refuse_and_names_the_line()
+    {
+        var weight = WriteFile("weight.yaml", """
+            allow:
+              namespaces: [shop]
+            rules:
+              - name: shift
+                when:
+                  classes: [DegradedVersion]
+                action: traffic-shift
+                params: { weight: "150" }
+            """);
+        var result = await RunAsync("policy", "validate", weight);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal($"{weight}:8: rule 'shift': parameter 'weight' must be an integer from 0 to 99 (the weight the degraded version keeps), not '150'", result.Err.Trim());
+        Assert.Empty(result.Out);
+
+        var tab = WriteFile("tab.yaml", "dryRun: false\nallow:\n  namespaces: [shop]\nlimits:\n  cooldown: 10m\nrules:\n  - name: r\n\taction: rollback\n");
+        var tabbed = await RunAsync("policy", "validate", tab);
+        Assert.Equal(2, tabbed.ExitCode);
+        Assert.StartsWith($"{tab}:8: YAML syntax error", tabbed.Err, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", tabbed.Err, StringComparison.Ordinal);
+    }
+
     public void Dispose() => Directory.Delete(_work, recursive: true);
 }
