@@ -29,12 +29,25 @@ need=()
 command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 command -v prometheus-alertmanager >/dev/null 2>&1 || command -v alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 if [ "${#need[@]}" -gt 0 ] && [ "${REMEDIATION_SKIP_APT:-0}" != 1 ]; then
+  # The packages would start system services; the tests run their own instances on other ports. Debian's
+  # policy-rc.d (invoke-rc.d asks it before starting a service; exit 101 = not allowed) keeps them from starting,
+  # so nothing has to be stopped afterwards. Ours is removed again; one that was already there is left alone.
+  if [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi
+  policy_rc_d=/usr/sbin/policy-rc.d
+  created_policy_rc_d=0
+  if [ ! -e "$policy_rc_d" ]; then
+    printf '#!/bin/sh\n# Written by Remediation scripts/install-deps.sh during apt-get install: no service starts.\nexit 101\n' \
+      | $SUDO tee "$policy_rc_d" >/dev/null
+    $SUDO chmod 755 "$policy_rc_d"
+    created_policy_rc_d=1
+  fi
+  remove_policy_rc_d() {
+    if [ "$created_policy_rc_d" = 1 ]; then $SUDO rm -f "$policy_rc_d"; created_policy_rc_d=0; fi
+  }
+  trap remove_policy_rc_d EXIT
   apt_install "${need[@]}"
-  # The packages start system services; the tests run their own instances on other ports.
-  for svc in prometheus prometheus-alertmanager prometheus-node-exporter; do
-    (command -v systemctl >/dev/null && systemctl stop "$svc" 2>/dev/null) || true
-    pkill -f "/usr/bin/$svc" 2>/dev/null || true
-  done
+  remove_policy_rc_d
+  trap - EXIT
 fi
 
 # Chromium renders the history page in the headless-browser test (screenshot and DOM).

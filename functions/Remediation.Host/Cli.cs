@@ -138,16 +138,17 @@ public static class Cli
         root.Subcommands.Add(plan);
 
         var replayPath = new Argument<string>("file-or-dir") { Description = "An Alertmanager payload file, or a directory of *.json payloads" };
+        var strict = new Option<bool>("--strict") { Description = "Exit 2 when any file is not a valid payload (the valid ones are still replayed)" };
         var replay = new Command("replay", "Replay past Alertmanager payloads in dry run: what would have been done for each alert")
         {
-            replayPath, kubernetesServer, kubeconfig, context, policy, storage, table, prometheus,
+            replayPath, kubernetesServer, kubeconfig, context, policy, storage, table, prometheus, strict,
         };
-        replay.SetAction((parse, ct) => ReplayCommand.RunAsync(parse.GetValue(replayPath)!, Connection(parse), output, errors, ct));
+        replay.SetAction((parse, ct) => ReplayCommand.RunAsync(parse.GetValue(replayPath)!, parse.GetValue(strict), Connection(parse), output, errors, ct));
         root.Subcommands.Add(replay);
 
         var ns = new Option<string>("--namespace", "-n") { Description = "Only this namespace" };
         var workload = new Option<string>("--workload", "-w") { Description = "Only this workload" };
-        var state = new Option<string>("--state", "--outcome") { Description = "Only this state/outcome (Succeeded, Failed, Escalated, Refused, Verifying, ...)" };
+        var state = new Option<string>("--state", "--outcome") { Description = "Only this state/outcome (Succeeded, Failed, Escalated, Refused, Ignored, Verifying, ...)" };
         var since = new Option<string>("--since") { Description = "Received at or after: RFC 3339 time, or an age like 30m, 12h, 7d" };
         var limit = new Option<int?>("--limit") { Description = "Most incidents to show (default: all, read a page at a time)" };
         limit.Validators.Add(result =>

@@ -6,12 +6,16 @@ namespace Remediation.Host;
 /// <summary>
 /// `remediation replay file-or-dir`: feeds past Alertmanager payloads through diagnose + decide (nothing is
 /// applied) and reports what would have been done per alert, with a progress line on stderr. Every file is parsed
-/// first, so a malformed one stops the replay before anything runs (exit 2, naming the file and field).
-/// Each alert is planned against the cluster as it is now.
+/// first; the valid ones are replayed and the invalid ones listed with their reasons (file and field). Exit 0, or 2
+/// with <c>strict</c> when any file is invalid, and 2 when no file is valid. Each alert is planned against the cluster
+/// as it is now.
 /// </summary>
 public static class ReplayCommand
 {
-    public static async Task<int> RunAsync(string path, CliConnection connection, TextWriter output, TextWriter errors, CancellationToken cancellationToken)
+    public static Task<int> RunAsync(string path, CliConnection connection, TextWriter output, TextWriter errors, CancellationToken cancellationToken) =>
+        RunAsync(path, strict: false, connection, output, errors, cancellationToken);
+
+    public static async Task<int> RunAsync(string path, bool strict, CliConnection connection, TextWriter output, TextWriter errors, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(output);
@@ -38,7 +42,7 @@ public static class ReplayCommand
         }
 
         var payloads = new List<(string File, IReadOnlyList<NormalizedAlert> Alerts)>(files.Length);
-        var malformed = 0;
+        var invalid = new List<string>();
         foreach (var file in files)
         {
             try
@@ -47,13 +51,13 @@ public static class ReplayCommand
             }
             catch (AlertParseException ex)
             {
-                errors.WriteLine($"{file}: field '{ex.Field}': {ex.Message}");
-                malformed++;
+                invalid.Add($"{file}: field '{ex.Field}': {ex.Message}");
             }
         }
-        if (malformed > 0)
+        if (payloads.Count == 0)
         {
-            errors.WriteLine($"{malformed} of {files.Length} files are not valid Alertmanager payloads; nothing replayed");
+            ListInvalid(errors, invalid, files.Length);
+            errors.WriteLine("no valid Alertmanager payload to replay");
             return 2;
         }
 
@@ -101,8 +105,31 @@ public static class ReplayCommand
             errors.WriteLine();
             output.WriteLine();
             output.WriteLine($"replayed {total} alerts from {payloads.Count} files (dry run: nothing applied): {string.Join(", ", tally.Select(t => $"{t.Key} {t.Value}"))}");
+            if (invalid.Count > 0)
+            {
+                output.WriteLine($"skipped {invalid.Count} of {files.Length} files: not valid Alertmanager payloads (listed on stderr)");
+                ListInvalid(errors, invalid, files.Length);
+                if (strict)
+                {
+                    errors.WriteLine("--strict: exit 2 because some files are not valid Alertmanager payloads");
+                    return 2;
+                }
+            }
             return 0;
         }).ConfigureAwait(false);
+    }
+
+    private static void ListInvalid(TextWriter errors, List<string> invalid, int files)
+    {
+        if (invalid.Count == 0)
+        {
+            return;
+        }
+        errors.WriteLine($"{invalid.Count} of {files} files are not valid Alertmanager payloads:");
+        foreach (var line in invalid)
+        {
+            errors.WriteLine(line);
+        }
     }
 
     private static void Count(SortedDictionary<string, int> tally, string key) => tally[key] = tally.GetValueOrDefault(key) + 1;

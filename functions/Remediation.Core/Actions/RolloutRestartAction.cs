@@ -23,7 +23,7 @@ public sealed class RolloutRestartAction(IClusterReader reader, TimeProvider tim
         ArgumentNullException.ThrowIfNull(context);
         var target = context.Target;
         var deployment = await reader.RequireDeploymentAsync(target, cancellationToken).ConfigureAwait(false);
-        if (!context.Parameters.TryGetValue("smallestStep", out var smallest) || !string.Equals(smallest, "false", StringComparison.OrdinalIgnoreCase))
+        if (ActionParameters.Bool(Name, context.Parameters, "smallestStep", true))
         {
             var pods = await reader.PodsOfAsync(deployment, cancellationToken).ConfigureAwait(false);
             if (DeletePodAction.PlanFor(context, pods, out _) is { } deletePod)

@@ -72,14 +72,5 @@ public sealed class ScaleOutAction(IClusterReader reader) : IRemediationAction
         return patch.ToJsonString();
     }
 
-    private static int Parameter(ActionContext context, string name, int fallback)
-    {
-        if (!context.Parameters.TryGetValue(name, out var text))
-        {
-            return fallback;
-        }
-        return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value > 0
-            ? value
-            : throw new ActionNotApplicableException($"parameter '{name}' must be a positive integer, not '{text}'");
-    }
+    private int Parameter(ActionContext context, string name, int fallback) => ActionParameters.Int(Name, context.Parameters, name, fallback);
 }

@@ -23,9 +23,7 @@ public sealed class TrafficShiftAction(IClusterReader reader, IEnumerable<IMeshR
         ArgumentNullException.ThrowIfNull(context);
         var target = context.Target;
         var diagnosis = context.Diagnosis;
-        var keep = context.Parameters.TryGetValue("weight", out var w)
-            ? int.TryParse(w, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed) && parsed is >= 0 and < 100 ? parsed : throw new ActionNotApplicableException($"parameter 'weight' must be 0-99, not '{w}'")
-            : 0;
+        var keep = ActionParameters.Int(Name, context.Parameters, "weight", 0);
         var deployment = await reader.RequireDeploymentAsync(target, cancellationToken).ConfigureAwait(false);
         IReadOnlyDictionary<string, string> labels = new Dictionary<string, string>(deployment.Spec.Template.Metadata?.Labels ?? new Dictionary<string, string>(), StringComparer.Ordinal);
         var degraded = diagnosis.DegradedVersion ?? labels.GetValueOrDefault("version")

@@ -48,6 +48,17 @@ public static class WorkloadKinds
     public static bool HasOwnerToResolve(string kind) => kind is Pod or ReplicaSet or HorizontalPodAutoscaler or Job;
 }
 
+/// <summary>Why an alert has no target.</summary>
+public enum TargetProblemKind
+{
+    /// <summary>The alert has a target.</summary>
+    None,
+    /// <summary>No label names a Kubernetes workload at all: a VM, a budget, service health, a node.</summary>
+    NoWorkload,
+    /// <summary>A label names a Kubernetes object but cannot be used (invalid name, no namespace, unknown kind): a human must see it.</summary>
+    Invalid,
+}
+
 /// <summary>One alert in the product's own model, whatever its source.</summary>
 public sealed record NormalizedAlert
 {
@@ -66,6 +77,8 @@ public sealed record NormalizedAlert
     public WorkloadTarget? Target { get; init; }
     /// <summary>Why <see cref="Target"/> is null.</summary>
     public string? TargetProblem { get; init; }
+    /// <summary>What kind of problem <see cref="TargetProblem"/> is: no workload named at all, or one named invalidly.</summary>
+    public TargetProblemKind TargetProblemKind { get; init; }
 
     /// <summary>The incident this alert belongs to: one per alert series and start time.</summary>
     public string IncidentId => IncidentIdentity.For(Source, Fingerprint, StartsAt);

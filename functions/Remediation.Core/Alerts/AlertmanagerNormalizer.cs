@@ -5,8 +5,14 @@ namespace Remediation.Alerts;
 /// <summary>Parses an Alertmanager webhook body and turns each alert into a <see cref="NormalizedAlert"/>.</summary>
 public static class AlertmanagerNormalizer
 {
+    /// <summary>The webhook payload version this product reads.</summary>
+    public const string SupportedVersion = "4";
+
     public static IReadOnlyList<NormalizedAlert> Parse(ReadOnlySpan<byte> body)
     {
+        // Another version's fields have other types (version 3's groupKey is a number): say which versions are
+        // supported before a full read fails on such a field.
+        RequireSupportedVersion(ReadVersion(body));
         AlertmanagerPayload? payload;
         try
         {
@@ -25,10 +31,7 @@ public static class AlertmanagerNormalizer
 
     public static IReadOnlyList<NormalizedAlert> Normalize(AlertmanagerPayload payload)
     {
-        if (payload.Version is not null && payload.Version != "4")
-        {
-            throw new AlertParseException("$.version", $"unsupported Alertmanager payload version '{payload.Version}'; expected \"4\"");
-        }
+        RequireSupportedVersion(payload.Version);
         if (payload.Alerts is null)
         {
             throw new AlertParseException("$.alerts", "required field 'alerts' is missing; expected an array of alerts");
@@ -67,7 +70,7 @@ public static class AlertmanagerNormalizer
             throw new AlertParseException($"{path}.startsAt", "required field 'startsAt' is missing; expected an RFC 3339 time");
         }
         var labels = new Dictionary<string, string>(alert.Labels, StringComparer.Ordinal);
-        var (target, problem) = TargetResolver.Resolve(labels);
+        var (target, problem, problemKind) = TargetResolver.ResolveWithKind(labels);
         // Alertmanager sends endsAt "0001-01-01T00:00:00Z" while an alert fires.
         DateTimeOffset? endsAt = alert.EndsAt is { } e && e.Year > 1 ? e : null;
         return new NormalizedAlert
@@ -84,7 +87,61 @@ public static class AlertmanagerNormalizer
             GeneratorUrl = alert.GeneratorUrl,
             Target = target,
             TargetProblem = problem,
+            TargetProblemKind = problemKind,
         };
+    }
+
+    private static void RequireSupportedVersion(string? version)
+    {
+        if (version is not null && version != SupportedVersion)
+        {
+            throw new AlertParseException("$.version", $"Alertmanager webhook payload version \"{version}\" is not supported; expected version \"{SupportedVersion}\"");
+        }
+    }
+
+    /// <summary>
+    /// The top-level "version" of a payload as text (a number as written), or null when it is absent or null. Malformed
+    /// JSON yields null here: the full read that follows reports it with its position.
+    /// </summary>
+    private static string? ReadVersion(ReadOnlySpan<byte> body)
+    {
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 64 });
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return null;
+            }
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isVersion = reader.ValueTextEquals("version"u8);
+                if (!reader.Read())
+                {
+                    return null;
+                }
+                if (isVersion)
+                {
+                    return reader.TokenType switch
+                    {
+                        JsonTokenType.String => reader.GetString(),
+                        JsonTokenType.Number => System.Text.Encoding.UTF8.GetString(reader.ValueSpan),
+                        _ => null,
+                    };
+                }
+                reader.Skip();
+            }
+            return null;
+        }
+        catch (JsonException)
+        {
+            // Not JSON (or not readable as text here): Deserialize reports it with its path.
+            return null;
+        }
+        catch (InvalidOperationException)
+        {
+            // An escaped lone surrogate in the version string: Deserialize reports it.
+            return null;
+        }
     }
 
     /// <summary>A JSON error message without its path tail and without .NET type names.</summary>

@@ -89,20 +89,22 @@ public static class AzureMonitorNormalizer
         var essentialsPath = $"{dataPath}.essentials";
         var essentials = RequiredObject(data, "essentials", dataPath);
         var alertId = RequiredString(essentials, "alertId", essentialsPath);
-        var alertRule = RequiredString(essentials, "alertRule", essentialsPath);
-        var severity = RequiredString(essentials, "severity", essentialsPath);
-        if (!Severities.Contains(severity, StringComparer.Ordinal))
+        // Cost Management (budget) alerts send null alertRule, severity and signalType (Microsoft's own samples): a
+        // missing or null essential takes its default; a present one must be one the schema knows.
+        var alertRule = NonEmpty(OptionalString(essentials, "alertRule", essentialsPath));
+        var severity = NonEmpty(OptionalString(essentials, "severity", essentialsPath));
+        if (severity is not null && !Severities.Contains(severity, StringComparer.Ordinal))
         {
             throw new AlertParseException($"{essentialsPath}.severity", $"unknown severity '{severity}'; expected Sev0, Sev1, Sev2, Sev3 or Sev4");
         }
-        var signalType = RequiredString(essentials, "signalType", essentialsPath);
-        if (!SignalTypes.Contains(signalType, StringComparer.Ordinal))
+        var signalType = NonEmpty(OptionalString(essentials, "signalType", essentialsPath));
+        if (signalType is not null && !SignalTypes.Contains(signalType, StringComparer.Ordinal))
         {
             throw new AlertParseException($"{essentialsPath}.signalType", $"unknown signalType '{signalType}'; expected \"Metric\", \"Log\" or \"Activity Log\"");
         }
-        var status = RequiredString(essentials, "monitorCondition", essentialsPath) switch
+        var status = NonEmpty(OptionalString(essentials, "monitorCondition", essentialsPath)) switch
         {
-            "Fired" => AlertStatus.Firing,
+            null or "Fired" => AlertStatus.Firing,
             "Resolved" => AlertStatus.Resolved,
             var other => throw new AlertParseException($"{essentialsPath}.monitorCondition", $"unknown monitorCondition '{other}'; expected \"Fired\" or \"Resolved\""),
         };
@@ -121,9 +123,11 @@ public static class AzureMonitorNormalizer
         }
 
         var contextPath = $"{dataPath}.alertContext";
+        string? contextName = null;
         if (data.TryGetProperty("alertContext", out var context) && context.ValueKind == JsonValueKind.Object)
         {
             generatorUrl = ReadAlertContext(context, contextPath, labels, annotations);
+            contextName = NameFromContext(context);
         }
         else if (context.ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Null))
         {
@@ -140,12 +144,21 @@ public static class AzureMonitorNormalizer
             }
         }
 
-        var name = AlertNameOf(alertRule, monitoringService, labels);
+        var name = AlertNameOf(alertRule ?? contextName ?? DefaultAlertName, monitoringService, labels);
         labels["alertname"] = name;
-        labels[AzureAlertRuleLabel] = alertRule;
-        labels["severity"] = severity;
+        if (alertRule is not null)
+        {
+            labels[AzureAlertRuleLabel] = alertRule;
+        }
+        if (severity is not null)
+        {
+            labels["severity"] = severity;
+        }
         annotations["alertId"] = alertId;
-        annotations["signalType"] = signalType;
+        if (signalType is not null)
+        {
+            annotations["signalType"] = signalType;
+        }
         if (monitoringService is not null)
         {
             annotations["monitoringService"] = monitoringService;
@@ -163,7 +176,7 @@ public static class AzureMonitorNormalizer
             annotations["configurationItems"] = string.Join(",", configurationItems);
         }
 
-        var (target, problem) = ResolveTarget(labels);
+        var (target, problem, problemKind) = ResolveTarget(labels);
         return new NormalizedAlert
         {
             Source = AlertSource.AzureMonitor,
@@ -178,7 +191,30 @@ public static class AzureMonitorNormalizer
             GeneratorUrl = generatorUrl,
             Target = target,
             TargetProblem = problem,
+            TargetProblemKind = problemKind,
         };
+    }
+
+    /// <summary>The name of an alert that has no essentials.alertRule and whose alertContext names nothing either.</summary>
+    public const string DefaultAlertName = "azure-alert";
+
+    private static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
+    /// <summary>
+    /// A name for an alert without essentials.alertRule: a budget alert's alertContext.AlertData.BudgetName, else its
+    /// alertContext.AlertCategory ("budgets"); null when the context names nothing.
+    /// </summary>
+    private static string? NameFromContext(JsonElement context)
+    {
+        if (context.TryGetProperty("AlertData", out var data) && data.ValueKind == JsonValueKind.Object
+            && data.TryGetProperty("BudgetName", out var budget) && budget.ValueKind == JsonValueKind.String
+            && NonEmpty(budget.GetString()) is { } budgetName)
+        {
+            return budgetName;
+        }
+        return context.TryGetProperty("AlertCategory", out var category) && category.ValueKind == JsonValueKind.String
+            ? NonEmpty(category.GetString())
+            : null;
     }
 
     /// <summary>The label that keeps the Azure alert rule name (essentials.alertRule) beside the alert name.</summary>
@@ -361,14 +397,14 @@ public static class AzureMonitorNormalizer
     /// reads the controller/controller_kind pair; a metric alert's bare controllerName dimension has no kind, and it is
     /// read as a Deployment (never guessed from the shape of the name: the cluster side checks it exists).
     /// </summary>
-    private static (WorkloadTarget? Target, string? Problem) ResolveTarget(Dictionary<string, string> labels)
+    private static (WorkloadTarget? Target, string? Problem, TargetProblemKind Kind) ResolveTarget(Dictionary<string, string> labels)
     {
         if (labels.TryGetValue("controller", out var controller) && controller.Length > 0
             && !labels.ContainsKey("controller_kind") && !labels.ContainsKey("deployment"))
         {
             labels["deployment"] = controller;
         }
-        return TargetResolver.Resolve(labels);
+        return TargetResolver.ResolveWithKind(labels);
     }
 
     private static void CopyString(JsonElement parent, string property, Dictionary<string, string> into, string key)

@@ -65,37 +65,48 @@ public static class TargetResolver
 
     public static (WorkloadTarget? Target, string? Problem) Resolve(IReadOnlyDictionary<string, string> labels)
     {
+        var (target, problem, _) = ResolveWithKind(labels);
+        return (target, problem);
+    }
+
+    /// <summary>
+    /// As <see cref="Resolve"/>, and what kind of problem stopped it: <see cref="TargetProblemKind.NoWorkload"/> when no
+    /// label names a Kubernetes workload at all (a VM, a budget, a node), <see cref="TargetProblemKind.Invalid"/> when a
+    /// label names one but cannot be used (a value that breaks the Kubernetes name rules, a missing namespace or kind).
+    /// </summary>
+    public static (WorkloadTarget? Target, string? Problem, TargetProblemKind Kind) ResolveWithKind(IReadOnlyDictionary<string, string> labels)
+    {
         ArgumentNullException.ThrowIfNull(labels);
         var named = NameOf(labels);
         if (named.Problem is not null)
         {
-            return (null, named.Problem);
+            return (null, named.Problem, TargetProblemKind.Invalid);
         }
         var ns = named.NamespaceLabel is { } nsLabel ? Present(labels, nsLabel) : FirstPresent(labels, NamespaceLabels);
         if (named.Label is null)
         {
             if (named.Ignored is { } ignored)
             {
-                return (null, ignored);
+                return (null, ignored, TargetProblemKind.NoWorkload);
             }
             return ns is null
-                ? (null, $"labels name neither a namespace nor a workload ({Expected})")
-                : (null, $"label '{ns.Value.Label}' names namespace {KubernetesNames.Quote(ns.Value.Value)} but no label names a workload ({Expected})");
+                ? (null, $"labels name neither a namespace nor a workload ({Expected})", TargetProblemKind.NoWorkload)
+                : (null, $"label '{ns.Value.Label}' names namespace {KubernetesNames.Quote(ns.Value.Value)} but no label names a workload ({Expected})", TargetProblemKind.NoWorkload);
         }
         if (KubernetesNames.NameProblem(named.Label, named.Name) is { } nameProblem)
         {
-            return (null, nameProblem);
+            return (null, nameProblem, TargetProblemKind.Invalid);
         }
         if (ns is null)
         {
             var wanted = named.NamespaceLabel ?? "namespace";
-            return (null, $"label '{named.Label}' names {named.Kind} {KubernetesNames.Quote(named.Name)} but label '{wanted}' is missing, so its namespace is unknown");
+            return (null, $"label '{named.Label}' names {named.Kind} {KubernetesNames.Quote(named.Name)} but label '{wanted}' is missing, so its namespace is unknown", TargetProblemKind.Invalid);
         }
         if (KubernetesNames.NamespaceProblem(ns.Value.Label, ns.Value.Value) is { } namespaceProblem)
         {
-            return (null, namespaceProblem);
+            return (null, namespaceProblem, TargetProblemKind.Invalid);
         }
-        return (new WorkloadTarget(ns.Value.Value, named.Name!, named.Kind!), null);
+        return (new WorkloadTarget(ns.Value.Value, named.Name!, named.Kind!), null, TargetProblemKind.None);
     }
 
     /// <summary>

@@ -298,6 +298,7 @@ public sealed class HistoryPage(IncidentStore store, TimeProvider timeProvider)
     [
         IncidentStates.Received, IncidentStates.Acting, IncidentStates.Verifying, IncidentStates.Succeeded, IncidentStates.Failed,
         IncidentStates.Escalated, IncidentStates.Refused, IncidentStates.NoAction, IncidentStates.DryRun, IncidentStates.Resolved,
+        IncidentStates.Ignored,
     ];
 
     private const string Css = """

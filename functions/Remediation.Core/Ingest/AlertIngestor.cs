@@ -15,7 +15,7 @@ public sealed class AlertTooLargeException(int index, string alertName, int maxC
 }
 
 /// <summary>What happened to each alert of a delivery.</summary>
-public sealed record IngestResult(int Accepted, int Duplicates, int Resolved, int Escalated, IReadOnlyList<string> IncidentIds);
+public sealed record IngestResult(int Accepted, int Duplicates, int Resolved, int Escalated, IReadOnlyList<string> IncidentIds, int Ignored = 0);
 
 /// <summary>
 /// Claim stage: one incident per alert (insert-if-absent), one work item per new incident, queued per delivery.
@@ -25,6 +25,7 @@ public sealed record IngestResult(int Accepted, int Duplicates, int Resolved, in
 public sealed partial class AlertIngestor(
     IncidentStore store,
     WorkQueue queue,
+    Policy.PolicyProvider policyProvider,
     RemediationMetrics metrics,
     Notifications.OutcomeNotifier notifier,
     TimeProvider timeProvider,
@@ -73,7 +74,7 @@ public sealed partial class AlertIngestor(
             // Some claims failed (storage): 503, and the sender's retry claims those; the others are duplicates then.
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
         }
-        int accepted = 0, duplicates = 0, resolved = 0, escalated = 0;
+        int accepted = 0, duplicates = 0, resolved = 0, escalated = 0, ignored = 0;
         var ids = new List<string>(alerts.Count);
         for (var i = 0; i < alerts.Count; i++)
         {
@@ -84,9 +85,10 @@ public sealed partial class AlertIngestor(
                 case IngestOutcome.Duplicate: duplicates++; break;
                 case IngestOutcome.Resolved: resolved++; break;
                 case IngestOutcome.Escalated: escalated++; break;
+                case IngestOutcome.Ignored: ignored++; break;
             }
         }
-        return new IngestResult(accepted, duplicates, resolved, escalated, ids);
+        return new IngestResult(accepted, duplicates, resolved, escalated, ids, ignored);
     }
 
     /// <summary>
@@ -189,6 +191,7 @@ public sealed partial class AlertIngestor(
         {
             case ClaimOutcome.Queued: return (IngestOutcome.Queued, record);
             case ClaimOutcome.Escalated: return (IngestOutcome.Escalated, null);
+            case ClaimOutcome.Ignored: return (IngestOutcome.Ignored, null);
             default:
                 metrics.RecordDuplicate(alert.Source.ToString());
                 return (IngestOutcome.Duplicate, null);
@@ -201,6 +204,7 @@ public sealed partial class AlertIngestor(
         Duplicate,
         Resolved,
         Escalated,
+        Ignored,
     }
 
     private enum ClaimOutcome
@@ -208,6 +212,7 @@ public sealed partial class AlertIngestor(
         Queued,
         Duplicate,
         Escalated,
+        Ignored,
     }
 
     private async Task<(ClaimOutcome, IncidentRecord?)> ClaimAsync(NormalizedAlert alert, string alertJson, CancellationToken cancellationToken)
@@ -216,14 +221,23 @@ public sealed partial class AlertIngestor(
         var record = NewRecord(alert, alertJson, now);
         if (alert.Target is null)
         {
-            // Not mappable to a workload: recorded as escalated with the reason, never dropped.
-            record.State = IncidentStates.Escalated;
-            record.Outcome = IncidentStates.Escalated;
-            record.OutcomeReason = $"cannot map the alert to a Kubernetes workload: {alert.TargetProblem}";
+            // Not mappable to a workload: recorded with the reason, never dropped. An alert that names no Kubernetes
+            // workload at all is Ignored unless the policy escalates those (unmappedAlerts); one that names a Kubernetes
+            // object invalidly is always Escalated, a human must see it.
+            var policy = policyProvider.Current;
+            var ignore = policy.Ignores(alert);
+            record.State = ignore ? IncidentStates.Ignored : IncidentStates.Escalated;
+            record.Outcome = record.State;
+            record.OutcomeReason = policy.UnmappedReason(alert);
             record.CompletedAt = now;
             if (!await store.TryClaimAsync(record, cancellationToken).ConfigureAwait(false))
             {
                 return (ClaimOutcome.Duplicate, null);
+            }
+            metrics.RecordDecision(record.State);
+            if (ignore)
+            {
+                return (ClaimOutcome.Ignored, null);
             }
             await notifier.NotifyAsync(record, cancellationToken).ConfigureAwait(false);
             return (ClaimOutcome.Escalated, null);

@@ -24,7 +24,7 @@ public sealed class RemediationMetrics : IDisposable
         _alertsReceived = _meter.CreateCounter<long>("remediation.alerts.received", "{alert}", "Alerts received, by source and status");
         _alertsDeduplicated = _meter.CreateCounter<long>("remediation.alerts.deduplicated", "{alert}", "Alert deliveries recognised as duplicates");
         _actions = _meter.CreateCounter<long>("remediation.actions", "{action}", "Actions by type and outcome");
-        _decisions = _meter.CreateCounter<long>("remediation.decisions", "{decision}", "Decisions that took no action: Refused, Escalated, NoAction");
+        _decisions = _meter.CreateCounter<long>("remediation.decisions", "{decision}", "Decisions that took no action: Refused, Escalated, NoAction, Ignored");
         _verifications = _meter.CreateCounter<long>("remediation.verifications", "{verification}", "Verified outcomes of applied actions, by type and outcome");
         _actionLatency = _meter.CreateHistogram<double>("remediation.action.duration", "s", "Work item start to action outcome");
         _ingestLatency = _meter.CreateHistogram<double>("remediation.ingest.duration", "s", "Webhook received to acknowledged");

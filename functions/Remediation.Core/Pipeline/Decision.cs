@@ -8,6 +8,8 @@ public enum DecisionKind
     Refuse,
     Escalate,
     NoAction,
+    /// <summary>The alert names no Kubernetes workload and the policy ignores those.</summary>
+    Ignore,
 }
 
 /// <summary>What the decide stage concluded; a plan when it acts.</summary>
@@ -18,6 +20,7 @@ public sealed record Decision(DecisionKind Kind, string Reason, string? Rule = n
         DecisionKind.Act => DryRun ? Storage.IncidentStates.DryRun : Storage.IncidentStates.Acting,
         DecisionKind.Refuse => Storage.IncidentStates.Refused,
         DecisionKind.Escalate => Storage.IncidentStates.Escalated,
+        DecisionKind.Ignore => Storage.IncidentStates.Ignored,
         _ => Storage.IncidentStates.NoAction,
     };
 }

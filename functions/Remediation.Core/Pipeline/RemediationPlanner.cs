@@ -22,11 +22,11 @@ public sealed class RemediationPlanner(PolicyProvider policyProvider, ActionCata
     public async Task<Aim> AimAsync(NormalizedAlert alert, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(alert);
+        var policy = policyProvider.Current;
         if (alert.Target is not { } reference)
         {
-            return Aim.Stop(new Decision(DecisionKind.Escalate, $"cannot map the alert to a Kubernetes workload: {alert.TargetProblem}"));
+            return Aim.Stop(new Decision(policy.Ignores(alert) ? DecisionKind.Ignore : DecisionKind.Escalate, policy.UnmappedReason(alert)));
         }
-        var policy = policyProvider.Current;
         if (policy.NamespaceRefusal(reference.Namespace) is { } refused)
         {
             // Default deny: a target outside the allowlist is not even read.

@@ -35,7 +35,7 @@ public static class PolicyLoader
         }
         catch (YamlException ex)
         {
-            throw new PolicyValidationException([$"{source}:{ex.Start.Line}: YAML syntax error: {ex.Message}"]);
+            throw new PolicyValidationException([SyntaxError(source, ex)]);
         }
         catch (InvalidOperationException)
         {
@@ -47,7 +47,7 @@ public static class PolicyLoader
             throw new PolicyValidationException([$"{source}:1: expected a mapping with 'allow', 'limits' and 'rules'"]);
         }
         var reader = new NodeReader(source, errors);
-        reader.CheckKeys(root, "dryRun", "ownNamespace", "allow", "limits", "rules");
+        reader.CheckKeys(root, "dryRun", "ownNamespace", "unmappedAlerts", "allow", "limits", "rules");
         var allow = reader.Mapping(root, "allow");
         var policy = new RemediationPolicy
         {
@@ -57,6 +57,7 @@ public static class PolicyLoader
             AllowedWorkloads = allow is null ? [] : reader.StringList(allow, "workloads"),
             Limits = ReadLimits(reader, reader.Mapping(root, "limits")),
             Rules = ReadRules(reader, root),
+            UnmappedAlerts = ReadUnmappedAlerts(reader, root),
         };
         if (allow is not null)
         {
@@ -71,6 +72,46 @@ public static class PolicyLoader
             throw new PolicyValidationException(errors);
         }
         return policy;
+    }
+
+    /// <summary>
+    /// A YAML syntax error on the line where the scanner found the problem (its End: a tab on line 8 is on line 8), and
+    /// where the value it was reading began when that is an earlier line (its Start).
+    /// </summary>
+    internal static string SyntaxError(string source, YamlException ex)
+    {
+        var found = ex.End.Line >= ex.Start.Line && ex.End.Line > 0 ? ex.End.Line : ex.Start.Line;
+        var begins = ex.Start.Line < found ? $" (the value being read begins on line {ex.Start.Line})" : "";
+        return $"{source}:{found}: YAML syntax error: {ex.Message}{begins}";
+    }
+
+    /// <summary>Null when the pattern compiles as the rule matcher compiles it, else why not.</summary>
+    private static string? RegexProblem(string pattern)
+    {
+        try
+        {
+            _ = new System.Text.RegularExpressions.Regex($"^(?:{pattern})$", System.Text.RegularExpressions.RegexOptions.None, TimeSpan.FromMilliseconds(50));
+            return null;
+        }
+        catch (ArgumentException ex)
+        {
+            return ex.Message;
+        }
+    }
+
+    private static UnmappedAlerts ReadUnmappedAlerts(NodeReader reader, YamlMappingNode root)
+    {
+        switch (reader.String(root, "unmappedAlerts"))
+        {
+            case null:
+            case "ignore":
+                return UnmappedAlerts.Ignore;
+            case "escalate":
+                return UnmappedAlerts.Escalate;
+            case var other:
+                reader.Error(reader.Child(root, "unmappedAlerts")!, $"'unmappedAlerts' must be ignore or escalate, not '{other}'");
+                return UnmappedAlerts.Ignore;
+        }
     }
 
     private static long LastScannedLine(string text)
@@ -183,13 +224,31 @@ public static class PolicyLoader
                     labels["severity"] = severity;
                 }
             }
+            foreach (var (key, value) in labels)
+            {
+                if (value.StartsWith("=~", StringComparison.Ordinal) && RegexProblem(value[2..]) is { } regexProblem)
+                {
+                    reader.Error(reader.Child(when!, key == "alertname" || key == "severity" ? key : "labels") ?? when!, $"label matcher '{key}' is not a valid regular expression: {regexProblem}");
+                }
+            }
+            var parameters = reader.StringMap(rule, "params");
+            if (action is not null)
+            {
+                // The same check each action makes when it plans (plan, replay, the pipeline), reported here with its line.
+                foreach (var (parameter, message) in ActionParameters.Problems(action, parameters))
+                {
+                    var paramsNode = (YamlMappingNode)reader.Child(rule, "params")!;
+                    var keyNode = paramsNode.Children.Keys.FirstOrDefault(k => k is YamlScalarNode { Value: { } v } && v == parameter) ?? paramsNode;
+                    reader.Error(keyNode, $"rule '{name}': {message}");
+                }
+            }
             rules.Add(new PolicyRule
             {
                 Name = name ?? "",
                 Action = action ?? ActionNames.None,
                 Classes = classes,
                 Labels = labels,
-                Parameters = reader.StringMap(rule, "params"),
+                Parameters = parameters,
                 DryRun = reader.Bool(rule, "dryRun") ?? false,
                 Line = (int)rule.Start.Line,
             });

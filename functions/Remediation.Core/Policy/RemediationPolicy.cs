@@ -20,6 +20,15 @@ public static class ActionNames
     public static bool Mutates(string action) => action is not (Escalate or None);
 }
 
+/// <summary>What becomes of an alert whose labels name no Kubernetes workload at all (policy key <c>unmappedAlerts</c>).</summary>
+public enum UnmappedAlerts
+{
+    /// <summary>Recorded as Ignored: not acted on, nobody notified (the default).</summary>
+    Ignore,
+    /// <summary>Recorded as Escalated and notified, like any alert a human must look at.</summary>
+    Escalate,
+}
+
 /// <summary>The runbook: which targets may be touched, safety limits, and the rules that map alerts and diagnoses to actions.</summary>
 public sealed record RemediationPolicy
 {
@@ -34,6 +43,27 @@ public sealed record RemediationPolicy
     public IReadOnlyList<string> AllowedWorkloads { get; init; } = [];
     public SafetyLimits Limits { get; init; } = new();
     public IReadOnlyList<PolicyRule> Rules { get; init; } = [];
+    /// <summary>
+    /// Alerts whose labels name no Kubernetes workload (VM, service health, budget, node alerts): ignored by default.
+    /// An alert that names a Kubernetes object invalidly is always escalated, whatever this says.
+    /// </summary>
+    public UnmappedAlerts UnmappedAlerts { get; init; } = UnmappedAlerts.Ignore;
+
+    /// <summary>Whether the alert is to be recorded as Ignored: it names no Kubernetes workload and the policy ignores those.</summary>
+    public bool Ignores(Alerts.NormalizedAlert alert)
+    {
+        ArgumentNullException.ThrowIfNull(alert);
+        return alert.Target is null && alert.TargetProblemKind == Alerts.TargetProblemKind.NoWorkload && UnmappedAlerts == UnmappedAlerts.Ignore;
+    }
+
+    /// <summary>Why an alert without a target ends as it does (Ignored or Escalated).</summary>
+    public string UnmappedReason(Alerts.NormalizedAlert alert)
+    {
+        ArgumentNullException.ThrowIfNull(alert);
+        return Ignores(alert)
+            ? $"the alert names no Kubernetes workload, ignored (policy unmappedAlerts: ignore): {alert.TargetProblem}"
+            : $"cannot map the alert to a Kubernetes workload: {alert.TargetProblem}";
+    }
 
     /// <summary>A policy that allows nothing: what runs when no policy file is configured.</summary>
     public static RemediationPolicy DenyAll { get; } = new();

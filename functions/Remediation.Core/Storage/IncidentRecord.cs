@@ -3,7 +3,7 @@ using Azure.Data.Tables;
 
 namespace Remediation.Storage;
 
-/// <summary>Incident states. Terminal: Succeeded, Failed, Escalated, Refused, Resolved, NoAction.</summary>
+/// <summary>Incident states. Terminal: Succeeded, Failed, Escalated, Refused, Resolved, NoAction, DryRun, Ignored.</summary>
 public static class IncidentStates
 {
     public const string Received = "Received";
@@ -17,9 +17,11 @@ public static class IncidentStates
     public const string DryRun = "DryRun";
     /// <summary>Only a resolved notification was seen for this incident.</summary>
     public const string Resolved = "Resolved";
+    /// <summary>The alert names no Kubernetes workload and the policy ignores such alerts (unmappedAlerts: ignore): recorded, not paged.</summary>
+    public const string Ignored = "Ignored";
 
     public static bool IsTerminal(string state) =>
-        state is Succeeded or Failed or Escalated or Refused or NoAction or DryRun or Resolved;
+        state is Succeeded or Failed or Escalated or Refused or NoAction or DryRun or Resolved or Ignored;
 }
 
 /// <summary>

@@ -68,4 +68,25 @@ public sealed class AlertmanagerNormalizerTests
         Assert.NotEqual(a, c);
         Assert.Equal(16, a.Length);
     }
+
+    [Theory]
+    // Version 3 (Alertmanager before 0.16): groupKey was a number, which a full read of a version 4 payload trips over.
+    [InlineData("""{"receiver":"r","status":"firing","alerts":[{"status":"firing","labels":{"alertname":"A"},"startsAt":"2026-11-26T03:00:00Z"}],"groupKey":1234567890,"version":"3"}""", "\"3\"")]
+    [InlineData("""{"groupKey":{"nested":[1,2]},"version":3,"alerts":"not even an array"}""", "\"3\"")]
+    [InlineData("""{"version":"5","alerts":[]}""", "\"5\"")]
+    public void Another_payload_version_is_refused_naming_the_supported_one(string body, string version)
+    {
+        var ex = Assert.Throws<AlertParseException>(() => AlertmanagerNormalizer.Parse(System.Text.Encoding.UTF8.GetBytes(body)));
+        Assert.Equal("$.version", ex.Field);
+        Assert.Equal($"Alertmanager webhook payload version {version} is not supported; expected version \"4\"", ex.Message);
+        Assert.DoesNotContain("System.", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("groupKey", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Version_4_and_a_missing_version_are_read()
+    {
+        Assert.Single(AlertmanagerNormalizer.Parse("""{"version":"4","alerts":[{"status":"firing","labels":{"alertname":"A"},"startsAt":"2026-11-26T03:00:00Z"}]}"""u8));
+        Assert.Single(AlertmanagerNormalizer.Parse("""{"alerts":[{"status":"firing","labels":{"alertname":"A"},"startsAt":"2026-11-26T03:00:00Z"}],"version":null}"""u8));
+    }
 }

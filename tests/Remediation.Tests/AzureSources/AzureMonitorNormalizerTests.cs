@@ -127,7 +127,7 @@ public sealed class AzureMonitorNormalizerTests
     [InlineData("""{"schemaId":"azureMonitorCommonAlertSchema","data":{"essentials":{"alertId":"a","alertRule":"r","severity":"Sev9","signalType":"Metric","monitorCondition":"Fired","firedDateTime":"2026-11-26T03:00:00Z"}}}""", "$.data.essentials.severity", "unknown severity 'Sev9'")]
     [InlineData("""{"schemaId":"azureMonitorCommonAlertSchema","data":{"essentials":{"alertId":"a","alertRule":"r","severity":"Sev1","signalType":"Trace","monitorCondition":"Fired","firedDateTime":"2026-11-26T03:00:00Z"}}}""", "$.data.essentials.signalType", "unknown signalType 'Trace'")]
     [InlineData("""{"schemaId":"azureMonitorCommonAlertSchema","data":{"essentials":{"alertId":"a","alertRule":"r","severity":"Sev1","signalType":"Metric","monitorCondition":"Burning","firedDateTime":"2026-11-26T03:00:00Z"}}}""", "$.data.essentials.monitorCondition", "unknown monitorCondition 'Burning'")]
-    [InlineData("""{"schemaId":"azureMonitorCommonAlertSchema","data":{"essentials":{"alertId":"a","alertRule":"r","severity":"Sev1","signalType":"Metric","firedDateTime":"2026-11-26T03:00:00Z"}}}""", "$.data.essentials.monitorCondition", "'monitorCondition' is missing")]
+    [InlineData("""{"schemaId":"azureMonitorCommonAlertSchema","data":{"essentials":{"alertId":"a","alertRule":"r","severity":1,"firedDateTime":"2026-11-26T03:00:00Z"}}}""", "$.data.essentials.severity", "'severity' must be a string")]
     [InlineData("""{"schemaId":"azureMonitorCommonAlertSchema","data":{"essentials":{"alertId":"a","alertRule":"r","severity":"Sev1","signalType":"Metric","monitorCondition":"Fired"}}}""", "$.data.essentials.firedDateTime", "'firedDateTime' is missing")]
     [InlineData("""{"schemaId":"azureMonitorCommonAlertSchema","data":{"essentials":{"alertId":"a","alertRule":"r","severity":"Sev1","signalType":"Metric","monitorCondition":"Fired","firedDateTime":"yesterday"}}}""", "$.data.essentials.firedDateTime", "not an ISO 8601 time")]
     [InlineData("""{"schemaId":"azureMonitorCommonAlertSchema","data":{"essentials":{"alertId":"a","alertRule":"r","severity":"Sev1","signalType":"Metric","monitorCondition":"Fired","firedDateTime":"2026-11-26T03:00:00Z","alertTargetIDs":"x"}}}""", "$.data.essentials.alertTargetIDs", "must be an array")]
@@ -147,4 +147,65 @@ public sealed class AzureMonitorNormalizerTests
         + dimensions + "]}]}}}}";
 
     private static NormalizedAlert Normalize(string json) => AzureMonitorNormalizer.Parse(Encoding.UTF8.GetBytes(json));
+
+    [Fact]
+    public void Microsoft_budget_sample_with_null_rule_severity_and_signal_type_is_accepted_with_defaults()
+    {
+        var alert = ParseFile("azuremonitor/ms-budget-test-action.json");
+        Assert.Equal("Test_forcasted_budget", alert.Name);
+        Assert.Equal(AlertStatus.Firing, alert.Status);
+        Assert.Null(alert.Severity);
+        Assert.Equal("/subscriptions/aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e/providers/Microsoft.CostManagement/alerts/Test_Alert", alert.Fingerprint);
+        Assert.Equal(DateTimeOffset.Parse("2025-04-15T17:49:34.022Z", System.Globalization.CultureInfo.InvariantCulture), alert.StartsAt);
+        Assert.False(alert.Labels.ContainsKey("severity"));
+        Assert.False(alert.Labels.ContainsKey(AzureMonitorNormalizer.AzureAlertRuleLabel));
+        Assert.False(alert.Annotations.ContainsKey("signalType"));
+        Assert.Equal("CostAlerts", alert.Annotations["monitoringService"]);
+        Assert.Equal("budgets", alert.Annotations["configurationItems"]);
+        Assert.StartsWith("Delivery Confirmation", alert.Annotations["description"], StringComparison.Ordinal);
+        Assert.Null(alert.Target);
+        Assert.Equal(TargetProblemKind.NoWorkload, alert.TargetProblemKind);
+    }
+
+    [Fact]
+    public void Null_monitor_condition_is_firing_and_a_context_without_names_gives_the_default_name()
+    {
+        var alert = ParseFile("azuremonitor/ms-cost-budget-test-action.json");
+        Assert.Equal("Test_actual_cost_budget", alert.Name);
+        Assert.Equal(AlertStatus.Firing, alert.Status);
+
+        var bare = AzureMonitorNormalizer.Parse(Encoding.UTF8.GetBytes("""
+            {"schemaId":"azureMonitorCommonAlertSchema","data":{"essentials":{"alertId":"a1","alertRule":null,"severity":null,
+             "signalType":null,"monitorCondition":null,"firedDateTime":"2026-11-26T03:00:00Z"},"alertContext":null}}
+            """));
+        Assert.Equal(AzureMonitorNormalizer.DefaultAlertName, bare.Name);
+        Assert.Equal("azure-alert", bare.Labels["alertname"]);
+        Assert.Equal(AlertStatus.Firing, bare.Status);
+
+        var categoryOnly = AzureMonitorNormalizer.Parse(Encoding.UTF8.GetBytes("""
+            {"schemaId":"azureMonitorCommonAlertSchema","data":{"essentials":{"alertId":"a2","monitorCondition":"Resolved",
+             "firedDateTime":"2026-11-26T03:00:00Z","resolvedDateTime":"2026-11-26T04:00:00Z"},"alertContext":{"AlertCategory":"budgets"}}}
+            """));
+        Assert.Equal("budgets", categoryOnly.Name);
+        Assert.Equal(AlertStatus.Resolved, categoryOnly.Status);
+    }
+
+    [Theory]
+    [InlineData("azuremonitor/ms-metric-alert-resolved.json", "WCUS-R2-Gen2", AlertStatus.Resolved, "Sev3")]
+    [InlineData("azuremonitor/ms-activity-log-test-action.json", "test-activityLogAlertRule", AlertStatus.Firing, "Sev4")]
+    [InlineData("azuremonitor/ms-availability-test-action.json", "test-availabilityTest-test-applicationInsights", AlertStatus.Firing, "Sev4")]
+    [InlineData("azuremonitor/ms-service-health.json", "service-health-maintenance", AlertStatus.Firing, "Sev4")]
+    [InlineData("azuremonitor/ms-prometheus.json", "SQLDown", AlertStatus.Firing, "Sev2")]
+    [InlineData("azuremonitor/ms-budget-test-action.json", "Test_forcasted_budget", AlertStatus.Firing, null)]
+    [InlineData("azuremonitor/ms-cost-budget-test-action.json", "Test_actual_cost_budget", AlertStatus.Firing, null)]
+    public void Microsoft_published_samples_are_accepted_and_name_no_workload(string file, string name, AlertStatus status, string? severity)
+    {
+        var alert = ParseFile(file);
+        Assert.Equal(name, alert.Name);
+        Assert.Equal(status, alert.Status);
+        Assert.Equal(severity, alert.Severity);
+        Assert.Null(alert.Target);
+        Assert.Equal(TargetProblemKind.NoWorkload, alert.TargetProblemKind);
+        Assert.NotNull(alert.TargetProblem);
+    }
 }

@@ -66,15 +66,18 @@ public sealed class AzureSourcesHttpTests(AzuriteFixture storage) : IAsyncLifeti
     }
 
     [Fact]
-    public async Task Alert_without_a_workload_is_recorded_escalated_with_the_reason()
+    public async Task Alert_without_a_workload_is_recorded_ignored_with_the_reason()
     {
         using var response = await PostFileAsync("api/alerts/azuremonitor", "azuremonitor/activity-log-alert-cluster.json");
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        Assert.Equal(1, (await ReadJsonAsync(response)).GetProperty("escalated").GetInt32());
+        var ingest = await ReadJsonAsync(response);
+        Assert.Equal(1, ingest.GetProperty("ignored").GetInt32());
+        Assert.Equal(0, ingest.GetProperty("escalated").GetInt32());
         var incident = Assert.Single(await _host.Store.ListAsync(new IncidentQuery()));
-        Assert.Equal(IncidentStates.Escalated, incident.State);
+        Assert.Equal(IncidentStates.Ignored, incident.State);
+        Assert.Equal(IncidentStates.Ignored, incident.Outcome);
         Assert.Equal("aks-shop-prod-stopped", incident.AlertName);
-        Assert.Contains("cannot map the alert to a Kubernetes workload", incident.OutcomeReason, StringComparison.Ordinal);
+        Assert.Contains("names no Kubernetes workload", incident.OutcomeReason, StringComparison.Ordinal);
         if (await _host.Queue.Queue.ExistsAsync())
         {
             Assert.Empty((await _host.Queue.Queue.PeekMessagesAsync(10)).Value);
@@ -85,8 +88,10 @@ public sealed class AzureSourcesHttpTests(AzuriteFixture storage) : IAsyncLifeti
     [InlineData("", "body", "body is empty")]
     [InlineData("{\"schemaId\":\"azureMonitorCommonAlertSchema\",\"data\":{\"essentials\":{\"alertId\":\"a\",\"alertRule\":\"r\",\"severity\":\"Sev1\",\"signalType\":\"Metric\",\"monitorCondition\":\"Flapping\",\"firedDateTime\":\"2026-11-26T03:00:00Z\"}}}",
         "$.data.essentials.monitorCondition", "unknown monitorCondition 'Flapping'")]
-    [InlineData("{\"schemaId\":\"azureMonitorCommonAlertSchema\",\"data\":{\"essentials\":{\"alertId\":\"a\",\"severity\":\"Sev1\",\"signalType\":\"Metric\",\"monitorCondition\":\"Fired\",\"firedDateTime\":\"2026-11-26T03:00:00Z\"}}}",
-        "$.data.essentials.alertRule", "'alertRule' is missing")]
+    [InlineData("{\"schemaId\":\"azureMonitorCommonAlertSchema\",\"data\":{\"essentials\":{\"alertRule\":\"r\",\"severity\":\"Sev1\",\"signalType\":\"Metric\",\"monitorCondition\":\"Fired\",\"firedDateTime\":\"2026-11-26T03:00:00Z\"}}}",
+        "$.data.essentials.alertId", "'alertId' is missing")]
+    [InlineData("{\"schemaId\":\"azureMonitorCommonAlertSchema\",\"data\":{\"essentials\":{\"alertId\":\"a\",\"severity\":\"Sev9\",\"monitorCondition\":\"Fired\",\"firedDateTime\":\"2026-11-26T03:00:00Z\"}}}",
+        "$.data.essentials.severity", "unknown severity 'Sev9'")]
     [InlineData("{\"version\":\"4\",\"alerts\":[]}", "$.schemaId", "'schemaId' is missing")]
     [InlineData("{\"schemaId\":", "$", "malformed JSON")]
     public async Task Malformed_azure_monitor_payload_is_400_naming_the_field(string body, string field, string detail)

@@ -186,17 +186,52 @@ public sealed class CliTests(AzuriteFixture storage) : IDisposable
     }
 
     [Fact]
-    public async Task Replay_bad_input_exits_2_and_replays_nothing()
+    public async Task Replay_replays_the_valid_files_lists_the_invalid_ones_and_fails_only_when_strict()
     {
         await using var cluster = await BadRolloutClusterAsync();
-        WriteFile("mixed/a.json", await File.ReadAllTextAsync(CrashLoopingPayload));
-        WriteFile("mixed/b.json", """{"version":"4","alerts":[{"status":"firing","labels":{"namespace":"shop"},"startsAt":"2026-11-26T03:10:41Z"}]}""");
+        var dir = Path.Combine(_work, "mixed");
+        for (var i = 0; i < 10; i++)
+        {
+            // No Kubernetes labels: Ignored under the example policy (unmappedAlerts defaults to ignore).
+            WriteFile($"mixed/{i:00}-host.json", $$"""{"version":"4","alerts":[{"status":"firing","labels":{"alertname":"HostHighCpuLoad","instance":"10.0.0.{{i}}:9100"},"startsAt":"2026-11-26T03:10:41Z"}]}""");
+        }
+        for (var i = 10; i < 15; i++)
+        {
+            // A namespace outside the allowlist: Refused before anything is read.
+            WriteFile($"mixed/{i:00}-other.json", $$"""{"version":"4","alerts":[{"status":"firing","labels":{"alertname":"KubeDeploymentReplicasMismatch","namespace":"other","deployment":"api-{{i}}"},"startsAt":"2026-11-26T03:10:41Z"}]}""");
+        }
+        WriteFile("mixed/15-no-alertname.json", """{"version":"4","alerts":[{"status":"firing","labels":{"namespace":"shop"},"startsAt":"2026-11-26T03:10:41Z"}]}""");
+        WriteFile("mixed/16-version-3.json", """{"version":"3","groupKey":42,"alerts":[]}""");
+        WriteFile("mixed/17-truncated.json", """{"version":"4","alerts":[""");
 
-        var result = await RunAsync("replay", Path.Combine(_work, "mixed"), "--kubernetes-server", cluster.BaseAddress.ToString(), "--policy", ExamplePolicy);
-        Assert.Equal(2, result.ExitCode);
-        Assert.Contains("b.json: field '$.alerts[0].labels.alertname'", result.Err, StringComparison.Ordinal);
-        Assert.Contains("nothing replayed", result.Err, StringComparison.Ordinal);
-        Assert.Empty(cluster.Requests);
+        var result = await RunAsync("replay", dir, "--kubernetes-server", cluster.BaseAddress.ToString(), "--policy", ExamplePolicy);
+
+        Assert.True(result.ExitCode == 0, result.Err + result.Out);
+        Assert.Contains("replayed 15 alerts from 15 files (dry run: nothing applied): Ignored 10, Refused 5", result.Out, StringComparison.Ordinal);
+        Assert.Contains("00-host.json#0 HostHighCpuLoad firing (no target)", result.Out, StringComparison.Ordinal);
+        Assert.Contains("  → Ignored: the alert names no Kubernetes workload", result.Out, StringComparison.Ordinal);
+        Assert.Contains("  → Refused: namespace 'other' is not in the policy allowlist", result.Out, StringComparison.Ordinal);
+        Assert.Contains("skipped 3 of 18 files: not valid Alertmanager payloads", result.Out, StringComparison.Ordinal);
+        Assert.Contains("3 of 18 files are not valid Alertmanager payloads:", result.Err, StringComparison.Ordinal);
+        Assert.Contains("15-no-alertname.json: field '$.alerts[0].labels.alertname': required label 'alertname' is missing", result.Err, StringComparison.Ordinal);
+        Assert.Contains("16-version-3.json: field '$.version': Alertmanager webhook payload version \"3\" is not supported; expected version \"4\"", result.Err, StringComparison.Ordinal);
+        Assert.Contains("17-truncated.json: field '", result.Err, StringComparison.Ordinal);
+        Assert.DoesNotContain(cluster.Requests, r => r.IsMutating);
+
+        var strict = await RunAsync("replay", dir, "--strict", "--kubernetes-server", cluster.BaseAddress.ToString(), "--policy", ExamplePolicy);
+        Assert.Equal(2, strict.ExitCode);
+        Assert.Contains("replayed 15 alerts from 15 files", strict.Out, StringComparison.Ordinal);
+        Assert.Contains("16-version-3.json: field '$.version'", strict.Err, StringComparison.Ordinal);
+        Assert.Contains("--strict", strict.Err, StringComparison.Ordinal);
+
+        WriteFile("valid-only/a.json", """{"version":"4","alerts":[{"status":"firing","labels":{"alertname":"HostHighCpuLoad"},"startsAt":"2026-11-26T03:10:41Z"}]}""");
+        Assert.Equal(0, (await RunAsync("replay", Path.Combine(_work, "valid-only"), "--strict", "--kubernetes-server", cluster.BaseAddress.ToString(), "--policy", ExamplePolicy)).ExitCode);
+
+        WriteFile("all-invalid/a.json", """{"version":"3","alerts":[]}""");
+        var none = await RunAsync("replay", Path.Combine(_work, "all-invalid"), "--kubernetes-server", cluster.BaseAddress.ToString(), "--policy", ExamplePolicy);
+        Assert.Equal(2, none.ExitCode);
+        Assert.Contains("a.json: field '$.version'", none.Err, StringComparison.Ordinal);
+        Assert.Contains("no valid Alertmanager payload to replay", none.Err, StringComparison.Ordinal);
 
         Assert.Equal(2, (await RunAsync("replay", Path.Combine(_work, "no-such-dir"))).ExitCode);
         Directory.CreateDirectory(Path.Combine(_work, "empty"));
@@ -291,6 +326,31 @@ public sealed class CliTests(AzuriteFixture storage) : IDisposable
 
         var serve = await RunAsync("serve", "--urls");
         Assert.Equal(2, serve.ExitCode);
+    }
+
+    [Fact]
+    public async Task Policy_validate_refuses_what_plan_would_refuse_and_names_the_line()
+    {
+        var weight = WriteFile("weight.yaml", """
+            allow:
+              namespaces: [shop]
+            rules:
+              - name: shift
+                when:
+                  classes: [DegradedVersion]
+                action: traffic-shift
+                params: { weight: "150" }
+            """);
+        var result = await RunAsync("policy", "validate", weight);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal($"{weight}:8: rule 'shift': parameter 'weight' must be an integer from 0 to 99 (the weight the degraded version keeps), not '150'", result.Err.Trim());
+        Assert.Empty(result.Out);
+
+        var tab = WriteFile("tab.yaml", "dryRun: false\nallow:\n  namespaces: [shop]\nlimits:\n  cooldown: 10m\nrules:\n  - name: r\n\taction: rollback\n");
+        var tabbed = await RunAsync("policy", "validate", tab);
+        Assert.Equal(2, tabbed.ExitCode);
+        Assert.StartsWith($"{tab}:8: YAML syntax error", tabbed.Err, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", tabbed.Err, StringComparison.Ordinal);
     }
 
     public void Dispose() => Directory.Delete(_work, recursive: true);

@@ -20,7 +20,7 @@ public sealed class BadInputTests(AzuriteFixture storage) : IAsyncLifetime
     [InlineData("{\"alerts\": [", "malformed JSON", "$.alerts[0]")]
     [InlineData("not json at all", "malformed JSON", "$")]
     [InlineData("{\"version\":\"4\",\"status\":\"firing\"}", "'alerts' is missing", "$.alerts")]
-    [InlineData("{\"version\":\"3\",\"alerts\":[]}", "unsupported Alertmanager payload version '3'", "$.version")]
+    [InlineData("{\"version\":\"3\",\"alerts\":[]}", "Alertmanager webhook payload version \"3\" is not supported; expected version \"4\"", "$.version")]
     [InlineData("{\"version\":\"4\",\"alerts\":{\"a\":1}}", "$.alerts: expected an array of alert objects", "$.alerts")]
     [InlineData("{\"version\":\"4\",\"alerts\":[{\"status\":\"firing\",\"startsAt\":\"2026-11-26T03:00:00Z\"}]}", "'labels' is missing", "$.alerts[0].labels")]
     [InlineData("{\"version\":\"4\",\"alerts\":[{\"status\":\"firing\",\"labels\":{\"namespace\":\"shop\"},\"startsAt\":\"2026-11-26T03:00:00Z\"}]}", "'alertname' is missing", "$.alerts[0].labels.alertname")]
