@@ -8,7 +8,9 @@ namespace Remediation.Host;
 /// Secrets in query strings never reach a log line. A webhook sender may put its credential in the URL
 /// (<c>?access_token=</c>, an Azure Functions <c>?code=</c>, a SAS <c>sig=</c>); ASP.NET Core's hosting diagnostics log the
 /// full URL at Information. The host turns those off (<see cref="StandaloneHost"/> logs a redacted request line instead),
-/// and every logger provider is wrapped so that any formatted message, from any component, is redacted too.
+/// and every logger provider is wrapped so that any formatted message, from any component, is redacted too. Control,
+/// bidi and line-break characters that alert text carries into a message are written escaped (<c>\u000a</c>), so a
+/// label can neither forge a log line nor reorder what a terminal shows.
 /// </summary>
 public static partial class LogRedaction
 {
@@ -76,7 +78,7 @@ public static partial class LogRedaction
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
             inner.Log(logLevel, eventId, state, exception is null ? null : new RedactedException(exception),
-                (s, e) => Redact(formatter(s, exception)));
+                (s, e) => Text.DisplayText.Escape(Redact(formatter(s, exception))));
     }
 
     /// <summary>An exception as the log writes it (message and stack trace), redacted.</summary>

@@ -121,6 +121,34 @@ public sealed class HttpEdgeTests(AzuriteFixture storage)
     }
 
     [Fact]
+    public async Task Control_characters_from_alert_labels_reach_the_log_escaped()
+    {
+        var logs = new CapturingLoggerProvider();
+        await using var host = await StartAsync(logs, new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Information" });
+        // An alert name carrying BEL, a forged log line and a right-to-left override.
+        var alert = new Dictionary<string, object?>
+        {
+            ["version"] = "4", ["status"] = "firing",
+            ["alerts"] = new[]
+            {
+                new Dictionary<string, object?>
+                {
+                    ["status"] = "firing", ["startsAt"] = "2026-11-30T04:00:00Z",
+                    ["labels"] = new Dictionary<string, string> { ["alertname"] = "Bell\u0007\ninfo: forged line \u202Eevil", ["namespace"] = "shop", ["deployment"] = "checkout" },
+                },
+            },
+        };
+        using var response = await host.Client.PostAsync("api/alerts/alertmanager",
+            new StringContent(System.Text.Json.JsonSerializer.Serialize(alert), Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+
+        var lines = logs.Lines.Where(l => l.Text.Contains("forged line", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(lines);
+        Assert.All(lines, l => Assert.DoesNotContain(l.Text, c => c is '\u0007' or '\n' or '\u202E'));
+        Assert.Contains(lines, l => l.Text.Contains("Bell\\u0007\\u000ainfo: forged line \\u202eevil", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Secrets_in_query_strings_never_reach_a_log_line()
     {
         var logs = new CapturingLoggerProvider();

@@ -24,7 +24,7 @@ public sealed class MetricsUnavailableTests(AzuriteFixture storage)
     /// <summary>An Istio 5xx alert as Prometheus' rule would fire it (destination_workload, not deployment).</summary>
     private static NormalizedAlert Istio5xx(string ns, string workload)
     {
-        var labels = new Dictionary<string, string> { ["alertname"] = "IstioHigh5xxRate", ["namespace"] = ns, ["destination_workload"] = workload, ["severity"] = "critical" };
+        var labels = new Dictionary<string, string> { ["alertname"] = "IstioHigh5xxRate", ["namespace"] = ns, ["destination_workload"] = workload, ["destination_workload_namespace"] = ns, ["severity"] = "critical" };
         var (target, problem) = TargetResolver.Resolve(labels);
         Assert.Null(problem);
         return new NormalizedAlert
