@@ -30,6 +30,8 @@ public sealed partial class TargetPropertyTests
         "exported_workload_type", "controller_kind", "job", "container", "service", "alertname",
     ];
 
+    internal static IReadOnlyList<string> ValidNames => Valid;
+
     private static readonly string[] Valid =
     [
         "shop", "checkout", "dd1", "dd1-0", "a", "0", "kube-system", "checkout-7d9c6b5f4-x2x9k", "ka-28391234-x2x9k",

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Remediation.Alerts;
 using Remediation.ClusterSimulator;
 using Remediation.Ingest;
+using Remediation.Policy;
 using Remediation.Storage;
 using Remediation.Tests.Alerts;
 using Remediation.Tests.Fixtures;
@@ -26,6 +27,10 @@ public sealed class AdversarialTargetPropertyTests(ITestOutputHelper output)
     private const int Delivery = 250;
     /// <summary>Distinct label sets: each is delivered ~10 times, as Alertmanager re-sends a firing alert every repeat_interval.</summary>
     private const int Distinct = 10_000;
+
+    /// <summary>Every valid namespace the generator draws (so that many targets get as far as the cluster), kube-system aside.</summary>
+    private static readonly string AllowedNamespaces = string.Join(", ",
+        TargetPropertyTests.ValidNames.Where(n => KubernetesNames.IsLabel(n) && !RemediationPolicy.AlwaysDenied.Contains(n)).Select(n => $"\"{n}\""));
 
     private const string Rules = """
         rules:
@@ -49,7 +54,7 @@ public sealed class AdversarialTargetPropertyTests(ITestOutputHelper output)
         var (cluster, incidents) = await RunAsync($"""
             dryRun: true
             allow:
-              namespaces: [shop, checkout, dd1, a]
+              namespaces: [{AllowedNamespaces}]
             {Rules}
             """, seed: 20261130);
 
@@ -63,7 +68,7 @@ public sealed class AdversarialTargetPropertyTests(ITestOutputHelper output)
     {
         var (cluster, incidents) = await RunAsync($"""
             allow:
-              namespaces: [shop, checkout, dd1, a]
+              namespaces: [{AllowedNamespaces}]
               workloads: ["shop/checkout"]
             {Rules}
             """, seed: 20261201);
