@@ -54,10 +54,7 @@ public sealed class CrashRecoveryTests(AzuriteFixture storage, ITestOutputHelper
         string incidentId;
         try
         {
-            var payload = await File.ReadAllTextAsync(RepoPaths.Payload("alertmanager/kube-pod-crashlooping.json"));
-            using var response = await client.PostAsync("api/alerts/alertmanager", new StringContent(payload, Encoding.UTF8, "application/json"));
-            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-            incidentId = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("incidents")[0].GetString()!;
+            incidentId = await PostCrashLoopingAsync(client);
             await WaitAsync(async () => await store.GetStepAsync(incidentId, IncidentStepRecord.Intent) is not null, TimeSpan.FromSeconds(30), "intent row");
             // The patch is now held by the simulator for 8 s: kill in between intent and outcome.
             await Task.Delay(1000);
@@ -133,10 +130,7 @@ public sealed class CrashRecoveryTests(AzuriteFixture storage, ITestOutputHelper
         string incidentId;
         try
         {
-            var payload = await File.ReadAllTextAsync(RepoPaths.Payload("alertmanager/kube-pod-crashlooping.json"));
-            using var response = await client.PostAsync("api/alerts/alertmanager", new StringContent(payload, Encoding.UTF8, "application/json"));
-            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-            incidentId = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("incidents")[0].GetString()!;
+            incidentId = await PostCrashLoopingAsync(client);
             // The rollback is in the cluster's store while its reply is still held: kill the host now.
             await WaitAsync(() => Task.FromResult(cluster.GetObject("deployments", "shop", "checkout")!["spec"]!["template"]!.ToJsonString() != before),
                 TimeSpan.FromSeconds(30), "the committed rollback");
@@ -177,6 +171,15 @@ public sealed class CrashRecoveryTests(AzuriteFixture storage, ITestOutputHelper
         Assert.Equal(422, patches[0].StatusCode);
         Assert.Equal(0, ledger.ConsecutiveFailures);
         File.Delete(policyPath);
+    }
+
+    /// <summary>Posts the real-format KubePodCrashLooping payload; returns its incident id.</summary>
+    private static async Task<string> PostCrashLoopingAsync(HttpClient client)
+    {
+        var payload = await File.ReadAllTextAsync(RepoPaths.Payload("alertmanager/kube-pod-crashlooping.json"));
+        using var response = await client.PostAsync("api/alerts/alertmanager", new StringContent(payload, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("incidents")[0].GetString()!;
     }
 
     /// <summary>The host's settings for a crash test: its own table and queue, short lease, re-queue and sweep intervals.</summary>
