@@ -114,6 +114,8 @@ public sealed class ParserFuzzTests(ITestOutputHelper output)
         Assert.Empty(unhandled);
         Assert.Equal(Iterations, accepted + rejected);
         Assert.True(rejected > Iterations / 10, "the mutations should make most payloads invalid");
+        // A problem+json detail never echoes a payload back at length.
+        Assert.True(maxDetail <= AlertParseException.MaxMessageLength, $"a detail of {maxDetail} characters");
     }
 
     private static string FieldFamily(string field) => System.Text.RegularExpressions.Regex.Replace(field, @"\[\d+\]", "[]");
