@@ -55,6 +55,9 @@ public sealed class WorkerHostFixture : IAsyncDisposable
     }
 
     /// <summary>The app settings of local.settings.sample.json, storage on the given Azurite, then the overrides (null removes one).</summary>
+    /// <summary>The storage connection string the worker was given (AzureWebJobsStorage).</summary>
+    public string StorageConnectionString { get; private set; } = "";
+
     public static Dictionary<string, string?> Settings(AzuriteProcess azurite, IReadOnlyDictionary<string, string?>? overrides = null)
     {
         var settings = AppPaths.SampleSettings().ToDictionary(p => p.Key, p => (string?)p.Value, StringComparer.Ordinal);
@@ -107,6 +110,7 @@ public sealed class WorkerHostFixture : IAsyncDisposable
         }
         start.Environment["FUNCTIONS_WORKER_DIRECTORY"] = AppPaths.AppDirectory;
         start.Environment["AzureWebJobsScriptRoot"] = AppPaths.AppDirectory;
+        start.Environment["FUNCTIONS_APPLICATION_DIRECTORY"] = AppPaths.AppDirectory; // the ASP.NET Core integration reads host.json (routePrefix) here
         foreach (var (key, value) in settings)
         {
             if (value is null)
@@ -118,6 +122,7 @@ public sealed class WorkerHostFixture : IAsyncDisposable
                 start.Environment[key] = value;
             }
         }
+        StorageConnectionString = settings.TryGetValue("AzureWebJobsStorage", out var storage) ? storage ?? "" : "";
         _worker = Process.Start(start) ?? throw new InvalidOperationException("could not start the worker");
         _worker.OutputDataReceived += (_, e) => Append(e.Data);
         _worker.ErrorDataReceived += (_, e) => Append(e.Data);
