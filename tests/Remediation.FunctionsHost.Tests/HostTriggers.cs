@@ -22,11 +22,25 @@ internal static class HostTriggers
         var invocation = host.InvokeAsync(function, [new ParameterBinding { Name = "request", Data = new TypedData { Http = http } }],
             new Dictionary<string, TypedData>(), timeout, invocationId);
         using var client = new HttpClient { Timeout = timeout };
-        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(body) };
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        request.Headers.Add("x-ms-invocation-id", invocationId);
-        var response = await client.SendAsync(request).ConfigureAwait(false);
-        return (response, await invocation.ConfigureAwait(false));
+        var deadline = DateTimeOffset.UtcNow + timeout;
+        while (true)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(body) };
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            request.Headers.Add("x-ms-invocation-id", invocationId);
+            try
+            {
+                var response = await client.SendAsync(request).ConfigureAwait(false);
+                return (response, await invocation.ConfigureAwait(false));
+            }
+            catch (HttpRequestException ex) when (ex.HttpRequestError == HttpRequestError.ConnectionError && DateTimeOffset.UtcNow < deadline)
+            {
+                // The worker reports HttpUri in its init response and may start listening a moment later. The host's
+                // proxy retries a forward that could not connect (its RetryProxyHandler: 10 tries, 50-250 ms apart);
+                // the fixture retries until its deadline (under parallel test load start-up can take longer).
+                await Task.Delay(TimeSpan.FromMilliseconds(100)).ConfigureAwait(false);
+            }
+        }
     }
 
     public static QueueClient Queue(string connectionString, string name) =>
