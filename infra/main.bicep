@@ -115,6 +115,8 @@ var names = {
 var deploymentContainerName = 'app-package-${take(names.functionApp, 32)}'
 var incidentsTable = 'incidents'
 var workQueue = 'remediation-work'
+// NCRONTAB (six fields, seconds first) of the VerifyRemediations timer, bound as %Remediation:VerifySchedule%.
+var verifySchedule = '*/15 * * * * *'
 var useAks = !empty(aksClusterName)
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
@@ -221,7 +223,9 @@ var remediationSettings = {
   Remediation__Storage__QueueServiceUri: storage.outputs.queueEndpoint
   Remediation__Storage__ClientId: identity.outputs.clientId
   Remediation__Storage__IncidentsTable: incidentsTable
+  // Read by the producers (ingest, scheduler) and bound by the queue triggers as %Remediation:Storage:WorkQueue%.
   Remediation__Storage__WorkQueue: workQueue
+  Remediation__VerifySchedule: verifySchedule
   Remediation__PolicyPath: policyPath
 }
 

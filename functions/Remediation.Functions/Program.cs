@@ -11,6 +11,8 @@ using Remediation;
 using Remediation.Hosting;
 
 var builder = FunctionsApplication.CreateBuilder(args);
+// The trigger attributes bind these settings (%...%); a missing or malformed one stops the worker here, named.
+Remediation.Functions.FunctionSettings.Validate(builder.Configuration);
 builder.ConfigureFunctionsWebApplication();
 builder.Services.AddRemediationCore(builder.Configuration);
 

@@ -8,24 +8,22 @@ namespace Remediation.Functions;
 /// <summary>Queue and timer triggers over the same core code as the standalone host.</summary>
 public sealed partial class WorkFunctions(WorkItemProcessor processor, RemediationVerifier verifier, ILogger<WorkFunctions> logger)
 {
-    public const string WorkQueue = "remediation-work";
-
     /// <summary>
     /// The incidents of one message (a delivery's new incidents, or a scheduled verification check). A throw leaves the
     /// message for retry; after maxDequeueCount (host.json) it is poisoned.
     /// </summary>
     [Function(nameof(ProcessWorkItem))]
-    public Task ProcessWorkItem([QueueTrigger(WorkQueue, Connection = "AzureWebJobsStorage")] string message, CancellationToken cancellationToken) =>
+    public Task ProcessWorkItem([QueueTrigger(FunctionSettings.WorkQueueExpression, Connection = "AzureWebJobsStorage")] string message, CancellationToken cancellationToken) =>
         processor.ProcessAsync(message, cancellationToken);
 
     /// <summary>Records poisoned work items as Failed: never silently dropped.</summary>
     [Function(nameof(RecordPoisonedWorkItem))]
-    public Task RecordPoisonedWorkItem([QueueTrigger(WorkQueue + "-poison", Connection = "AzureWebJobsStorage")] string message, CancellationToken cancellationToken) =>
+    public Task RecordPoisonedWorkItem([QueueTrigger(FunctionSettings.PoisonQueueExpression, Connection = "AzureWebJobsStorage")] string message, CancellationToken cancellationToken) =>
         processor.RecordPoisonAsync(message, $"work item failed {WorkItemProcessor.MaxDequeueCount} times and was moved to the poison queue", cancellationToken);
 
-    /// <summary>Verification sweep every 15 seconds.</summary>
+    /// <summary>Verification sweep on the schedule of app setting Remediation:VerifySchedule (every 15 seconds in Bicep and the sample settings).</summary>
     [Function(nameof(VerifyRemediations))]
-    public async Task VerifyRemediations([TimerTrigger("*/15 * * * * *")] TimerInfo timer, CancellationToken cancellationToken)
+    public async Task VerifyRemediations([TimerTrigger(FunctionSettings.VerifyScheduleExpression)] TimerInfo timer, CancellationToken cancellationToken)
     {
         var result = await verifier.SweepAsync(cancellationToken).ConfigureAwait(false);
         LogSweep(result.Verified, result.Succeeded, result.Failed, result.Requeued);
