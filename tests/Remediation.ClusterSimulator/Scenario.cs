@@ -32,6 +32,9 @@ public sealed class Scenario
 
     public List<TrafficSpec> Traffic { get; set; } = [];
 
+    /// <summary>The call graph: each entry is one edge from a calling workload to a service it calls.</summary>
+    public List<CallSpec> Calls { get; set; } = [];
+
     /// <summary>Raw manifests of any served kind (namespace defaults to "default").</summary>
     public List<JsonObject> Manifests { get; set; } = [];
 
@@ -163,4 +166,28 @@ public sealed class TrafficSpec
     public string Source { get; set; } = "istio-ingressgateway";
 
     public string? SourceNamespace { get; set; }
+}
+
+/// <summary>
+/// One edge of the call graph: every request the workload <see cref="From"/> receives makes <see cref="Ratio"/> calls to the
+/// service <see cref="To"/>; failed calls fail the caller's request, and the callee's latency adds to the caller's.
+/// </summary>
+public sealed class CallSpec
+{
+    /// <summary>The calling workload (Deployment name).</summary>
+    public string From { get; set; } = "";
+
+    public string Namespace { get; set; } = "default";
+
+    /// <summary>The called Service.</summary>
+    public string To { get; set; } = "";
+
+    /// <summary>Default: the caller's namespace.</summary>
+    public string? ToNamespace { get; set; }
+
+    /// <summary>Calls to the service per request received (0..1: the share of requests that call it).</summary>
+    public double Ratio { get; set; } = 1;
+
+    /// <summary>http (failures are 503) or grpc (failures are response_code 200 with grpc_response_status 14).</summary>
+    public string Protocol { get; set; } = "http";
 }

@@ -30,6 +30,8 @@ internal sealed class ClusterCore
 
     public List<TrafficSpec> Traffic { get; } = [];
 
+    public List<CallSpec> Calls { get; } = [];
+
     /// <summary>Set while a scenario is replayed in the past.</summary>
     public DateTimeOffset? NowOverride { get; set; }
 

@@ -25,6 +25,7 @@ internal sealed class ScenarioLoader
         }
 
         _core.Traffic.AddRange(s.Traffic);
+        _core.Calls.AddRange(s.Calls);
         _core.Metrics.Advance();
         var now = _core.Now;
         var actions = new List<(DateTimeOffset At, int Seq, Action Run)>();

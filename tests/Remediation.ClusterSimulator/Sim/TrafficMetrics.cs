@@ -7,7 +7,7 @@ using Remediation.ClusterSimulator.Json;
 namespace Remediation.ClusterSimulator.Sim;
 
 /// <summary>Simulated Istio telemetry and kube-state-metrics. Call under the gate.</summary>
-internal sealed class TrafficMetrics
+internal sealed partial class TrafficMetrics
 {
     public static readonly double[] Buckets = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000];
 
@@ -217,7 +217,10 @@ internal sealed class TrafficMetrics
         }
     }
 
-    private void Accumulate(TrafficSpec flow, Share share, double requests)
+    private void Accumulate(TrafficSpec flow, Share share, double requests) =>
+        Accumulate(new Caller(flow.Source, flow.SourceNamespace ?? flow.Namespace, InMesh: false, "http"), share, requests, depth: 0);
+
+    private void Accumulate(Caller caller, Share share, double requests, int depth)
     {
         if (requests <= 0)
         {
@@ -232,9 +235,9 @@ internal sealed class TrafficMetrics
         var baseLabels = new List<(string, string)>
         {
             ("reporter", "destination"),
-            ("source_workload", flow.Source),
-            ("source_workload_namespace", flow.SourceNamespace ?? flow.Namespace),
-            ("source_app", flow.Source),
+            ("source_workload", caller.Workload),
+            ("source_workload_namespace", caller.Namespace),
+            ("source_app", caller.Workload),
             ("destination_workload", J.Name(d)),
             ("destination_workload_namespace", J.Namespace(d)),
             ("destination_service", $"{share.ServiceName}.{share.ServiceNamespace}.svc.cluster.local"),
@@ -244,28 +247,52 @@ internal sealed class TrafficMetrics
             ("destination_version", version),
             ("destination_canonical_service", app),
             ("destination_canonical_revision", version),
-            ("request_protocol", "http"),
+            ("request_protocol", caller.Protocol),
             ("connection_security_policy", "mutual_tls"),
         };
 
         if (pods.Count == 0)
         {
-            Add(baseLabels, "503", "UH", requests, 1, 5);
+            AddReported(caller, baseLabels, failed: true, "UH", requests, 1, 5);
             return;
         }
 
+        var downstream = Downstream(d, depth);
         foreach (var pod in pods)
         {
-            var image = (J.At(pod, "spec", "containers") as JsonArray)?.Select(c => J.Str(c, "image")).FirstOrDefault(i => i is not null && !i.Contains("proxyv2", StringComparison.Ordinal));
-            var b = _core.BehaviourFor(image);
+            var b = _core.BehaviourFor(ServingImage(pod));
             var r = requests / pods.Count;
-            var err = Math.Clamp(b.ErrorRatio, 0, 1);
-            Add(baseLabels, "200", "-", r * (1 - err), b.P50Ms, b.P99Ms);
-            Add(baseLabels, "503", "-", r * err, b.P50Ms, b.P99Ms);
+            var err = Math.Min(1, Math.Clamp(b.ErrorRatio, 0, 1) + downstream.ErrorRatio);
+            AddReported(caller, baseLabels, failed: false, "-", r * (1 - err), b.P50Ms + downstream.P50Ms, b.P99Ms + downstream.P99Ms);
+            AddReported(caller, baseLabels, failed: true, "-", r * err, b.P50Ms + downstream.P50Ms, b.P99Ms + downstream.P99Ms);
+        }
+
+        CallOut(d, requests, depth);
+    }
+
+    /// <summary>
+    /// One series per reporter: a caller in the mesh has a sidecar that reports the request too (reporter="source"), like
+    /// real Istio; traffic from outside the mesh is reported by the destination only. gRPC failures are HTTP 200 with a
+    /// non-zero grpc_response_status (14, unavailable).
+    /// </summary>
+    private void AddReported(Caller caller, List<(string Key, string Value)> baseLabels, bool failed, string flags, double requests, double p50, double p99)
+    {
+        var grpc = caller.Protocol == "grpc";
+        var code = grpc ? "200" : failed ? "503" : "200";
+        string? grpcStatus = grpc ? (failed ? "14" : "0") : null;
+        Add(baseLabels, code, flags, requests, p50, p99, grpcStatus);
+        if (caller.InMesh)
+        {
+            var sourceLabels = baseLabels.ToList();
+            sourceLabels[0] = ("reporter", "source");
+            Add(sourceLabels, code, flags, requests, p50, p99, grpcStatus);
         }
     }
 
-    private void Add(List<(string Key, string Value)> baseLabels, string code, string flags, double requests, double p50, double p99)
+    private static string? ServingImage(JsonObject pod) =>
+        (J.At(pod, "spec", "containers") as JsonArray)?.Select(c => J.Str(c, "image")).FirstOrDefault(i => i is not null && !i.Contains("proxyv2", StringComparison.Ordinal));
+
+    private void Add(List<(string Key, string Value)> baseLabels, string code, string flags, double requests, double p50, double p99, string? grpcStatus = null)
     {
         if (requests <= 0)
         {
@@ -279,6 +306,11 @@ internal sealed class TrafficMetrics
         }
 
         sb.Append("response_code=\"").Append(code).Append("\",response_flags=\"").Append(flags).Append('"');
+        if (grpcStatus is not null)
+        {
+            sb.Append(",grpc_response_status=\"").Append(grpcStatus).Append('"');
+        }
+
         var key = sb.ToString();
         if (!_series.TryGetValue(key, out var s))
         {
