@@ -28,7 +28,7 @@ public sealed class DeletePodAction(IClusterReader reader) : IRemediationAction
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(pods);
         var target = context.Target;
-        if (pods.Select(p => Kubernetes.DeploymentRevisions.PodTemplateHash(p.Metadata)).Distinct().Count() > 1)
+        if (pods.Select(p => DeploymentRevisions.PodTemplateHash(p.Metadata)).Distinct().Count() > 1)
         {
             whyNot = $"{target} is mid-rollout (pods of several revisions); a deleted pod would come back the same";
             return null;

@@ -1,5 +1,4 @@
 using k8s.Models;
-using Remediation.Kubernetes;
 
 namespace Remediation.Cluster;
 
@@ -42,18 +41,5 @@ public static class DeploymentReads
         ArgumentNullException.ThrowIfNull(deployment);
         var list = await reader.ListHorizontalPodAutoscalersAsync(deployment.Metadata.NamespaceProperty, cancellationToken).ConfigureAwait(false);
         return list.FirstOrDefault(h => h.Spec.ScaleTargetRef.Kind == "Deployment" && h.Spec.ScaleTargetRef.Name == deployment.Metadata.Name);
-    }
-
-    /// <summary>The Deployment, or an ActionNotApplicableException saying it is gone.</summary>
-    public static async Task<V1Deployment> RequireDeploymentAsync(this IClusterReader reader, Alerts.WorkloadTarget target, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(reader);
-        ArgumentNullException.ThrowIfNull(target);
-        if (target.Kind != Alerts.WorkloadKinds.Deployment)
-        {
-            throw new Actions.ActionNotApplicableException($"{target.Describe()} is a {target.Kind}; this action acts on Deployments only");
-        }
-        return await reader.GetDeploymentAsync(target.Namespace, target.Name, cancellationToken).ConfigureAwait(false)
-            ?? throw new Actions.ActionNotApplicableException($"Deployment {target} no longer exists");
     }
 }

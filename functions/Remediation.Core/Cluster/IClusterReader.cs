@@ -39,5 +39,5 @@ public interface IClusterReader
     Task<IReadOnlyList<JsonObject>> ListCustomObjectsAsync(CustomResource resource, string @namespace, CancellationToken cancellationToken = default);
 
     /// <summary>The current object a mutation targets, as JSON (null when absent): how a resumed action sees what was applied.</summary>
-    Task<JsonObject?> GetTargetOfAsync(Actions.Mutation mutation, CancellationToken cancellationToken = default);
+    Task<JsonObject?> GetTargetOfAsync(Mutation mutation, CancellationToken cancellationToken = default);
 }

@@ -1,5 +1,3 @@
-using Remediation.Actions;
-
 namespace Remediation.Cluster;
 
 /// <summary>

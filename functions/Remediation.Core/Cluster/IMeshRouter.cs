@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Remediation.Actions;
 
 namespace Remediation.Cluster;
 

@@ -1,6 +1,5 @@
 using k8s.Models;
 using Remediation.Alerts;
-using Remediation.Kubernetes;
 
 namespace Remediation.Cluster;
 

@@ -1,5 +1,5 @@
 using System.Net;
-using System.Net.Sockets;
+using Remediation.Diagnosis;
 
 namespace Remediation.Metrics;
 
@@ -11,13 +11,8 @@ public static class MetricsFailure
         ArgumentNullException.ThrowIfNull(ex);
         return ex switch
         {
-            HttpRequestException { InnerException: SocketException { SocketErrorCode: SocketError.ConnectionRefused } } => "connection refused",
-            HttpRequestException { HttpRequestError: HttpRequestError.NameResolutionError } => "host name not resolved",
-            HttpRequestException { StatusCode: HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden } h => $"access refused ({(int)h.StatusCode!}): {h.Message}",
             PrometheusQueryException { StatusCode: HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden } p => $"access refused ({(int)p.StatusCode!}): {p.Message}",
-            HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError } h => $"connection failed: {h.Message}",
-            OperationCanceledException => "timed out",
-            _ => ex.Message,
+            _ => SourceFailure.Describe(ex),
         };
     }
 }

@@ -246,7 +246,7 @@ public sealed partial class RemediationVerifier(
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not OutOfMemoryException)
         {
-            return HealthReading.CouldNotRead(Metrics.MetricsFailure.Describe(ex));
+            return HealthReading.CouldNotRead(Diagnosis.SourceFailure.Describe(ex));
         }
     }
 

@@ -155,7 +155,7 @@ public sealed class PrometheusClientTests
     public async Task Health_signal_reads_the_workload_5xx_ratio()
     {
         var handler = new RecordingHandler(_ => RecordingHandler.Json("""{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1717322400,"0.3"]}]}}"""));
-        var signal = new Remediation.Verification.PrometheusHealthSignal(new IstioSignals(Client(handler)));
+        var signal = new PrometheusHealthSignal(new IstioSignals(Client(handler)));
         var reading = await signal.ErrorRatioAsync("shop", "reviews-v2", TimeSpan.FromMinutes(1));
         Assert.Equal(0.3, reading.Ratio);
         Assert.Null(reading.Unreadable);
@@ -170,7 +170,7 @@ public sealed class PrometheusClientTests
     public async Task Health_signal_has_no_ratio_without_traffic()
     {
         var handler = new RecordingHandler(_ => RecordingHandler.File("prometheus/empty-vector.json"));
-        var signal = new Remediation.Verification.PrometheusHealthSignal(new IstioSignals(Client(handler)));
+        var signal = new PrometheusHealthSignal(new IstioSignals(Client(handler)));
         var reading = await signal.ErrorRatioAsync("shop", "idle", TimeSpan.FromMinutes(1));
         Assert.Null(reading.Ratio);
         Assert.Null(reading.Unreadable);
@@ -181,7 +181,7 @@ public sealed class PrometheusClientTests
     public async Task Health_signal_is_unreadable_not_traffic_free_when_Prometheus_fails()
     {
         var handler = new RecordingHandler(_ => RecordingHandler.File("prometheus/error-bad-data.json", System.Net.HttpStatusCode.BadRequest));
-        var signal = new Remediation.Verification.PrometheusHealthSignal(new IstioSignals(Client(handler)));
+        var signal = new PrometheusHealthSignal(new IstioSignals(Client(handler)));
         var workload = await signal.ErrorRatioAsync("shop", "reviews-v2", TimeSpan.FromMinutes(1));
         var service = await signal.ServiceErrorRatioAsync("shop", "reviews", TimeSpan.FromMinutes(1));
         foreach (var reading in new[] { workload, service })

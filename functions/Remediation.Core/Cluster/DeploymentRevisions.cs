@@ -1,7 +1,7 @@
 using System.Globalization;
 using k8s.Models;
 
-namespace Remediation.Kubernetes;
+namespace Remediation.Cluster;
 
 /// <summary>Deployment revision bookkeeping as the deployment controller writes it.</summary>
 public static class DeploymentRevisions

@@ -1,6 +1,7 @@
-using Remediation.Metrics;
+using Remediation.Diagnosis;
+using Remediation.Verification;
 
-namespace Remediation.Verification;
+namespace Remediation.Metrics;
 
 /// <summary>
 /// The Istio 5xx ratio of a workload (reporter="destination") from Prometheus: no ratio without traffic, and

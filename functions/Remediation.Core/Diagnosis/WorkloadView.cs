@@ -1,0 +1,180 @@
+using k8s.Models;
+using Remediation.Alerts;
+using Remediation.Cluster;
+
+namespace Remediation.Diagnosis;
+
+/// <summary>The ports a diagnosis reads: the cluster, and the optional mesh and Container insights sources.</summary>
+internal sealed record WorkloadSources(IClusterReader Cluster, IMeshSignals? Mesh, IContainerInsights? Insights);
+
+/// <summary>
+/// The workload as one diagnosis sees it, read once and shared by every analyser: the Deployment, its ReplicaSets (by
+/// revision, ownership as <see cref="DeploymentReads.ReplicaSetsOfAsync"/> decides), the pods of the newest revision and
+/// their failure states. The optional sources (mesh signals, Container insights, Warning events, the HPA, the Istio
+/// routing) are read at most once, on first use, within the diagnosis budget; a source that fails is null or empty and
+/// recorded as unavailable.
+/// </summary>
+public sealed class WorkloadView
+{
+    private const int EventsToList = 500;
+
+    private readonly DiagnosisRun _run;
+    private readonly WorkloadSources _sources;
+    private readonly Task<MeshReading> _signals;
+    private readonly Task<IReadOnlyList<PodInventoryRow>?> _inventory;
+    private Task<IReadOnlyList<Corev1Event>>? _podEvents;
+    private Task<IReadOnlyList<ContainerLogLine>?>? _errorLines;
+    private Task<HpaState?>? _hpa;
+    private Task<IReadOnlyList<Evidence>>? _routing;
+
+    private WorkloadView(DiagnosisRun run, WorkloadSources sources, DiagnosisOptions options, WorkloadTarget target, V1Deployment deployment)
+    {
+        _run = run;
+        _sources = sources;
+        Options = options;
+        Target = target;
+        Deployment = deployment;
+        var labels = deployment.Spec.Template.Metadata?.Labels ?? new Dictionary<string, string>();
+        App = labels.TryGetValue("app", out var a) ? a : labels.TryGetValue("app.kubernetes.io/name", out var n) ? n : null;
+        // Metrics run while the cluster is read.
+        _signals = ReadSignalsAsync(new[] { App, target.Name }.OfType<string>().Distinct(StringComparer.Ordinal).ToList());
+        _inventory = sources.Insights is not { } insights ? Task.FromResult<IReadOnlyList<PodInventoryRow>?>(null)
+            : run.OptionalAsync("log analytics KubePodInventory", ct => insights.PodInventoryAsync(target.Namespace, target.Name, ct));
+    }
+
+    public WorkloadTarget Target { get; }
+
+    public V1Deployment Deployment { get; }
+
+    public DiagnosisOptions Options { get; }
+
+    /// <summary>The pod template's app label (app, else app.kubernetes.io/name); null without one.</summary>
+    public string? App { get; }
+
+    /// <summary>The mesh service name of the workload: its app label, else its name.</summary>
+    public string Service => App ?? Target.Name;
+
+    /// <summary>The ReplicaSets the Deployment owns, newest revision first.</summary>
+    public IReadOnlyList<V1ReplicaSet> ReplicaSets { get; private set; } = [];
+
+    public V1ReplicaSet? Newest => ReplicaSets.Count > 0 ? ReplicaSets[0] : null;
+
+    public V1ReplicaSet? Previous => ReplicaSets.Count > 1 ? ReplicaSets[1] : null;
+
+    public long? NewestRevision => Newest is null ? null : DeploymentRevisions.Of(Newest);
+
+    public long? PreviousRevision => Previous is null ? null : DeploymentRevisions.Of(Previous);
+
+    /// <summary>How long ago the newest revision appeared (on the TimeProvider); null without ReplicaSets.</summary>
+    public TimeSpan? NewestAge { get; private set; }
+
+    /// <summary>The pods of the newest revision (all pods when there is no ReplicaSet).</summary>
+    public IReadOnlyList<PodState> Pods { get; private set; } = [];
+
+    public IReadOnlyList<PodState> Failing => [.. Pods.Where(p => p.Failure is not null)];
+
+    public bool HasFailingPods => Pods.Any(p => p.Failure is not null);
+
+    /// <summary>The failure most pods of the newest revision show (ties: OOM, image pull, unschedulable, then the rest); null when none fail.</summary>
+    public FailureClass? DominantFailure => Failing.GroupBy(s => s.Failure!.Value).OrderByDescending(g => g.Count()).ThenBy(g => Priority(g.Key)).FirstOrDefault()?.Key;
+
+    /// <summary>The newest revision replaced an earlier one less than <see cref="DiagnosisOptions.RecentChange"/> ago.</summary>
+    public bool RecentChange => Previous is not null && NewestAge is { } age && age <= Options.RecentChange;
+
+    public bool PreviousServing => (Previous?.Status?.ReadyReplicas ?? 0) > 0;
+
+    /// <summary>The workload at its newest revision ("checkout@2"), or the workload itself without ReplicaSets.</summary>
+    public string RevisionComponent => Newest is null ? Target.ToString() : $"{Target.Name}@{NewestRevision}";
+
+    /// <summary>"2 of 3 pods": how many pods of the newest revision show the failure.</summary>
+    public string Share(FailureClass failure) => $"{Failing.Count(f => f.Failure == failure)} of {Pods.Count} pods";
+
+    /// <summary>The finding naming the newest revision as failing and the previous one as the one to go back to.</summary>
+    public Finding WithRevisions(Finding finding)
+    {
+        ArgumentNullException.ThrowIfNull(finding);
+        return finding with { FailingRevision = NewestRevision, HealthyRevision = PreviousRevision };
+    }
+
+    public Task<MeshReading> SignalsAsync() => _signals;
+
+    public Task<IReadOnlyList<PodInventoryRow>?> InventoryAsync() => _inventory;
+
+    /// <summary>Warning events of the failing pods, newest first.</summary>
+    public Task<IReadOnlyList<Corev1Event>> PodEventsAsync() => _podEvents ??= ReadPodEventsAsync();
+
+    /// <summary>The last error lines of the failing pods (Container insights); null when not configured or unreadable.</summary>
+    public Task<IReadOnlyList<ContainerLogLine>?> ErrorLinesAsync() => _errorLines ??= _sources.Insights is not { } insights
+        ? Task.FromResult<IReadOnlyList<ContainerLogLine>?>(null)
+        : _run.OptionalAsync("log analytics ContainerLogV2", ct => insights.ErrorLinesAsync(Target.Namespace, FailingNames(), Options.MaxLogLines, ct));
+
+    /// <summary>The HPA scaling the Deployment; null without one or when it could not be read.</summary>
+    public Task<HpaState?> HpaAsync() => _hpa ??= ReadHpaAsync();
+
+    /// <summary>The VirtualService(s) routing the workload's service and the DestinationRule subsets, as evidence.</summary>
+    public Task<IReadOnlyList<Evidence>> RoutingAsync() => _routing ??= MeshRoutingEvidence.ReadAsync(_run, _sources.Cluster, Target.Namespace, Service);
+
+    /// <summary>Reads the Deployment and its family; null when the Deployment does not exist. Cluster faults propagate.</summary>
+    internal static async Task<WorkloadView?> ReadAsync(DiagnosisRun run, WorkloadSources sources, DiagnosisOptions options, TimeProvider timeProvider,
+        WorkloadTarget target, CancellationToken cancellationToken)
+    {
+        var deployment = await sources.Cluster.GetDeploymentAsync(target.Namespace, target.Name, cancellationToken).ConfigureAwait(false);
+        if (deployment is null)
+        {
+            return null;
+        }
+        var view = new WorkloadView(run, sources, options, target, deployment);
+        var replicaSetsTask = sources.Cluster.ReplicaSetsOfAsync(deployment, cancellationToken);
+        var podsTask = sources.Cluster.PodsOfAsync(deployment, cancellationToken);
+        // WhenAll observes both tasks: a second failure is not left unobserved.
+        await Task.WhenAll(replicaSetsTask, podsTask).ConfigureAwait(false);
+        view.ReplicaSets = await replicaSetsTask.ConfigureAwait(false);
+        var pods = await podsTask.ConfigureAwait(false);
+        var newestHash = view.Newest is null ? null : DeploymentRevisions.PodTemplateHash(view.Newest.Metadata);
+        view.Pods = [.. pods.Where(p => view.Newest is null || DeploymentRevisions.PodTemplateHash(p.Metadata) == newestHash).Select(PodState.Of)];
+        view.NewestAge = view.Newest is null ? null : timeProvider.GetUtcNow() - (view.Newest.Metadata.CreationTimestamp ?? DateTime.MinValue);
+        return view;
+    }
+
+    private async Task<MeshReading> ReadSignalsAsync(IReadOnlyCollection<string> services)
+    {
+        if (_sources.Mesh is not { } mesh)
+        {
+            return new MeshReading(false, null, null, null);
+        }
+        var currentTask = _run.OptionalAsync("prometheus",
+            ct => mesh.VersionSignalsAsync(Target.Namespace, services, Options.MetricsWindow, null, ct), useSourceTimeout: false);
+        var baselineTask = Options.BaselineOffset <= TimeSpan.Zero ? Task.FromResult<IReadOnlyList<VersionSignals>?>(null)
+            : _run.OptionalAsync("prometheus baseline",
+                ct => mesh.VersionSignalsAsync(Target.Namespace, services, Options.MetricsWindow, Options.BaselineOffset, ct), useSourceTimeout: false);
+        var current = await currentTask.ConfigureAwait(false);
+        var baseline = await baselineTask.ConfigureAwait(false);
+        // Prometheus is configured but could not be read: the conclusions that rest on metrics (healthy, no errors) cannot be drawn.
+        return new MeshReading(true, current, baseline, current is null ? _run.Why("prometheus") ?? "prometheus: no answer" : null);
+    }
+
+    private async Task<IReadOnlyList<Corev1Event>> ReadPodEventsAsync()
+    {
+        var failing = FailingNames();
+        var events = await _run.OptionalAsync("kubernetes events", ct => _sources.Cluster.ListWarningEventsAsync(Target.Namespace, EventsToList, ct)).ConfigureAwait(false);
+        return [.. (events ?? [])
+            .Where(e => e.InvolvedObject?.Kind == "Pod" && e.InvolvedObject.Name is { } name && failing.Contains(name))
+            .OrderByDescending(e => e.LastTimestamp ?? e.EventTime ?? e.Metadata?.CreationTimestamp)];
+    }
+
+    private async Task<HpaState?> ReadHpaAsync()
+    {
+        var hpa = await _run.OptionalAsync("kubernetes horizontalpodautoscalers", ct => _sources.Cluster.HorizontalPodAutoscalerOfAsync(Deployment, ct)).ConfigureAwait(false);
+        return hpa is null ? null : HpaState.Of(hpa);
+    }
+
+    private HashSet<string> FailingNames() => Pods.Where(p => p.Failure is not null).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+
+    private static int Priority(FailureClass failure) => failure switch
+    {
+        FailureClass.OutOfMemory => 0,
+        FailureClass.ImagePull => 1,
+        FailureClass.Unschedulable => 2,
+        _ => 3,
+    };
+}
