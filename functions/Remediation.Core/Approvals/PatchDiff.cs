@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Remediation.Actions;
+using Remediation.Cluster;
 using Remediation.Text;
 
 namespace Remediation.Approvals;

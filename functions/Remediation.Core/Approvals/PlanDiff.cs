@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Remediation.Actions;
+using Remediation.Cluster;
 
 namespace Remediation.Approvals;
 

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Remediation.Actions;
+using Remediation.Cluster;
 
 namespace Remediation.Approvals;
 

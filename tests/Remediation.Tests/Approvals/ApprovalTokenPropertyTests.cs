@@ -2,6 +2,7 @@ using System.Globalization;
 using CsCheck;
 using Microsoft.Extensions.Time.Testing;
 using Remediation.Actions;
+using Remediation.Cluster;
 using Remediation.Approvals;
 
 namespace Remediation.Tests.Approvals;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Time.Testing;
 using Remediation.Actions;
+using Remediation.Cluster;
 using Remediation.Approvals;
 
 namespace Remediation.Tests.Approvals;
