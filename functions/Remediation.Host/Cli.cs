@@ -13,6 +13,27 @@ public static class Cli
         var root = new RootCommand("Remediation: event-driven auto-remediation for Kubernetes");
 
         var urls = new Option<string>("--urls") { Description = "Listen address", DefaultValueFactory = _ => StandaloneHost.DefaultUrl };
+        root.Subcommands.Add(ServeCommand(urls, errors));
+        root.Subcommands.Add(DemoCommandLine(urls, output, errors));
+        root.Subcommands.Add(PolicyCommand(output, errors));
+        AddPlanningCommands(root, output, errors);
+
+        var parseResult = root.Parse(args);
+        if (parseResult.Errors.Count > 0)
+        {
+            foreach (var error in parseResult.Errors)
+            {
+                errors.WriteLine(error.Message);
+            }
+            errors.WriteLine("Run 'remediation --help' for usage.");
+            return 2;
+        }
+        return await parseResult.InvokeAsync(cancellationToken: CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>serve: the standalone host.</summary>
+    private static Command ServeCommand(Option<string> urls, TextWriter errors)
+    {
         var serve = new Command("serve", "Run the standalone host (webhook endpoints, queue worker, verification timer)") { urls };
         serve.SetAction(async (parse, ct) =>
         {
@@ -34,8 +55,12 @@ public static class Cli
             await app.RunAsync(ct).ConfigureAwait(false);
             return 0;
         });
-        root.Subcommands.Add(serve);
+        return serve;
+    }
 
+    /// <summary>demo: the host, one alert posted, its outcome printed.</summary>
+    private static Command DemoCommandLine(Option<string> urls, TextWriter output, TextWriter errors)
+    {
         var storageOption = new Option<string>("--storage") { Description = "Storage connection string (Azurite or Azure)", Required = true };
         var kubeServer = new Option<string>("--kubernetes-server") { Description = "Kubernetes API server URL", Required = true };
         var payloadOption = new Option<FileInfo>("--payload") { Description = "Alertmanager webhook payload to post", Required = true };
@@ -65,8 +90,12 @@ public static class Cli
                 return 2;
             }
         });
-        root.Subcommands.Add(demo);
+        return demo;
+    }
 
+    /// <summary>policy validate: a policy file checked, errors with their lines.</summary>
+    private static Command PolicyCommand(TextWriter output, TextWriter errors)
+    {
         var policyFile = new Argument<FileInfo>("file") { Description = "Policy (runbook) file, YAML or JSON" };
         var validate = new Command("validate", "Validate a policy file; errors name their line") { policyFile };
         validate.SetAction(parse =>
@@ -87,21 +116,7 @@ public static class Cli
                 return 2;
             }
         });
-        root.Subcommands.Add(new Command("policy", "Policy commands") { validate });
-
-        AddPlanningCommands(root, output, errors);
-
-        var parseResult = root.Parse(args);
-        if (parseResult.Errors.Count > 0)
-        {
-            foreach (var error in parseResult.Errors)
-            {
-                errors.WriteLine(error.Message);
-            }
-            errors.WriteLine("Run 'remediation --help' for usage.");
-            return 2;
-        }
-        return await parseResult.InvokeAsync(cancellationToken: CancellationToken.None).ConfigureAwait(false);
+        return new Command("policy", "Policy commands") { validate };
     }
 
     /// <summary>Why <paramref name="path"/> (given as <paramref name="what"/>) is not a readable file, in one line; null when it is.</summary>
@@ -146,6 +161,13 @@ public static class Cli
         replay.SetAction((parse, ct) => ReplayCommand.RunAsync(parse.GetValue(replayPath)!, parse.GetValue(strict), Connection(parse), output, errors, ct));
         root.Subcommands.Add(replay);
 
+        root.Subcommands.Add(HistoryCommandLine(storage, table, Connection, output, errors));
+    }
+
+    /// <summary>history: recorded incidents, filtered, a page at a time.</summary>
+    private static Command HistoryCommandLine(
+        Option<string> storage, Option<string> table, Func<ParseResult, CliConnection> connection, TextWriter output, TextWriter errors)
+    {
         var ns = new Option<string>("--namespace", "-n") { Description = "Only this namespace" };
         var workload = new Option<string>("--workload", "-w") { Description = "Only this workload" };
         var state = new Option<string>("--state", "--outcome") { Description = "Only this state/outcome (Succeeded, Failed, Escalated, Refused, Ignored, Verifying, ...)" };
@@ -172,10 +194,10 @@ public static class Cli
         {
             storage, table, ns, workload, state, since, limit, pageSize, format,
         };
-        history.SetAction((parse, ct) => HistoryCommand.RunAsync(Connection(parse),
+        history.SetAction((parse, ct) => HistoryCommand.RunAsync(connection(parse),
             new HistoryCommand.Filters(parse.GetValue(ns), parse.GetValue(workload), parse.GetValue(state), parse.GetValue(since), parse.GetValue(limit), parse.GetValue(format)!,
                 parse.GetValue(pageSize)),
             TimeProvider.System, output, errors, ct));
-        root.Subcommands.Add(history);
+        return history;
     }
 }

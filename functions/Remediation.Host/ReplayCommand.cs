@@ -20,27 +20,73 @@ public static class ReplayCommand
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(errors);
-        string[] files;
+        if (PayloadFiles(path, errors) is not { } files)
+        {
+            return 2;
+        }
+        var (payloads, invalid) = await ReadPayloadsAsync(files, cancellationToken).ConfigureAwait(false);
+        if (payloads.Count == 0)
+        {
+            ListInvalid(errors, invalid, files.Length);
+            errors.WriteLine("no valid Alertmanager payload to replay");
+            return 2;
+        }
+
+        return await CliRun.WithPlanningAsync(connection, errors, async (planning, hasStorage) =>
+        {
+            PlanCommand.PrintContext(output, planning.Policy, hasStorage);
+            var replay = new Replay(planning, output, errors, payloads.Sum(p => p.Alerts.Count));
+            foreach (var (file, alerts) in payloads)
+            {
+                var name = Path.GetRelativePath(Directory.Exists(path) ? path : Path.GetDirectoryName(Path.GetFullPath(path))!, file);
+                for (var i = 0; i < alerts.Count; i++)
+                {
+                    await replay.AlertAsync($"{name}#{i}", name, alerts[i], cancellationToken).ConfigureAwait(false);
+                }
+            }
+            errors.WriteLine();
+            output.WriteLine();
+            output.WriteLine($"replayed {replay.Total} alerts from {payloads.Count} files (dry run: nothing applied): {string.Join(", ", replay.Tally.Select(t => $"{t.Key} {t.Value}"))}");
+            if (invalid.Count > 0)
+            {
+                output.WriteLine($"skipped {invalid.Count} of {files.Length} files: not valid Alertmanager payloads (listed on stderr)");
+                ListInvalid(errors, invalid, files.Length);
+                if (strict)
+                {
+                    errors.WriteLine("--strict: exit 2 because some files are not valid Alertmanager payloads");
+                    return 2;
+                }
+            }
+            return 0;
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>The payload files to replay, sorted; null (after saying why) when there are none.</summary>
+    private static string[]? PayloadFiles(string path, TextWriter errors)
+    {
         if (Directory.Exists(path))
         {
-            files = Directory.GetFiles(path, "*.json", SearchOption.AllDirectories);
+            var files = Directory.GetFiles(path, "*.json", SearchOption.AllDirectories);
             Array.Sort(files, StringComparer.Ordinal);
             if (files.Length == 0)
             {
                 errors.WriteLine($"no *.json alert payloads in {Path.GetFullPath(path)}");
-                return 2;
+                return null;
             }
+            return files;
         }
-        else if (File.Exists(path))
+        if (File.Exists(path))
         {
-            files = [path];
+            return [path];
         }
-        else
-        {
-            errors.WriteLine($"file or directory not found: {Path.GetFullPath(path)}");
-            return 2;
-        }
+        errors.WriteLine($"file or directory not found: {Path.GetFullPath(path)}");
+        return null;
+    }
 
+    /// <summary>Every file parsed first: the valid payloads, and a line per invalid file naming the field.</summary>
+    private static async Task<(List<(string File, IReadOnlyList<NormalizedAlert> Alerts)> Payloads, List<string> Invalid)> ReadPayloadsAsync(
+        string[] files, CancellationToken cancellationToken)
+    {
         var payloads = new List<(string File, IReadOnlyList<NormalizedAlert> Alerts)>(files.Length);
         var invalid = new List<string>();
         foreach (var file in files)
@@ -54,69 +100,48 @@ public static class ReplayCommand
                 invalid.Add($"{file}: field '{ex.Field}': {ex.Message}");
             }
         }
-        if (payloads.Count == 0)
-        {
-            ListInvalid(errors, invalid, files.Length);
-            errors.WriteLine("no valid Alertmanager payload to replay");
-            return 2;
-        }
+        return (payloads, invalid);
+    }
 
-        return await CliRun.WithPlanningAsync(connection, errors, async (planning, hasStorage) =>
+    /// <summary>One replay's running state: incidents seen (duplicates, resolutions), the tally of verdicts, progress.</summary>
+    private sealed class Replay(AlertPlanning planning, TextWriter output, TextWriter errors, int total)
+    {
+        private readonly HashSet<string> seen = new(StringComparer.Ordinal);
+        private int done;
+
+        public int Total => total;
+
+        public SortedDictionary<string, int> Tally { get; } = new(StringComparer.Ordinal);
+
+        public async Task AlertAsync(string label, string file, NormalizedAlert alert, CancellationToken cancellationToken)
         {
-            PlanCommand.PrintContext(output, planning.Policy, hasStorage);
-            var total = payloads.Sum(p => p.Alerts.Count);
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            var tally = new SortedDictionary<string, int>(StringComparer.Ordinal);
-            var done = 0;
-            foreach (var (file, alerts) in payloads)
+            Progress(errors, ++done, total, file);
+            string verdict;
+            string? diagnosis = null;
+            if (alert.Status == AlertStatus.Resolved && seen.Contains(alert.IncidentId))
             {
-                var name = Path.GetRelativePath(Directory.Exists(path) ? path : Path.GetDirectoryName(Path.GetFullPath(path))!, file);
-                for (var i = 0; i < alerts.Count; i++)
-                {
-                    var alert = alerts[i];
-                    Progress(errors, ++done, total, name);
-                    string verdict;
-                    string? diagnosis = null;
-                    if (alert.Status == AlertStatus.Resolved && seen.Contains(alert.IncidentId))
-                    {
-                        verdict = $"resolution of incident {alert.IncidentId}: recorded, never acted on";
-                        Count(tally, "resolved");
-                    }
-                    else if (alert.Status == AlertStatus.Firing && !seen.Add(alert.IncidentId))
-                    {
-                        verdict = $"duplicate: incident {alert.IncidentId} was already delivered; acknowledged, not processed again";
-                        Count(tally, "duplicate");
-                    }
-                    else
-                    {
-                        var plan = await planning.PlanAsync(alert, cancellationToken).ConfigureAwait(false);
-                        verdict = AlertPlanning.Verdict(plan.Decision);
-                        diagnosis = plan.Diagnosis is { } d ? $"{d.Class}: {d.Summary}" : null;
-                        Count(tally, plan.Decision is { Kind: DecisionKind.Act, Plan: { } actionPlan } ? "would " + actionPlan.Action : plan.Decision.State);
-                    }
-                    output.WriteLine($"{name}#{i} {alert.Name} {alert.Status.ToString().ToLowerInvariant()} {alert.Target?.ToString() ?? "(no target)"} starts {alert.StartsAt:yyyy-MM-ddTHH:mm:ssZ}");
-                    if (diagnosis is not null)
-                    {
-                        output.WriteLine($"  diagnosis {diagnosis}");
-                    }
-                    output.WriteLine($"  → {verdict}");
-                }
+                verdict = $"resolution of incident {alert.IncidentId}: recorded, never acted on";
+                Count(Tally, "resolved");
             }
-            errors.WriteLine();
-            output.WriteLine();
-            output.WriteLine($"replayed {total} alerts from {payloads.Count} files (dry run: nothing applied): {string.Join(", ", tally.Select(t => $"{t.Key} {t.Value}"))}");
-            if (invalid.Count > 0)
+            else if (alert.Status == AlertStatus.Firing && !seen.Add(alert.IncidentId))
             {
-                output.WriteLine($"skipped {invalid.Count} of {files.Length} files: not valid Alertmanager payloads (listed on stderr)");
-                ListInvalid(errors, invalid, files.Length);
-                if (strict)
-                {
-                    errors.WriteLine("--strict: exit 2 because some files are not valid Alertmanager payloads");
-                    return 2;
-                }
+                verdict = $"duplicate: incident {alert.IncidentId} was already delivered; acknowledged, not processed again";
+                Count(Tally, "duplicate");
             }
-            return 0;
-        }).ConfigureAwait(false);
+            else
+            {
+                var plan = await planning.PlanAsync(alert, cancellationToken).ConfigureAwait(false);
+                verdict = AlertPlanning.Verdict(plan.Decision);
+                diagnosis = plan.Diagnosis is { } d ? $"{d.Class}: {d.Summary}" : null;
+                Count(Tally, plan.Decision is { Kind: DecisionKind.Act, Plan: { } actionPlan } ? "would " + actionPlan.Action : plan.Decision.State);
+            }
+            output.WriteLine($"{label} {alert.Name} {alert.Status.ToString().ToLowerInvariant()} {alert.Target?.ToString() ?? "(no target)"} starts {alert.StartsAt:yyyy-MM-ddTHH:mm:ssZ}");
+            if (diagnosis is not null)
+            {
+                output.WriteLine($"  diagnosis {diagnosis}");
+            }
+            output.WriteLine($"  → {verdict}");
+        }
     }
 
     private static void ListInvalid(TextWriter errors, List<string> invalid, int files)

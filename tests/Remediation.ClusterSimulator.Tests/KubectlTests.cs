@@ -173,6 +173,7 @@ public sealed class KubectlTests
         Assert.Contains("Operation cannot be fulfilled on deployments.apps \"checkout\": the object has been modified; please apply your changes to the latest version and try again", conflict.StdErr, StringComparison.Ordinal);
 
         var before = h.Cluster.Snapshot();
+        var requestsBefore = h.Cluster.Requests.Count;
         (await h.KubectlAsync("-n", "shop", "scale", "deploy/checkout", "--replicas=7", "--dry-run=server")).EnsureSuccess();
         (await h.KubectlAsync("-n", "shop", "rollout", "undo", "deploy/checkout", "--dry-run=server")).EnsureSuccess();
         Assert.NotEqual(0, (await h.KubectlAsync("-n", "shop", "patch", "vs", "missing", "--type", "merge", "-p", "{}", "--dry-run=server")).ExitCode);
@@ -180,7 +181,11 @@ public sealed class KubectlTests
         (await h.KubectlAsync("-n", "shop", "delete", "deploy", "checkout", "--dry-run=server")).EnsureSuccess();
         await h.Cluster.ReconcileAsync();
         Assert.Equal(before, h.Cluster.Snapshot());
-        Assert.Contains(h.Cluster.Requests, r => r.DryRun && r.Verb == "patch");
-        Assert.DoesNotContain(h.Cluster.Requests, r => r.DryRun && r.IsMutating);
+        // Every write kubectl sent with --dry-run=server reached the server as a dry run, and none was committed.
+        var writes = h.Cluster.Requests.Skip(requestsBefore).Where(r => r.Verb is "create" or "update" or "patch" or "delete").ToList();
+        Assert.Contains(writes, r => r.Verb == "patch" && r.Resource == "deployments");
+        Assert.Contains(writes, r => r.Verb == "delete" && r.Resource == "deployments");
+        Assert.All(writes, r => Assert.True(r.DryRun, $"{r.Verb} {r.Path} was sent without dryRun"));
+        Assert.DoesNotContain(writes, r => r.Committed);
     }
 }

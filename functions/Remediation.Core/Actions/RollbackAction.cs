@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
 
+using Remediation.Alerts;
 using Remediation.Cluster;
 using Remediation.Kubernetes;
 using Remediation.Policy;
@@ -40,9 +41,16 @@ public sealed class RollbackAction(IClusterReader reader) : IRemediationAction
             throw new ActionNotApplicableException($"rollout of {target} is paused; kubectl refuses to roll back a paused deployment too");
         }
         var replicaSets = await reader.ReplicaSetsOfAsync(deployment, cancellationToken).ConfigureAwait(false);
+        var (healthy, currentRevision) = ChooseRevision(target, deployment, replicaSets, context.Diagnosis.HealthyRevision);
+        return PlanUndo(target, deployment, healthy, currentRevision);
+    }
+
+    /// <summary>The ReplicaSet to roll back to (the diagnosed healthy revision, else the newest earlier one) and the current revision.</summary>
+    private static (V1ReplicaSet Healthy, long CurrentRevision) ChooseRevision(
+        WorkloadTarget target, V1Deployment deployment, List<V1ReplicaSet> replicaSets, long? wanted)
+    {
         var current = replicaSets.FirstOrDefault(rs => EqualIgnoringHash(rs.Spec.Template, deployment.Spec.Template));
         var currentRevision = current is null ? 0 : DeploymentRevisions.Of(current);
-        var wanted = context.Diagnosis.HealthyRevision;
         var healthy = wanted is { } revision
             ? replicaSets.FirstOrDefault(rs => DeploymentRevisions.Of(rs) == revision)
             : replicaSets.FirstOrDefault(rs => DeploymentRevisions.Of(rs) != currentRevision && DeploymentRevisions.Of(rs) < currentRevision);
@@ -56,9 +64,12 @@ public sealed class RollbackAction(IClusterReader reader) : IRemediationAction
         {
             throw new ActionNotApplicableException($"{target} already runs the template of revision {DeploymentRevisions.Of(healthy)}");
         }
+        return (healthy, currentRevision);
+    }
 
-        var template = JsonNode.Parse(KubernetesJson.Serialize(healthy.Spec.Template))!.AsObject();
-        template["metadata"]?["labels"]?.AsObject().Remove(PodTemplateHashLabel);
+    /// <summary>kubectl's annotation handling: the Deployment keeps the ones it owns, the rest come from the ReplicaSet.</summary>
+    private static JsonObject RolledBackAnnotations(V1Deployment deployment, V1ReplicaSet healthy)
+    {
         var annotations = new JsonObject();
         foreach (var (key, value) in deployment.Metadata.Annotations ?? new Dictionary<string, string>())
         {
@@ -74,6 +85,14 @@ public sealed class RollbackAction(IClusterReader reader) : IRemediationAction
                 annotations[key] = value;
             }
         }
+        return annotations;
+    }
+
+    private ActionPlan PlanUndo(WorkloadTarget target, V1Deployment deployment, V1ReplicaSet healthy, long currentRevision)
+    {
+        var template = JsonNode.Parse(KubernetesJson.Serialize(healthy.Spec.Template))!.AsObject();
+        template["metadata"]?["labels"]?.AsObject().Remove(PodTemplateHashLabel);
+        var annotations = RolledBackAnnotations(deployment, healthy);
         var resourceVersion = deployment.Metadata.ResourceVersion;
         var patch = new JsonArray
         {

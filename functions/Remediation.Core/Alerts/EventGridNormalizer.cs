@@ -5,19 +5,6 @@ using Azure.Messaging.EventGrid.SystemEvents;
 
 namespace Remediation.Alerts;
 
-/// <summary>What an Event Grid / CloudEvents delivery asks of us.</summary>
-public sealed record EventGridDelivery
-{
-    /// <summary>Set when the delivery is Event Grid's SubscriptionValidationEvent: answer {"validationResponse": code}.</summary>
-    public string? ValidationCode { get; init; }
-    public IReadOnlyList<NormalizedAlert> Alerts { get; init; } = [];
-    /// <summary>Event Grid housekeeping events acknowledged without an incident (SubscriptionDeletedEvent).</summary>
-    public int Ignored { get; init; }
-}
-
-/// <summary>The CloudEvents attributes of a binary-mode request (ce-* headers; Content-Type is datacontenttype).</summary>
-public sealed record CloudEventHeaders(string? SpecVersion, string? Id, string? Source, string? Type, string? Time, string? Subject, string? ContentType);
-
 /// <summary>
 /// Parses Event Grid deliveries — the Event Grid schema (an array of events) and CloudEvents 1.0 in structured
 /// (application/cloudevents+json), batched (application/cloudevents-batch+json) and binary (ce-* headers) mode —
@@ -39,16 +26,10 @@ public static class EventGridNormalizer
     public const string CloudEventsMediaType = "application/cloudevents+json";
     public const string CloudEventsBatchMediaType = "application/cloudevents-batch+json";
 
-    private enum Schema
-    {
-        EventGrid,
-        CloudEvents,
-    }
-
     /// <summary>Parses a structured or batched body (Event Grid schema or CloudEvents).</summary>
     public static EventGridDelivery Parse(ReadOnlyMemory<byte> body, string? mediaType)
     {
-        AzureMonitorNormalizer.RequireUtf8(body.Span, "$");
+        AlertJson.RequireUtf8(body.Span, "$");
         JsonDocument document;
         try
         {
@@ -62,26 +43,26 @@ public static class EventGridNormalizer
         {
             using var owned = document;
             var root = document.RootElement;
-            var schema = DetectSchema(root, mediaType);
+            var schema = EventGridEnvelope.DetectSchema(root, mediaType);
             var isArray = root.ValueKind == JsonValueKind.Array;
             var elements = isArray ? root.EnumerateArray().ToList() : [root];
             for (var i = 0; i < elements.Count; i++)
             {
                 var path = isArray ? $"$[{i}]" : "$";
-                if (schema == Schema.EventGrid)
+                if (schema == EventSchema.EventGrid)
                 {
-                    CheckEventGridEnvelope(elements[i], path);
+                    EventGridEnvelope.CheckEventGrid(elements[i], path);
                 }
                 else
                 {
-                    CheckCloudEventEnvelope(elements[i], path);
+                    EventGridEnvelope.CheckCloudEvent(elements[i], path);
                 }
             }
-            return schema == Schema.EventGrid ? FromEventGrid(body, elements, isArray) : FromCloudEvents(body, isArray);
+            return schema == EventSchema.EventGrid ? FromEventGrid(body, elements, isArray) : FromCloudEvents(body, isArray);
         }
         catch (InvalidOperationException ex)
         {
-            throw AzureMonitorNormalizer.UnreadableString(ex);
+            throw AlertJson.UnreadableString(ex);
         }
     }
 
@@ -107,7 +88,7 @@ public static class EventGridNormalizer
         {
             throw new AlertParseException("body", $"the CloudEvent '{type}' has no data; expected an Azure Monitor alert as the body");
         }
-        AzureMonitorNormalizer.RequireUtf8(body.Span, "body");
+        AlertJson.RequireUtf8(body.Span, "body");
         var cloudEvent = new CloudEvent(source, type, BinaryData.FromBytes(body), headers.ContentType ?? "application/json", CloudEventDataFormat.Json)
         {
             Id = id,
@@ -120,84 +101,7 @@ public static class EventGridNormalizer
         }
         catch (InvalidOperationException ex)
         {
-            throw AzureMonitorNormalizer.UnreadableString(ex);
-        }
-    }
-
-    private static Schema DetectSchema(JsonElement root, string? mediaType)
-    {
-        if (string.Equals(mediaType, CloudEventsMediaType, StringComparison.OrdinalIgnoreCase))
-        {
-            return root.ValueKind == JsonValueKind.Object
-                ? Schema.CloudEvents
-                : throw new AlertParseException("$", $"{CloudEventsMediaType} carries one event object, not {AzureMonitorNormalizer.Kind(root)}; use {CloudEventsBatchMediaType} for an array");
-        }
-        if (string.Equals(mediaType, CloudEventsBatchMediaType, StringComparison.OrdinalIgnoreCase))
-        {
-            return root.ValueKind == JsonValueKind.Array
-                ? Schema.CloudEvents
-                : throw new AlertParseException("$", $"{CloudEventsBatchMediaType} carries an array of events, not {AzureMonitorNormalizer.Kind(root)}");
-        }
-        var first = root.ValueKind switch
-        {
-            JsonValueKind.Array => root.EnumerateArray().FirstOrDefault(),
-            JsonValueKind.Object => root,
-            _ => throw new AlertParseException("$", $"expected an array of Event Grid events or a CloudEvent, not {AzureMonitorNormalizer.Kind(root)}"),
-        };
-        if (first.ValueKind == JsonValueKind.Object && first.TryGetProperty("specversion", out _))
-        {
-            return Schema.CloudEvents;
-        }
-        return Schema.EventGrid;
-    }
-
-    private static void CheckEventGridEnvelope(JsonElement item, string path)
-    {
-        if (item.ValueKind != JsonValueKind.Object)
-        {
-            throw new AlertParseException(path, $"expected an Event Grid event object, not {AzureMonitorNormalizer.Kind(item)}");
-        }
-        foreach (var field in (string[])["id", "eventType", "dataVersion"])
-        {
-            RequiredString(item, field, path);
-        }
-        // Event Grid sends subject "" (e.g. in the SubscriptionValidationEvent): present, a string, maybe empty.
-        if (!item.TryGetProperty("subject", out var subject) || subject.ValueKind != JsonValueKind.String)
-        {
-            throw new AlertParseException($"{path}.subject", subject.ValueKind == JsonValueKind.Undefined
-                ? "required field 'subject' is missing"
-                : $"'subject' must be a string, not {AzureMonitorNormalizer.Kind(subject)}");
-        }
-        var eventTime = RequiredString(item, "eventTime", path);
-        if (!DateTimeOffset.TryParse(eventTime, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out _))
-        {
-            throw new AlertParseException($"{path}.eventTime", $"'eventTime' is not an ISO 8601 time: '{eventTime}'");
-        }
-        if (!item.TryGetProperty("data", out var data) || data.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined)
-        {
-            throw new AlertParseException($"{path}.data", "required field 'data' is missing");
-        }
-    }
-
-    private static void CheckCloudEventEnvelope(JsonElement item, string path)
-    {
-        if (item.ValueKind != JsonValueKind.Object)
-        {
-            throw new AlertParseException(path, $"expected a CloudEvent object, not {AzureMonitorNormalizer.Kind(item)}");
-        }
-        var specVersion = RequiredString(item, "specversion", path);
-        if (specVersion != "1.0")
-        {
-            throw new AlertParseException($"{path}.specversion", $"unsupported CloudEvents specversion '{specVersion}'; expected \"1.0\"");
-        }
-        foreach (var field in (string[])["id", "source", "type"])
-        {
-            RequiredString(item, field, path);
-        }
-        var hasData = item.TryGetProperty("data", out var data) && data.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined);
-        if (!hasData && !item.TryGetProperty("data_base64", out _))
-        {
-            throw new AlertParseException($"{path}.data", "required field 'data' is missing");
+            throw AlertJson.UnreadableString(ex);
         }
     }
 
@@ -320,19 +224,6 @@ public static class EventGridNormalizer
             annotations["eventSource"] = source;
         }
         return alert with { Annotations = annotations };
-    }
-
-    private static string RequiredString(JsonElement item, string field, string path)
-    {
-        if (!item.TryGetProperty(field, out var value) || value.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined)
-        {
-            throw new AlertParseException($"{path}.{field}", $"required field '{field}' is missing");
-        }
-        if (value.ValueKind != JsonValueKind.String || string.IsNullOrEmpty(value.GetString()))
-        {
-            throw new AlertParseException($"{path}.{field}", $"'{field}' must be a non-empty string, not {AzureMonitorNormalizer.Kind(value)}");
-        }
-        return value.GetString()!;
     }
 
     private static string Required(string? value, string header) =>

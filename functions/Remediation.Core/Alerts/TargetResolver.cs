@@ -151,6 +151,15 @@ public static class TargetResolver
                 : new(null, null, null, Problem: $"label 'controller_kind' value {KubernetesNames.Quote(controllerKind.Value)} is not a controller kind this product knows (expected Deployment, StatefulSet, DaemonSet, Job, CronJob or ReplicaSet)");
         }
 
+        return PodOrAppNameOf(labels);
+    }
+
+    /// <summary>
+    /// Without a workload label: an exported pod, else the pod unless it is the exporter's own or the scrape target,
+    /// else an app label (the exported one first; the plain ones only when no pod was set aside).
+    /// </summary>
+    private static Named PodOrAppNameOf(IReadOnlyDictionary<string, string> labels)
+    {
         if (Present(labels, "exported_pod") is { } exportedPod)
         {
             return new(exportedPod.Label, exportedPod.Value, WorkloadKinds.Pod);

@@ -53,14 +53,14 @@ public sealed class ObservabilityTests(AzuriteFixture storage)
         Assert.Equal(3, samples["remediation_ingest_duration_seconds_count"]);
         Assert.Contains("# TYPE remediation_decisions_total counter", text, StringComparison.Ordinal);
 
-        // The exposition is real Prometheus text: a real Prometheus scrapes it and answers queries on it.
-        if (PrometheusProcess.FindBinary() is not null)
-        {
-            await using var prometheus = await PrometheusProcess.StartAsync([$"{host.BaseAddress.Host}:{host.BaseAddress.Port}"], job: "remediation");
-            await prometheus.WaitForSeriesAsync("remediation_alerts_received_total{source=\"Alertmanager\",status=\"Firing\"} == 3");
-            await prometheus.WaitForSeriesAsync("remediation_actions_total{action=\"rollback\",outcome=\"applied\"} == 1");
-            await prometheus.WaitForSeriesAsync("histogram_quantile(0.5, rate(remediation_ingest_duration_seconds_bucket[1m])) >= 0 or remediation_ingest_duration_seconds_count == 3");
-        }
+        // The exposition is real Prometheus text: a real Prometheus scrapes it and answers queries on it. A machine
+        // without the binary fails here rather than passing without the scrape.
+        Assert.True(PrometheusProcess.FindBinary() is not null,
+            "the prometheus binary is not on PATH: install it with scripts/install-deps.sh (apt package 'prometheus'), then run the test again");
+        await using var prometheus = await PrometheusProcess.StartAsync([$"{host.BaseAddress.Host}:{host.BaseAddress.Port}"], job: "remediation");
+        await prometheus.WaitForSeriesAsync("remediation_alerts_received_total{source=\"Alertmanager\",status=\"Firing\"} == 3");
+        await prometheus.WaitForSeriesAsync("remediation_actions_total{action=\"rollback\",outcome=\"applied\"} == 1");
+        await prometheus.WaitForSeriesAsync("histogram_quantile(0.5, rate(remediation_ingest_duration_seconds_bucket[1m])) >= 0 or remediation_ingest_duration_seconds_count == 3");
     }
 
     [Fact]
