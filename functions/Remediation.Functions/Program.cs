@@ -9,12 +9,14 @@ using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using Remediation;
 using Remediation.Hosting;
+using Remediation.Http;
 
 var builder = FunctionsApplication.CreateBuilder(args);
 // The trigger attributes bind these settings (%...%); a missing or malformed one stops the worker here, named.
 Remediation.Functions.FunctionSettings.Validate(builder.Configuration);
 builder.ConfigureFunctionsWebApplication();
 builder.Services.AddRemediationCore(builder.Configuration);
+builder.Services.AddRemediationEndpoints();
 
 // OpenTelemetry: the product's spans (ingest → queue → diagnose/decide/act, linked by the work item's traceparent),
 // its meter (alerts, duplicates, actions by type and outcome, decisions, latencies) and logs with their scopes

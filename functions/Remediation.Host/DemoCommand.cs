@@ -110,7 +110,7 @@ public static class DemoCommand
             string? next = "api/remediations?limit=1000";
             while (next is not null && last is null)
             {
-                var page = await client.GetFromJsonAsync(next, RemediationJsonContext.Default.IncidentListResponse, cancellationToken).ConfigureAwait(false);
+                var page = await client.GetFromJsonAsync(next, WebJsonContext.Default.IncidentListResponse, cancellationToken).ConfigureAwait(false);
                 last = page?.Incidents.FirstOrDefault(i => i.IncidentId == incidentId);
                 next = page?.Continuation is { } token ? "api/remediations?limit=1000&continuation=" + token : null;
             }

@@ -68,7 +68,7 @@ public static class HistoryCommand
                 {
                     if (json)
                     {
-                        output.WriteLine(JsonSerializer.Serialize(view, RemediationJsonContext.Default.IncidentView));
+                        output.WriteLine(JsonSerializer.Serialize(view, WebJsonContext.Default.IncidentView));
                     }
                     else
                     {

@@ -38,6 +38,7 @@ public static class StandaloneHost
         var auth = builder.Configuration.GetSection(WebhookAuthOptions.SectionName).Get<WebhookAuthOptions>() ?? new WebhookAuthOptions();
         CheckSettings(builder.Configuration, auth);
         builder.Services.AddRemediationCore(builder.Configuration);
+        builder.Services.AddRemediationEndpoints();
         builder.Services.AddSingleton(auth);
         builder.Services.AddSingleton<WebhookAuthenticator>();
         builder.Services.AddSingleton(builder.Configuration.GetSection(HistoryPageOptions.SectionName).Get<HistoryPageOptions>() ?? new HistoryPageOptions());

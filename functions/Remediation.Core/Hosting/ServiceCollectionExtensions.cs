@@ -9,7 +9,6 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Remediation.Actions;
 using Remediation.Diagnosis;
-using Remediation.Http;
 using Remediation.Ingest;
 using Remediation.Cluster;
 using Remediation.Kubernetes;
@@ -62,7 +61,6 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<RemediationVerifier>();
         services.TryAddSingleton<VerificationScheduler>();
         services.TryAddSingleton<AlertIngestor>();
-        services.TryAddSingleton<AlertEndpoints>();
         services.TryAddSingleton(configuration.GetSection(Notifications.NotificationOptions.SectionName).Get<Notifications.NotificationOptions>() ?? new Notifications.NotificationOptions());
         services.TryAddSingleton<Notifications.OutcomeNotifier>();
         services.AddLogging();

@@ -15,7 +15,7 @@ public sealed record ApiProblem(
 
     public static IResult Result(int status, string title, string detail, string? field = null) =>
         Results.Json(new ApiProblem($"https://httpstatuses.io/{status}", title, status, detail, field),
-            RemediationJsonContext.Default.ApiProblem, ContentType, status);
+            WebJsonContext.Default.ApiProblem, ContentType, status);
 
     public static IResult BadRequest(string detail, string? field = null) => Result(400, "Bad Request", detail, field);
 

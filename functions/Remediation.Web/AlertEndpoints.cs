@@ -68,7 +68,7 @@ public sealed class AlertEndpoints(AlertIngestor ingestor, IncidentStore store, 
         }
         if (delivery!.ValidationCode is { } code)
         {
-            return Results.Json(new SubscriptionValidationResponse(code), RemediationJsonContext.Default.SubscriptionValidationResponse);
+            return Results.Json(new SubscriptionValidationResponse(code), WebJsonContext.Default.SubscriptionValidationResponse);
         }
         return await IngestAsync(delivery.Alerts, started, cancellationToken).ConfigureAwait(false);
     }
@@ -82,7 +82,7 @@ public sealed class AlertEndpoints(AlertIngestor ingestor, IncidentStore store, 
             var result = await ingestor.IngestAsync(alerts, cancellationToken).ConfigureAwait(false);
             metrics.RecordIngest(timeProvider.GetElapsedTime(started));
             return Results.Json(new IngestResponse(result.Accepted, result.Duplicates, result.Resolved, result.Escalated, result.IncidentIds, result.Ignored),
-                RemediationJsonContext.Default.IngestResponse, statusCode: StatusCodes.Status202Accepted);
+                WebJsonContext.Default.IngestResponse, statusCode: StatusCodes.Status202Accepted);
         }
         catch (AlertTooLargeException ex)
         {
@@ -141,7 +141,7 @@ public sealed class AlertEndpoints(AlertIngestor ingestor, IncidentStore store, 
             {
                 request.HttpContext.Response.Headers.Append("Link", $"<{NextUrl(request, next)}>; rel=\"next\"");
             }
-            return Results.Json(new IncidentListResponse(page.Incidents.Select(IncidentView.From).ToList(), next), RemediationJsonContext.Default.IncidentListResponse);
+            return Results.Json(new IncidentListResponse(page.Incidents.Select(IncidentView.From).ToList(), next), WebJsonContext.Default.IncidentListResponse);
         }
         catch (TransientDependencyException ex)
         {
