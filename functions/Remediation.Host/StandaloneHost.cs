@@ -36,7 +36,7 @@ public static class StandaloneHost
         // writes one redacted line per request instead.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
         var auth = builder.Configuration.GetSection(WebhookAuthOptions.SectionName).Get<WebhookAuthOptions>() ?? new WebhookAuthOptions();
-        CheckSettings(builder.Configuration, auth);
+        CheckSettings(auth);
         builder.Services.AddRemediationCore(builder.Configuration);
         builder.Services.AddSingleton(auth);
         builder.Services.AddSingleton<WebhookAuthenticator>();
@@ -57,7 +57,12 @@ public static class StandaloneHost
         var app = builder.Build();
         app.Use(HttpEdges.RequestLogAsync);
         app.Use(HttpEdges.ClientErrorsAsync);
-        // Fail fast on a bad policy file: resolve it at start.
+        // Fail fast on bad settings (one line naming each) and on a bad policy file: check them before anything starts.
+        if (OptionsRegistration.StartupProblem(app.Services) is { } problem)
+        {
+            ((IDisposable)app).Dispose();
+            throw new HostSettingsException(problem);
+        }
         _ = app.Services.GetRequiredService<Policy.PolicyProvider>();
         // Listen from the start, so /metrics counts everything since the host started.
         _ = app.Services.GetRequiredService<PrometheusExposition>();
@@ -126,19 +131,15 @@ public static class StandaloneHost
     }
 
     /// <summary>
-    /// The settings the host cannot start without, checked before anything is built: a <see cref="HostSettingsException"/>
-    /// names the first missing or malformed one.
+    /// The webhook credentials the host cannot start without, checked before anything is built (the core's settings are
+    /// validated as options once the services are built): a <see cref="HostSettingsException"/> names what to set.
     /// </summary>
-    private static void CheckSettings(IConfiguration configuration, WebhookAuthOptions auth)
+    private static void CheckSettings(WebhookAuthOptions auth)
     {
         if (!auth.HasCredentials && !auth.AllowAnonymous)
         {
             throw new HostSettingsException(
                 "no webhook credentials configured: set Remediation:Auth:BearerTokens:0 (or BasicUsername + BasicPasswords:0, HmacSecrets:0, EntraId:TenantId + EntraId:Audiences:0), or Remediation:Auth:AllowAnonymous=true for local experiments");
-        }
-        if ((HostSettings.StorageProblem(configuration) ?? HostSettings.KubernetesServerProblem(configuration) ?? HostSettings.PrometheusProblem(configuration)) is { } problem)
-        {
-            throw new HostSettingsException(problem);
         }
     }
 
