@@ -29,6 +29,7 @@ public static class ServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddRemediationOptions(configuration);
+        services.AddRemediationHttpClients();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new RemediationMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
 

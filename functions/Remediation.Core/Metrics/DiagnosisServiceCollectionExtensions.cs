@@ -20,21 +20,15 @@ public static class DiagnosisServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddRemediationOptions(configuration);
+        services.AddRemediationHttpClients();
 
         // Which sources exist is decided by whether they are configured; their settings are validated where they are used.
         if (!string.IsNullOrWhiteSpace(configuration[PrometheusOptions.SectionName + ":Url"]))
         {
-            // One pooled handler for the process; connections are recycled so DNS changes are seen.
-            services.TryAddSingleton(_ => new PrometheusHttp(new HttpClient(new SocketsHttpHandler
-            {
-                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-                ConnectTimeout = TimeSpan.FromSeconds(5),
-            })
-            { Timeout = Timeout.InfiniteTimeSpan }));
             services.TryAddSingleton(sp =>
             {
                 var prometheus = sp.GetRequiredService<IOptions<PrometheusOptions>>().Value;
-                return new PrometheusClient(sp.GetRequiredService<PrometheusHttp>().Client, prometheus, sp.GetRequiredService<TimeProvider>(),
+                return new PrometheusClient(sp.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientRegistration.Prometheus), prometheus, sp.GetRequiredService<TimeProvider>(),
                     string.Equals(prometheus.Auth, "azure", StringComparison.OrdinalIgnoreCase) ? ServiceCollectionExtensions.AzureIdentity(StorageClientId(sp)) : null);
             });
             services.TryAddSingleton<IMeshSignals>(sp => new IstioSignals(sp.GetRequiredService<PrometheusClient>()));
@@ -48,7 +42,8 @@ public static class DiagnosisServiceCollectionExtensions
                 var logAnalytics = sp.GetRequiredService<LogAnalyticsOptions>();
                 return new LogAnalyticsClient(logAnalytics,
                     ServiceCollectionExtensions.AzureIdentity(string.IsNullOrEmpty(logAnalytics.ClientId) ? StorageClientId(sp) : logAnalytics.ClientId),
-                    sp.GetRequiredService<TimeProvider>());
+                    sp.GetRequiredService<TimeProvider>(),
+                    LogAnalyticsClientOptions.Over(sp.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientRegistration.LogAnalytics)));
             });
             services.TryAddSingleton<IContainerInsights>(sp => new LogAnalyticsContainerInsights(sp.GetRequiredService<LogAnalyticsClient>()));
         }
@@ -62,10 +57,4 @@ public static class DiagnosisServiceCollectionExtensions
 
     /// <summary>The managed identity of the storage settings (read, not validated: planning runs without storage).</summary>
     private static string? StorageClientId(IServiceProvider services) => services.GetRequiredService<RemediationOptions>().Storage.ClientId;
-
-    /// <summary>The process-wide HttpClient for Prometheus (a named holder so it does not collide with other HttpClient registrations).</summary>
-    public sealed class PrometheusHttp(HttpClient client)
-    {
-        public HttpClient Client { get; } = client;
-    }
 }
