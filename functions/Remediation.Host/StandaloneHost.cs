@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Prometheus;
 using Remediation.Hosting;
 using Remediation.Http;
 using Remediation.Pipeline;
@@ -42,7 +43,7 @@ public static class StandaloneHost
         builder.Services.AddSingleton<WebhookAuthenticator>();
         builder.Services.AddSingleton(builder.Configuration.GetSection(HistoryPageOptions.SectionName).Get<HistoryPageOptions>() ?? new HistoryPageOptions());
         builder.Services.AddSingleton<HistoryPage>();
-        builder.Services.AddSingleton<PrometheusExposition>();
+        builder.Services.AddSingleton<MetricsExposition>();
         builder.Services.AddSingleton(builder.Configuration.GetSection(HostRunOptions.SectionName).Get<HostRunOptions>() ?? new HostRunOptions());
         if (builder.Configuration.GetValue("Remediation:Host:Worker", true))
         {
@@ -65,7 +66,7 @@ public static class StandaloneHost
         }
         _ = app.Services.GetRequiredService<Policy.PolicyProvider>();
         // Listen from the start, so /metrics counts everything since the host started.
-        _ = app.Services.GetRequiredService<PrometheusExposition>();
+        _ = app.Services.GetRequiredService<MetricsExposition>();
         MapEndpoints(app);
         return app;
     }
@@ -102,7 +103,7 @@ public static class StandaloneHost
 
         // Prometheus scrape endpoint: aggregate counters and latency histograms only (labels: source, status,
         // action, outcome, state; no incident data), so it is served without authentication, like most exporters.
-        app.MapGet("/metrics", (PrometheusExposition exposition) => Results.Text(exposition.Render(), PrometheusExposition.ContentType));
+        app.MapMetrics("/metrics", app.Services.GetRequiredService<MetricsExposition>().Registry);
 
         // The read-only history page shows operational data: same authentication as the API unless
         // Remediation:Ui:AllowAnonymous is set (see HistoryPageOptions).
