@@ -39,4 +39,10 @@ if (!string.IsNullOrEmpty(builder.Configuration["APPLICATIONINSIGHTS_CONNECTION_
     });
 }
 
-await builder.Build().RunAsync().ConfigureAwait(false);
+var app = builder.Build();
+// The core's settings (Remediation:*), validated as options: a bad one stops the worker here, named, before any trigger runs.
+if (OptionsRegistration.StartupProblem(app.Services) is { } problem)
+{
+    throw new InvalidOperationException(problem);
+}
+await app.RunAsync().ConfigureAwait(false);

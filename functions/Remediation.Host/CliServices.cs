@@ -71,7 +71,7 @@ public static class NoHistoryTable
 {
     public static TableClient Create()
     {
-        var options = new TableClientOptions { Transport = new HttpClientTransport(new HttpClient(new EmptyTableHandler())) };
+        var options = new TableClientOptions { Transport = new HttpClientTransport(new EmptyTableHandler()) };
         options.Retry.MaxRetries = 0;
         return new TableServiceClient("UseDevelopmentStorage=true", options).GetTableClient("incidents");
     }

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Remediation.Http;
 using Remediation.Storage;
 
@@ -38,7 +39,8 @@ public static class DemoCommand
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            using var client = new HttpClient { BaseAddress = new Uri(settings.Urls.TrimEnd('/') + "/") };
+            using var client = app.Services.GetRequiredService<IHttpClientFactory>().CreateClient();
+            client.BaseAddress = new Uri(settings.Urls.TrimEnd('/') + "/");
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
             output.WriteLine($"host       {settings.Urls} (standalone host; storage and cluster as configured; policy {settings.Policy})");
             var payload = await File.ReadAllTextAsync(settings.Payload, cancellationToken).ConfigureAwait(false);

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Prometheus;
 using Remediation.Hosting;
 using Remediation.Http;
 using Remediation.Pipeline;
@@ -36,14 +37,14 @@ public static class StandaloneHost
         // writes one redacted line per request instead.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
         var auth = builder.Configuration.GetSection(WebhookAuthOptions.SectionName).Get<WebhookAuthOptions>() ?? new WebhookAuthOptions();
-        CheckSettings(builder.Configuration, auth);
+        CheckSettings(auth);
         builder.Services.AddRemediationCore(builder.Configuration);
         builder.Services.AddRemediationEndpoints();
         builder.Services.AddSingleton(auth);
         builder.Services.AddSingleton<WebhookAuthenticator>();
         builder.Services.AddSingleton(builder.Configuration.GetSection(HistoryPageOptions.SectionName).Get<HistoryPageOptions>() ?? new HistoryPageOptions());
         builder.Services.AddSingleton<HistoryPage>();
-        builder.Services.AddSingleton<PrometheusExposition>();
+        builder.Services.AddSingleton<MetricsExposition>();
         builder.Services.AddSingleton(builder.Configuration.GetSection(HostRunOptions.SectionName).Get<HostRunOptions>() ?? new HostRunOptions());
         if (builder.Configuration.GetValue("Remediation:Host:Worker", true))
         {
@@ -58,10 +59,15 @@ public static class StandaloneHost
         var app = builder.Build();
         app.Use(HttpEdges.RequestLogAsync);
         app.Use(HttpEdges.ClientErrorsAsync);
-        // Fail fast on a bad policy file: resolve it at start.
+        // Fail fast on bad settings (one line naming each) and on a bad policy file: check them before anything starts.
+        if (OptionsRegistration.StartupProblem(app.Services) is { } problem)
+        {
+            ((IDisposable)app).Dispose();
+            throw new HostSettingsException(problem);
+        }
         _ = app.Services.GetRequiredService<Policy.PolicyProvider>();
         // Listen from the start, so /metrics counts everything since the host started.
-        _ = app.Services.GetRequiredService<PrometheusExposition>();
+        _ = app.Services.GetRequiredService<MetricsExposition>();
         MapEndpoints(app);
         return app;
     }
@@ -98,7 +104,7 @@ public static class StandaloneHost
 
         // Prometheus scrape endpoint: aggregate counters and latency histograms only (labels: source, status,
         // action, outcome, state; no incident data), so it is served without authentication, like most exporters.
-        app.MapGet("/metrics", (PrometheusExposition exposition) => Results.Text(exposition.Render(), PrometheusExposition.ContentType));
+        app.MapMetrics("/metrics", app.Services.GetRequiredService<MetricsExposition>().Registry);
 
         // The read-only history page shows operational data: same authentication as the API unless
         // Remediation:Ui:AllowAnonymous is set (see HistoryPageOptions).
@@ -127,19 +133,15 @@ public static class StandaloneHost
     }
 
     /// <summary>
-    /// The settings the host cannot start without, checked before anything is built: a <see cref="HostSettingsException"/>
-    /// names the first missing or malformed one.
+    /// The webhook credentials the host cannot start without, checked before anything is built (the core's settings are
+    /// validated as options once the services are built): a <see cref="HostSettingsException"/> names what to set.
     /// </summary>
-    private static void CheckSettings(IConfiguration configuration, WebhookAuthOptions auth)
+    private static void CheckSettings(WebhookAuthOptions auth)
     {
         if (!auth.HasCredentials && !auth.AllowAnonymous)
         {
             throw new HostSettingsException(
                 "no webhook credentials configured: set Remediation:Auth:BearerTokens:0 (or BasicUsername + BasicPasswords:0, HmacSecrets:0, EntraId:TenantId + EntraId:Audiences:0), or Remediation:Auth:AllowAnonymous=true for local experiments");
-        }
-        if ((HostSettings.StorageProblem(configuration) ?? HostSettings.KubernetesServerProblem(configuration) ?? HostSettings.PrometheusProblem(configuration)) is { } problem)
-        {
-            throw new HostSettingsException(problem);
         }
     }
 

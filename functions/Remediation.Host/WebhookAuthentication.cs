@@ -77,13 +77,14 @@ public sealed class EntraIdAuthOptions
 /// <summary>Why a request was refused: the status (401 or 403; 413 when a signed body is too large) and a reason without secrets.</summary>
 public sealed record AuthFailure(int Status, string Reason);
 
-public sealed partial class WebhookAuthenticator(WebhookAuthOptions options, TimeProvider timeProvider, ILogger<WebhookAuthenticator> logger) : IDisposable
+public sealed partial class WebhookAuthenticator(WebhookAuthOptions options, TimeProvider timeProvider, ILogger<WebhookAuthenticator> logger,
+    IHttpClientFactory? httpClients = null) : IDisposable
 {
     public const string SignatureHeader = "X-Remediation-Signature";
     public const string TimestampHeader = "X-Remediation-Timestamp";
 
     private readonly ReplayCache _replays = new(options.HmacReplayCacheSize);
-    private readonly EntraSigningKeys? _entraKeys = options.EntraId.IsConfigured ? new EntraSigningKeys(options.EntraId, timeProvider) : null;
+    private readonly EntraSigningKeys? _entraKeys = options.EntraId.IsConfigured ? new EntraSigningKeys(options.EntraId, timeProvider, httpClients) : null;
 
     /// <summary>The WWW-Authenticate challenge for a 401.</summary>
     public string Challenge => options.HmacSecrets.Count > 0
@@ -329,11 +330,11 @@ public sealed partial class WebhookAuthenticator(WebhookAuthOptions options, Tim
 }
 
 /// <summary>Entra ID signing keys: the configured JWKS, or the authority's, fetched via its OpenID configuration and cached.</summary>
-internal sealed class EntraSigningKeys(EntraIdAuthOptions options, TimeProvider timeProvider) : IDisposable
+internal sealed class EntraSigningKeys(EntraIdAuthOptions options, TimeProvider timeProvider, IHttpClientFactory? httpClients) : IDisposable
 {
     private static readonly TimeSpan CacheFor = TimeSpan.FromHours(12);
     private static readonly TimeSpan MinRefreshInterval = TimeSpan.FromMinutes(5);
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private readonly HttpClient? _http = string.IsNullOrEmpty(options.SigningKeys) ? Metadata(options, httpClients) : null;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private IReadOnlyList<SecurityKey>? _keys;
     private DateTimeOffset _fetchedAt;
@@ -359,12 +360,12 @@ internal sealed class EntraSigningKeys(EntraIdAuthOptions options, TimeProvider 
                 return again;
             }
             var metadata = options.MetadataAddress ?? $"https://login.microsoftonline.com/{options.TenantId}/v2.0/.well-known/openid-configuration";
-            using var configuration = await _http.GetFromJsonAsync(metadata, EntraJsonContext.Default.JsonDocument, cancellationToken).ConfigureAwait(false)
+            using var configuration = await _http!.GetFromJsonAsync(metadata, EntraJsonContext.Default.JsonDocument, cancellationToken).ConfigureAwait(false)
                 ?? throw new JsonException("empty OpenID configuration");
             var jwksUri = configuration.RootElement.TryGetProperty("jwks_uri", out var uri) && uri.ValueKind == JsonValueKind.String
                 ? uri.GetString()!
                 : throw new JsonException("OpenID configuration without jwks_uri");
-            var jwks = await _http.GetStringAsync(new Uri(jwksUri), cancellationToken).ConfigureAwait(false);
+            var jwks = await _http!.GetStringAsync(new Uri(jwksUri), cancellationToken).ConfigureAwait(false);
             _keys = new JsonWebKeySet(jwks).GetSigningKeys().ToList();
             _fetchedAt = timeProvider.GetUtcNow();
             return _keys;
@@ -377,8 +378,19 @@ internal sealed class EntraSigningKeys(EntraIdAuthOptions options, TimeProvider 
 
     public void Dispose()
     {
-        _http.Dispose();
+        _http?.Dispose();
         _gate.Dispose();
+    }
+
+    private static HttpClient Metadata(EntraIdAuthOptions options, IHttpClientFactory? httpClients)
+    {
+        if (httpClients is null)
+        {
+            throw new ArgumentNullException(nameof(httpClients), "Entra ID keys from the authority's metadata need an HTTP client factory (or set Remediation:Auth:EntraId:SigningKeys)");
+        }
+        var client = httpClients.CreateClient(nameof(EntraSigningKeys));
+        client.Timeout = TimeSpan.FromSeconds(10);
+        return client;
     }
 }
 

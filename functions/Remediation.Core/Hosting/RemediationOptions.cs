@@ -22,6 +22,8 @@ public sealed class RemediationOptions
 
 public sealed class StorageOptions
 {
+    public const string SectionName = RemediationOptions.SectionName + ":Storage";
+
     /// <summary>Connection string (Azurite: UseDevelopmentStorage=true or an explicit endpoint string).</summary>
     public string? ConnectionString { get; set; }
     /// <summary>Identity-based access: https://{account}.table.core.windows.net.</summary>
@@ -37,6 +39,8 @@ public sealed class StorageOptions
 
 public sealed class KubernetesOptions
 {
+    public const string SectionName = RemediationOptions.SectionName + ":Kubernetes";
+
     /// <summary>kubeconfig file; empty uses in-cluster config when present, else ~/.kube/config.</summary>
     public string? KubeconfigPath { get; set; }
     public string? Context { get; set; }
@@ -49,6 +53,8 @@ public sealed class KubernetesOptions
 
 public sealed class PrometheusOptions
 {
+    public const string SectionName = RemediationOptions.SectionName + ":Prometheus";
+
     public Uri? Url { get; set; }
     /// <summary>none, basic, bearer, azure (Entra ID token for Azure Monitor managed Prometheus).</summary>
     public string Auth { get; set; } = "none";

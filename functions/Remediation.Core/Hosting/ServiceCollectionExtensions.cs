@@ -7,6 +7,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Remediation.Actions;
 using Remediation.Diagnosis;
 using Remediation.Ingest;
@@ -26,27 +27,27 @@ public static class ServiceCollectionExtensions
     public static IServiceCollection AddRemediationCore(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        var options = configuration.GetSection(RemediationOptions.SectionName).Get<RemediationOptions>() ?? new RemediationOptions();
-        services.TryAddSingleton(options);
+        services.AddRemediationOptions(configuration);
+        services.AddRemediationHttpClients();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new RemediationMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
 
-        services.TryAddSingleton(sp => CreateTableClient(sp.GetRequiredService<RemediationOptions>().Storage));
+        services.TryAddSingleton(sp => CreateTableClient(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
         services.TryAddSingleton(sp =>
         {
-            var storage = sp.GetRequiredService<RemediationOptions>().Storage;
+            var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
             return new WorkQueue(CreateQueueClient(storage, storage.WorkQueue), CreateQueueClient(storage, storage.PoisonQueue));
         });
         services.TryAddSingleton<IncidentStore>();
         services.TryAddSingleton<TargetLedger>();
 
-        services.TryAddSingleton<IKubernetes>(sp => KubernetesClientFactory.Create(sp.GetRequiredService<RemediationOptions>().Kubernetes, sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<IKubernetes>(sp => KubernetesClientFactory.Create(sp.GetRequiredService<IOptions<KubernetesOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<IClusterReader, KubernetesClusterReader>();
         services.TryAddSingleton<IClusterWriters, KubernetesClusterWriters>();
         services.TryAddSingleton<OwnerResolver>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IMeshRouter, IstioVirtualServiceRouter>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IMeshRouter, GatewayHttpRouteRouter>());
-        services.AddRemediationDiagnosis(configuration, options);
+        services.AddRemediationDiagnosis(configuration);
 
         services.TryAddSingleton(sp => new PolicyProvider(sp.GetRequiredService<RemediationOptions>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRemediationAction, RolloutRestartAction>());
@@ -61,7 +62,6 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<RemediationVerifier>();
         services.TryAddSingleton<VerificationScheduler>();
         services.TryAddSingleton<AlertIngestor>();
-        services.TryAddSingleton(configuration.GetSection(Notifications.NotificationOptions.SectionName).Get<Notifications.NotificationOptions>() ?? new Notifications.NotificationOptions());
         services.TryAddSingleton<Notifications.OutcomeNotifier>();
         services.AddLogging();
         return services;

@@ -1,13 +1,24 @@
 using System.Net;
+using System.Runtime.CompilerServices;
 using k8s.Autorest;
+using Polly;
+using Polly.Retry;
 using Remediation.Storage;
 
 namespace Remediation.Kubernetes;
 
-/// <summary>Runs a Kubernetes API call with a bounded retry on transient failures (429, 5xx, connection, timeout).</summary>
+/// <summary>
+/// Runs a Kubernetes API call through a Polly pipeline: up to <see cref="MaxRetries"/> retries of transient failures
+/// (429, 408, 5xx, connection failures, timeouts) with exponential backoff and jitter, waiting on the given
+/// <see cref="TimeProvider"/> and giving up as soon as the caller's token is cancelled. 404, 409 and 422 are answers,
+/// never retried. When the retries are spent the failure is a <see cref="TransientDependencyException"/> (a 503 upstream).
+/// </summary>
 public static class ClusterCall
 {
-    private static readonly TimeSpan[] Backoff = [TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(400), TimeSpan.FromSeconds(1)];
+    public const int MaxRetries = 3;
+    public static readonly TimeSpan FirstDelay = TimeSpan.FromMilliseconds(200);
+
+    private static readonly ConditionalWeakTable<TimeProvider, ResiliencePipeline> Pipelines = [];
 
     public static bool IsTransient(Exception ex) => ex switch
     {
@@ -20,23 +31,34 @@ public static class ClusterCall
     public static bool IsStatus(Exception ex, HttpStatusCode status) =>
         ex is HttpOperationException hoe && hoe.Response.StatusCode == status;
 
+    /// <summary>The retry pipeline waiting on <paramref name="timeProvider"/> (one per clock, built once).</summary>
+    public static ResiliencePipeline PipelineFor(TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        return Pipelines.GetValue(timeProvider, static clock => new ResiliencePipelineBuilder { TimeProvider = clock }
+            .AddRetry(new RetryStrategyOptions
+            {
+                MaxRetryAttempts = MaxRetries,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = FirstDelay,
+                MaxDelay = TimeSpan.FromSeconds(2),
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(IsTransient),
+            })
+            .Build());
+    }
+
     /// <summary>Runs a read (or a mutation guarded by a resourceVersion precondition, which is safe to repeat).</summary>
     public static async Task<T> RunAsync<T>(Func<CancellationToken, Task<T>> call, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
-        for (var attempt = 0; ; attempt++)
+        ArgumentNullException.ThrowIfNull(call);
+        try
         {
-            try
-            {
-                return await call(cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (IsTransient(ex) && !cancellationToken.IsCancellationRequested)
-            {
-                if (attempt >= Backoff.Length)
-                {
-                    throw new TransientDependencyException("kubernetes", $"Kubernetes API unavailable: {Describe(ex)}", ex);
-                }
-                await Task.Delay(Backoff[attempt], timeProvider, cancellationToken).ConfigureAwait(false);
-            }
+            return await PipelineFor(timeProvider).ExecuteAsync(async token => await call(token).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsTransient(ex) && !cancellationToken.IsCancellationRequested)
+        {
+            throw new TransientDependencyException("kubernetes", $"Kubernetes API unavailable: {Describe(ex)}", ex);
         }
     }
 

@@ -2,6 +2,7 @@ using k8s;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Remediation.Diagnosis;
 using Remediation.Hosting;
 using Remediation.Verification;
@@ -15,36 +16,35 @@ public static class DiagnosisServiceCollectionExtensions
     /// <see cref="PrometheusHealthSignal"/>), Log Analytics (Remediation:LogAnalytics:WorkspaceId → Container insights),
     /// thresholds from Remediation:Diagnosis. Without them the diagnosis rests on the Kubernetes API alone.
     /// </summary>
-    public static IServiceCollection AddRemediationDiagnosis(this IServiceCollection services, IConfiguration configuration, RemediationOptions options)
+    public static IServiceCollection AddRemediationDiagnosis(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        ArgumentNullException.ThrowIfNull(options);
-        var diagnosis = configuration.GetSection(DiagnosisOptions.SectionName).Get<DiagnosisOptions>() ?? new DiagnosisOptions();
-        services.TryAddSingleton(diagnosis);
+        services.AddRemediationOptions(configuration);
+        services.AddRemediationHttpClients();
 
-        var prometheus = options.Prometheus;
-        if (prometheus.Url is not null)
+        // Which sources exist is decided by whether they are configured; their settings are validated where they are used.
+        if (!string.IsNullOrWhiteSpace(configuration[PrometheusOptions.SectionName + ":Url"]))
         {
-            // One pooled handler for the process; connections are recycled so DNS changes are seen.
-            services.TryAddSingleton(_ => new PrometheusHttp(new HttpClient(new SocketsHttpHandler
+            services.TryAddSingleton(sp =>
             {
-                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-                ConnectTimeout = TimeSpan.FromSeconds(5),
-            })
-            { Timeout = Timeout.InfiniteTimeSpan }));
-            services.TryAddSingleton(sp => new PrometheusClient(sp.GetRequiredService<PrometheusHttp>().Client, prometheus, sp.GetRequiredService<TimeProvider>(),
-                string.Equals(prometheus.Auth, "azure", StringComparison.OrdinalIgnoreCase) ? ServiceCollectionExtensions.AzureIdentity(options.Storage.ClientId) : null));
+                var prometheus = sp.GetRequiredService<IOptions<PrometheusOptions>>().Value;
+                return new PrometheusClient(sp.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientRegistration.Prometheus), prometheus, sp.GetRequiredService<TimeProvider>(),
+                    string.Equals(prometheus.Auth, "azure", StringComparison.OrdinalIgnoreCase) ? ServiceCollectionExtensions.AzureIdentity(StorageClientId(sp)) : null);
+            });
             services.TryAddSingleton<IMeshSignals>(sp => new IstioSignals(sp.GetRequiredService<PrometheusClient>()));
             services.TryAddSingleton<IHealthSignal, PrometheusHealthSignal>();
         }
 
-        var logAnalytics = configuration.GetSection(LogAnalyticsOptions.SectionName).Get<LogAnalyticsOptions>() ?? new LogAnalyticsOptions();
-        if (!string.IsNullOrWhiteSpace(logAnalytics.WorkspaceId))
+        if (!string.IsNullOrWhiteSpace(configuration[LogAnalyticsOptions.SectionName + ":WorkspaceId"]))
         {
-            services.TryAddSingleton(logAnalytics);
-            services.TryAddSingleton(sp => new LogAnalyticsClient(logAnalytics,
-                ServiceCollectionExtensions.AzureIdentity(string.IsNullOrEmpty(logAnalytics.ClientId) ? options.Storage.ClientId : logAnalytics.ClientId),
-                sp.GetRequiredService<TimeProvider>()));
+            services.TryAddSingleton(sp =>
+            {
+                var logAnalytics = sp.GetRequiredService<LogAnalyticsOptions>();
+                return new LogAnalyticsClient(logAnalytics,
+                    ServiceCollectionExtensions.AzureIdentity(string.IsNullOrEmpty(logAnalytics.ClientId) ? StorageClientId(sp) : logAnalytics.ClientId),
+                    sp.GetRequiredService<TimeProvider>(),
+                    LogAnalyticsClientOptions.Over(sp.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientRegistration.LogAnalytics)));
+            });
             services.TryAddSingleton<IContainerInsights>(sp => new LogAnalyticsContainerInsights(sp.GetRequiredService<LogAnalyticsClient>()));
         }
 
@@ -55,9 +55,6 @@ public static class DiagnosisServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>The process-wide HttpClient for Prometheus (a named holder so it does not collide with other HttpClient registrations).</summary>
-    public sealed class PrometheusHttp(HttpClient client)
-    {
-        public HttpClient Client { get; } = client;
-    }
+    /// <summary>The managed identity of the storage settings (read, not validated: planning runs without storage).</summary>
+    private static string? StorageClientId(IServiceProvider services) => services.GetRequiredService<RemediationOptions>().Storage.ClientId;
 }

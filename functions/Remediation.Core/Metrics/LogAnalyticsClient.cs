@@ -36,6 +36,14 @@ public sealed class LogAnalyticsClientOptions : ClientOptions
         Retry.Delay = TimeSpan.FromMilliseconds(200);
         Retry.NetworkTimeout = TimeSpan.FromSeconds(10);
     }
+
+    /// <summary>Requests go through <paramref name="client"/> (a factory client whose resilience handler retries; Azure.Core's retry is off).</summary>
+    public static LogAnalyticsClientOptions Over(HttpClient client)
+    {
+        var options = new LogAnalyticsClientOptions { Transport = new HttpClientTransport(client) };
+        options.Retry.MaxRetries = 0;
+        return options;
+    }
 }
 
 /// <summary>The service answered with {"error":{"code","message",...}} (or a non-JSON failure).</summary>
@@ -44,125 +52,6 @@ public sealed class LogAnalyticsQueryException(string code, string message, int 
     public string Code { get; } = code;
 
     public int Status { get; } = status;
-}
-
-public sealed record LogsColumn(string Name, string Type);
-
-/// <summary>One result table: typed columns and rows of JSON cells.</summary>
-public sealed class LogsTable
-{
-    private readonly Dictionary<string, int> _index;
-
-    public LogsTable(string name, IReadOnlyList<LogsColumn> columns, IReadOnlyList<LogsRow> rows)
-    {
-        ArgumentNullException.ThrowIfNull(columns);
-        Name = name;
-        Columns = columns;
-        Rows = rows;
-        _index = columns.Select((c, i) => (c.Name, i)).ToDictionary(x => x.Name, x => x.i, StringComparer.OrdinalIgnoreCase);
-    }
-
-    public string Name { get; }
-
-    public IReadOnlyList<LogsColumn> Columns { get; }
-
-    public IReadOnlyList<LogsRow> Rows { get; }
-
-    public int IndexOf(string column) => _index.TryGetValue(column, out var i) ? i : -1;
-
-    internal int Require(string column) => _index.TryGetValue(column, out var i) ? i
-        : throw new KeyNotFoundException($"table {Name} has no column '{column}' (columns: {string.Join(", ", Columns.Select(c => c.Name))})");
-}
-
-/// <summary>One row; cells are read by column name with the column's type (string, long/int, real, bool, datetime, timespan, dynamic).</summary>
-public sealed class LogsRow(LogsTable table, JsonElement[] cells)
-{
-    private JsonElement Cell(string column) => cells[table.Require(column)];
-
-    public string? GetString(string column)
-    {
-        var cell = Cell(column);
-        return cell.ValueKind switch
-        {
-            JsonValueKind.Null or JsonValueKind.Undefined => null,
-            JsonValueKind.String => cell.GetString(),
-            _ => cell.GetRawText(),
-        };
-    }
-
-    public long? GetInt64(string column)
-    {
-        var cell = Cell(column);
-        return cell.ValueKind switch
-        {
-            JsonValueKind.Number => cell.TryGetInt64(out var l) ? l : (long)cell.GetDouble(),
-            JsonValueKind.String when long.TryParse(cell.GetString(), CultureInfo.InvariantCulture, out var parsed) => parsed,
-            _ => null,
-        };
-    }
-
-    public double? GetDouble(string column)
-    {
-        var cell = Cell(column);
-        return cell.ValueKind switch
-        {
-            JsonValueKind.Number => cell.GetDouble(),
-            JsonValueKind.String => PrometheusResponse.ParseValue(cell.GetString()),
-            _ => null,
-        };
-    }
-
-    public bool? GetBoolean(string column)
-    {
-        var cell = Cell(column);
-        return cell.ValueKind switch
-        {
-            JsonValueKind.True => true,
-            JsonValueKind.False => false,
-            JsonValueKind.Number => cell.GetDouble() != 0,
-            _ => null,
-        };
-    }
-
-    public DateTimeOffset? GetDateTimeOffset(string column)
-    {
-        var cell = Cell(column);
-        return cell.ValueKind == JsonValueKind.String
-            && DateTimeOffset.TryParse(cell.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t)
-            ? t : null;
-    }
-
-    public TimeSpan? GetTimeSpan(string column)
-    {
-        var cell = Cell(column);
-        return cell.ValueKind == JsonValueKind.String && TimeSpan.TryParse(cell.GetString(), CultureInfo.InvariantCulture, out var t) ? t : null;
-    }
-
-    /// <summary>A dynamic cell as JSON (the service sends dynamic values as JSON text in a string).</summary>
-    public JsonElement? GetDynamic(string column)
-    {
-        var cell = Cell(column);
-        if (cell.ValueKind != JsonValueKind.String)
-        {
-            return cell.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined ? null : cell.Clone();
-        }
-        var text = cell.GetString() ?? "";
-        try
-        {
-            using var doc = JsonDocument.Parse(text);
-            return doc.RootElement.Clone();
-        }
-        catch (JsonException)
-        {
-            return cell.Clone();
-        }
-    }
-}
-
-/// <summary>The query result: tables (the first is the query's PrimaryResult).</summary>
-public sealed record LogsQueryResult(IReadOnlyList<LogsTable> Tables)
-{
-    public LogsTable Table => Tables.Count > 0 ? Tables[0] : throw new InvalidOperationException("the query returned no table");
 }
 
 /// <summary>
@@ -210,6 +99,10 @@ public sealed class LogAnalyticsClient
         catch (OperationCanceledException ex) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             throw new TimeoutException($"Log Analytics query timed out after {_options.QueryTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)}s", ex);
+        }
+        catch (Exception ex) when (Hosting.ResilienceFailure.Describe(ex) is { } why)
+        {
+            throw new LogAnalyticsQueryException("unavailable", "Log Analytics " + why, 0, ex);
         }
         var response = message.Response;
         var content = response.Content.ToMemory();

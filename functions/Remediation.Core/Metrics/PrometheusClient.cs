@@ -103,6 +103,15 @@ public sealed class PrometheusClient(HttpClient httpClient, Uri baseUrl, Prometh
         {
             throw new TimeoutException($"Prometheus query timed out after {queryTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)}s: {promql}", ex);
         }
+        catch (Exception ex) when (ResilienceFailure.Cause(ex) is { } cause)
+        {
+            throw cause;
+        }
+        catch (Exception ex) when (ResilienceFailure.Describe(ex) is { } why)
+        {
+            // The client's resilience handler gave up (attempt timeout) or refuses while its breaker is open: unreadable.
+            throw new PrometheusQueryException("unavailable", "Prometheus " + why, null, ex);
+        }
     }
 
     private static string Unix(DateTimeOffset t) => (t.ToUnixTimeMilliseconds() / 1000.0).ToString("0.###", CultureInfo.InvariantCulture);

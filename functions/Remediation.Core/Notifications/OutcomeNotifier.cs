@@ -1,10 +1,12 @@
 using System.Net.Http.Json;
 using System.Text.Json.Serialization;
 using Azure;
+using Azure.Core.Pipeline;
 using Azure.Identity;
 using Azure.Messaging;
 using Azure.Messaging.EventGrid;
 using Microsoft.Extensions.Logging;
+using Remediation.Hosting;
 using Remediation.Storage;
 
 namespace Remediation.Notifications;
@@ -64,20 +66,25 @@ public sealed partial class OutcomeNotifier
     private readonly HttpClient? _webhook;
     private readonly ILogger<OutcomeNotifier> _logger;
 
-    public OutcomeNotifier(NotificationOptions options, ILogger<OutcomeNotifier> logger)
+    /// <summary>Both channels send through <paramref name="httpClients"/>' notification client (see <see cref="HttpClientRegistration"/>).</summary>
+    public OutcomeNotifier(NotificationOptions options, IHttpClientFactory httpClients, ILogger<OutcomeNotifier> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(httpClients);
         _options = options;
         _logger = logger;
         if (Uri.TryCreate(options.EventGridTopicEndpoint, UriKind.Absolute, out var topic))
         {
+            // The handler retries what was never processed; Azure.Core's own retry is off on this transport.
+            var clientOptions = new EventGridPublisherClientOptions { Transport = new HttpClientTransport(httpClients.CreateClient(HttpClientRegistration.Notifications)) };
+            clientOptions.Retry.MaxRetries = 0;
             _eventGrid = string.IsNullOrEmpty(options.EventGridTopicKey)
-                ? new EventGridPublisherClient(topic, string.IsNullOrEmpty(options.ClientId) ? new DefaultAzureCredential() : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(options.ClientId)))
-                : new EventGridPublisherClient(topic, new AzureKeyCredential(options.EventGridTopicKey));
+                ? new EventGridPublisherClient(topic, string.IsNullOrEmpty(options.ClientId) ? new DefaultAzureCredential() : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(options.ClientId)), clientOptions)
+                : new EventGridPublisherClient(topic, new AzureKeyCredential(options.EventGridTopicKey), clientOptions);
         }
         if (Uri.TryCreate(options.WebhookUrl, UriKind.Absolute, out _))
         {
-            _webhook = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+            _webhook = httpClients.CreateClient(HttpClientRegistration.Notifications);
         }
     }
 
@@ -109,6 +116,10 @@ public sealed partial class OutcomeNotifier
             {
                 LogFailed("Event Grid", outcome.IncidentId, ex.Status, ex.Message);
             }
+            catch (Exception ex) when (ResilienceFailure.Describe(ex) is { } why)
+            {
+                LogFailed("Event Grid", outcome.IncidentId, 0, why);
+            }
         }
         if (_webhook is not null)
         {
@@ -123,6 +134,10 @@ public sealed partial class OutcomeNotifier
             catch (HttpRequestException ex)
             {
                 LogFailed("webhook", outcome.IncidentId, 0, ex.Message);
+            }
+            catch (Exception ex) when (ResilienceFailure.Describe(ex) is { } why)
+            {
+                LogFailed("webhook", outcome.IncidentId, 0, why);
             }
         }
     }

@@ -30,6 +30,18 @@ public sealed class RemediationMetrics : IDisposable
         _ingestLatency = _meter.CreateHistogram<double>("remediation.ingest.duration", "s", "Webhook received to acknowledged");
     }
 
+    /// <summary>The tag names each instrument records (exporters that declare labels up front, e.g. for /metrics).</summary>
+    public static IReadOnlyDictionary<string, string[]> TagNames { get; } = new Dictionary<string, string[]>(StringComparer.Ordinal)
+    {
+        ["remediation.alerts.received"] = ["source", "status"],
+        ["remediation.alerts.deduplicated"] = ["source"],
+        ["remediation.actions"] = ["action", "outcome"],
+        ["remediation.decisions"] = ["state"],
+        ["remediation.verifications"] = ["action", "outcome"],
+        ["remediation.action.duration"] = ["action"],
+        ["remediation.ingest.duration"] = [],
+    };
+
     /// <summary>This instance's meter (one per host with <see cref="IMeterFactory"/>), for in-process exporters.</summary>
     public Meter Meter => _meter;
 
