@@ -179,7 +179,7 @@ public sealed class HistoryPage(IncidentStore store, TimeProvider timeProvider)
     private static void AppendIncident(StringBuilder html, IncidentRecord r)
     {
         html.Append("<article class=\"incident\" id=\"incident-").Append(E(r.IncidentId)).Append("\">\n<h2><span class=\"state state-")
-            .Append(E(r.State.ToLowerInvariant())).Append("\">").Append(E(r.State)).Append("</span> ")
+            .Append(E(r.State.ToString().ToLowerInvariant())).Append("\">").Append(E(r.State.ToString())).Append("</span> ")
             .Append(E(r.Namespace ?? "?")).Append('/').Append(E(r.Workload ?? "?")).Append(" <small>").Append(E(r.AlertName)).Append("</small></h2>\n<dl>");
         Row(html, "Incident", $"<code class=\"incident-id\">{E(r.IncidentId)}</code>");
         Row(html, "Alert", $"{E(r.Source)} {E(r.AlertName)}, severity {E(r.Severity ?? "-")}, started {E(Time(r.StartsAt))}");
@@ -195,7 +195,7 @@ public sealed class HistoryPage(IncidentStore store, TimeProvider timeProvider)
         {
             Row(html, "Prior state", $"<pre>{WebUtility.HtmlEncode(DisplayText.Escape(Pretty(r.PriorStateJson), keepLineBreaks: true))}</pre>");
         }
-        Row(html, "Outcome", $"<span class=\"outcome\">{E(r.Outcome ?? r.State)}</span>{(r.OutcomeReason is null ? "" : ": " + E(r.OutcomeReason))}");
+        Row(html, "Outcome", $"<span class=\"outcome\">{E(r.Outcome ?? r.State.ToString())}</span>{(r.OutcomeReason is null ? "" : ": " + E(r.OutcomeReason))}");
         Row(html, "Timings", E(Timings(r)));
         html.Append("</dl></article>\n");
     }
@@ -296,9 +296,9 @@ public sealed class HistoryPage(IncidentStore store, TimeProvider timeProvider)
 
     private static readonly string[] States =
     [
-        IncidentStates.Received, IncidentStates.Acting, IncidentStates.Verifying, IncidentStates.Succeeded, IncidentStates.Failed,
-        IncidentStates.Escalated, IncidentStates.Refused, IncidentStates.NoAction, IncidentStates.DryRun, IncidentStates.Resolved,
-        IncidentStates.Ignored,
+        nameof(IncidentState.Received), nameof(IncidentState.Acting), nameof(IncidentState.Verifying), nameof(IncidentState.Succeeded), nameof(IncidentState.Failed),
+        nameof(IncidentState.Escalated), nameof(IncidentState.Refused), nameof(IncidentState.NoAction), nameof(IncidentState.DryRun), nameof(IncidentState.Resolved),
+        nameof(IncidentState.Ignored),
     ];
 
     private const string Css = """

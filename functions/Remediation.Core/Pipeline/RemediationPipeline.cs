@@ -33,8 +33,8 @@ public sealed partial class RemediationPipeline(
 {
     private readonly string _worker = options.InstanceId ?? $"{Environment.MachineName}:{Environment.ProcessId}";
 
-    /// <summary>Processes one work item; returns the incident's state afterwards.</summary>
-    public async Task<string> ProcessAsync(WorkItem item, CancellationToken cancellationToken = default)
+    /// <summary>Processes one work item; returns the incident's state afterwards (<see cref="WorkResult.Missing"/> without one).</summary>
+    public async Task<WorkResult> ProcessAsync(WorkItem item, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(item);
         using var scope = logger.BeginScope("Incident {IncidentId}", item.IncidentId);
@@ -42,9 +42,14 @@ public sealed partial class RemediationPipeline(
         if (incident is null)
         {
             LogMissing(item.IncidentId);
-            return "Missing";
+            return WorkResult.Missing;
         }
-        if (IncidentStates.IsTerminal(incident.State) || incident.State == IncidentStates.Verifying)
+        return WorkResult.In(await ProcessAsync(incident, cancellationToken).ConfigureAwait(false));
+    }
+
+    private async Task<IncidentState> ProcessAsync(IncidentRecord incident, CancellationToken cancellationToken)
+    {
+        if (IncidentLifecycle.IsTerminal(incident.State) || incident.State == IncidentState.Verifying)
         {
             return incident.State;
         }
@@ -52,7 +57,7 @@ public sealed partial class RemediationPipeline(
             ?? throw new InvalidOperationException($"incident {incident.IncidentId} has no alert");
         // The intent row and the summary's move out of Received are written in one transaction, so a Received
         // incident has no intent and the read is saved.
-        if (incident.State != IncidentStates.Received
+        if (incident.State != IncidentState.Received
             && await store.GetStepAsync(incident.IncidentId, IncidentStepRecord.Intent, cancellationToken).ConfigureAwait(false) is { } intent)
         {
             return await ResumeAsync(incident, intent, cancellationToken).ConfigureAwait(false);
@@ -129,12 +134,12 @@ public sealed partial class RemediationPipeline(
         var findings = incident;
         bool ToActing(IncidentRecord row)
         {
-            if (row.State != IncidentStates.Received)
+            if (row.State != IncidentState.Received)
             {
                 return false;
             }
             CopyFindings(findings, row);
-            row.State = IncidentStates.Acting;
+            row.State = IncidentState.Acting;
             row.Action = plan.Action;
             row.PlanJson = planJson;
             row.PriorStateJson = intentRow.PriorStateJson;
@@ -156,7 +161,7 @@ public sealed partial class RemediationPipeline(
                 return acting.Record!.State;
             default:
                 LogLostRace(incident.IncidentId);
-                return IncidentStates.Acting;
+                return IncidentState.Acting;
         }
 
         bool applied;
@@ -173,7 +178,7 @@ public sealed partial class RemediationPipeline(
     }
 
     /// <summary>An intent exists without an outcome: the worker that wrote it crashed or is still working.</summary>
-    private async Task<string> ResumeAsync(IncidentRecord incident, IncidentStepRecord intent, CancellationToken cancellationToken)
+    private async Task<IncidentState> ResumeAsync(IncidentRecord incident, IncidentStepRecord intent, CancellationToken cancellationToken)
     {
         if (await store.GetStepAsync(incident.IncidentId, IncidentStepRecord.OutcomeKey, cancellationToken).ConfigureAwait(false) is not null)
         {
@@ -181,12 +186,12 @@ public sealed partial class RemediationPipeline(
         }
         if (intent.Worker != _worker && timeProvider.GetUtcNow() - intent.At < options.ActionLease)
         {
-            return IncidentStates.Acting;
+            return IncidentState.Acting;
         }
         if (intent.PlanJson is null)
         {
             // A decision not to act whose worker stopped before recording its outcome.
-            var kind = intent.Outcome switch { IncidentStates.Refused => DecisionKind.Refuse, IncidentStates.Escalated => DecisionKind.Escalate, _ => DecisionKind.NoAction };
+            var kind = intent.Outcome switch { nameof(IncidentState.Refused) => DecisionKind.Refuse, nameof(IncidentState.Escalated) => DecisionKind.Escalate, _ => DecisionKind.NoAction };
             return await RecordDecisionAsync(incident, new Decision(kind, intent.Reason ?? "decided without acting"), takeIntent: false, cancellationToken).ConfigureAwait(false);
         }
         var plan = JsonSerializer.Deserialize(intent.PlanJson, RemediationJsonContext.Default.ActionPlan)
@@ -232,14 +237,14 @@ public sealed partial class RemediationPipeline(
         ClusterCall.IsStatus(ex, HttpStatusCode.Conflict) || ClusterCall.IsStatus(ex, HttpStatusCode.UnprocessableEntity)
         || (mutation.Kind == MutationKind.DeletePod && ClusterCall.IsStatus(ex, HttpStatusCode.NotFound));
 
-    private async Task<string> RecordOutcomeAsync(IncidentRecord incident, ActionPlan plan, bool dryRun, bool applied, string reason, CancellationToken cancellationToken)
+    private async Task<IncidentState> RecordOutcomeAsync(IncidentRecord incident, ActionPlan plan, bool dryRun, bool applied, string reason, CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow();
-        var outcome = !applied ? IncidentStates.Failed : dryRun ? IncidentStates.DryRun : IncidentStates.Verifying;
+        var outcome = !applied ? IncidentState.Failed : dryRun ? IncidentState.DryRun : IncidentState.Verifying;
         var row = new IncidentStepRecord
         {
             PartitionKey = incident.IncidentId, RowKey = IncidentRowKeys.For(IncidentStepRecord.OutcomeKey, incident.IncidentId), Worker = _worker, At = now,
-            Action = plan.Action, Outcome = outcome, Reason = reason, DryRun = dryRun,
+            Action = plan.Action, Outcome = outcome.ToString(), Reason = reason, DryRun = dryRun,
         };
         var previousState = incident.State;
         // Outcome row and summary in one transaction (same partition), the summary changed as it is now.
@@ -247,14 +252,14 @@ public sealed partial class RemediationPipeline(
         {
             bool ToOutcome(IncidentRecord current)
             {
-                if (current.State != IncidentStates.Acting)
+                if (current.State != IncidentState.Acting)
                 {
                     return false;
                 }
                 current.State = outcome;
-                current.Outcome = outcome;
+                current.Outcome = outcome.ToString();
                 current.OutcomeReason = reason;
-                if (outcome == IncidentStates.Verifying)
+                if (outcome == IncidentState.Verifying)
                 {
                     current.VerifyDeadline = now + plan.Verify.Deadline;
                 }
@@ -279,14 +284,14 @@ public sealed partial class RemediationPipeline(
                     return previousState;
             }
         }
-        if (outcome == IncidentStates.Verifying)
+        if (outcome == IncidentState.Verifying)
         {
             await verification.ScheduleAsync(incident, plan.Verify, cancellationToken).ConfigureAwait(false);
         }
         else
         {
             // Failed or DryRun: concluded here.
-            if (outcome == IncidentStates.Failed)
+            if (outcome == IncidentState.Failed)
             {
                 await ledger.RecordOutcomeAsync(plan.Target, succeeded: false, cancellationToken).ConfigureAwait(false);
             }
@@ -301,30 +306,30 @@ public sealed partial class RemediationPipeline(
     /// Records a decision that takes no action (refused, escalated, nothing to do). It takes the intent row, the same
     /// lock as acting, so it cannot overwrite a worker that acts; intent, outcome and summary go in one transaction.
     /// </summary>
-    private Task<string> CompleteAsync(IncidentRecord incident, Decision decision, CancellationToken cancellationToken) =>
+    private Task<IncidentState> CompleteAsync(IncidentRecord incident, Decision decision, CancellationToken cancellationToken) =>
         RecordDecisionAsync(incident, decision, takeIntent: true, cancellationToken);
 
     /// <summary>Writes the outcome (and, with <paramref name="takeIntent"/>, the intent) of a decision that takes no action; insert-only, so once.</summary>
-    private async Task<string> RecordDecisionAsync(IncidentRecord incident, Decision decision, bool takeIntent, CancellationToken cancellationToken)
+    private async Task<IncidentState> RecordDecisionAsync(IncidentRecord incident, Decision decision, bool takeIntent, CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow();
         var steps = new List<IncidentStepRecord>(2);
         if (takeIntent)
         {
-            steps.Add(new() { PartitionKey = incident.IncidentId, RowKey = IncidentRowKeys.For(IncidentStepRecord.Intent, incident.IncidentId), Worker = _worker, At = now, Outcome = decision.State, Reason = decision.Reason });
+            steps.Add(new() { PartitionKey = incident.IncidentId, RowKey = IncidentRowKeys.For(IncidentStepRecord.Intent, incident.IncidentId), Worker = _worker, At = now, Outcome = decision.State.ToString(), Reason = decision.Reason });
         }
-        steps.Add(new() { PartitionKey = incident.IncidentId, RowKey = IncidentRowKeys.For(IncidentStepRecord.OutcomeKey, incident.IncidentId), Worker = _worker, At = now, Outcome = decision.State, Reason = decision.Reason });
+        steps.Add(new() { PartitionKey = incident.IncidentId, RowKey = IncidentRowKeys.For(IncidentStepRecord.OutcomeKey, incident.IncidentId), Worker = _worker, At = now, Outcome = decision.State.ToString(), Reason = decision.Reason });
         var previousState = incident.State;
         var findings = incident;
         bool ToDecision(IncidentRecord row)
         {
-            if (row.State is not (IncidentStates.Received or IncidentStates.Acting))
+            if (row.State is not (IncidentState.Received or IncidentState.Acting))
             {
                 return false;
             }
             CopyFindings(findings, row);
             row.State = decision.State;
-            row.Outcome = decision.State;
+            row.Outcome = decision.State.ToString();
             row.OutcomeReason = decision.Reason;
             row.CompletedAt = now;
             return true;
@@ -345,7 +350,7 @@ public sealed partial class RemediationPipeline(
                 LogLostRace(incident.IncidentId);
                 return takeIntent ? (await store.GetAsync(incident.IncidentId, cancellationToken).ConfigureAwait(false))?.State ?? previousState : previousState;
         }
-        metrics.RecordDecision(decision.State);
+        metrics.RecordDecision(decision.State.ToString());
         await notifier.NotifyAsync(incident, cancellationToken).ConfigureAwait(false);
         LogOutcome("none", decision.State, decision.Reason);
         return decision.State;
@@ -376,5 +381,5 @@ public sealed partial class RemediationPipeline(
     private partial void LogAlreadyApplied(string mutation);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Outcome of {Action}: {Outcome} ({Reason})")]
-    private partial void LogOutcome(string action, string outcome, string reason);
+    private partial void LogOutcome(string action, IncidentState outcome, string reason);
 }

@@ -19,14 +19,14 @@ public sealed partial class WorkItemProcessor(RemediationPipeline pipeline, Veri
     /// then the failure is thrown, so the message is retried (the items already done are terminal and cost one read on
     /// the retry) and, after <see cref="MaxDequeueCount"/> failures, poisoned.
     /// </summary>
-    public async Task<IReadOnlyList<string>> ProcessAsync(string message, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<WorkResult>> ProcessAsync(string message, CancellationToken cancellationToken = default)
     {
         var parsed = Parse(message);
         if (parsed is null)
         {
-            return ["Malformed"];
+            return [WorkResult.Malformed];
         }
-        var states = new List<string>(parsed.Items.Count);
+        var states = new List<WorkResult>(parsed.Items.Count);
         List<Exception>? failures = null;
         foreach (var item in parsed.Items)
         {
@@ -48,7 +48,7 @@ public sealed partial class WorkItemProcessor(RemediationPipeline pipeline, Veri
                     throw;
                 }
                 (failures ??= []).Add(ex);
-                states.Add("Failed to process");
+                states.Add(WorkResult.Failed);
             }
         }
         if (failures is [var only])
@@ -79,7 +79,7 @@ public sealed partial class WorkItemProcessor(RemediationPipeline pipeline, Veri
     private async Task RecordPoisonAsync(WorkItem item, string reason, CancellationToken cancellationToken)
     {
         var incident = await store.GetAsync(item.IncidentId, cancellationToken).ConfigureAwait(false);
-        if (incident is null || IncidentStates.IsTerminal(incident.State))
+        if (incident is null || IncidentLifecycle.IsTerminal(incident.State))
         {
             return;
         }
@@ -87,18 +87,18 @@ public sealed partial class WorkItemProcessor(RemediationPipeline pipeline, Veri
         await store.TryAddStepAsync(new IncidentStepRecord
         {
             PartitionKey = incident.IncidentId, RowKey = IncidentRowKeys.For(IncidentStepRecord.OutcomeKey, incident.IncidentId), Worker = "poison", At = now,
-            Action = incident.Action, Outcome = IncidentStates.Failed, Reason = reason,
+            Action = incident.Action, Outcome = nameof(IncidentState.Failed), Reason = reason,
         }, cancellationToken).ConfigureAwait(false);
         // Conditional on the row as read, re-read on a lost race: a resolution recorded meanwhile is kept, and an incident
         // concluded meanwhile (e.g. Succeeded) is not moved back to Failed.
         var update = await store.UpdateAsync(incident.IncidentId, row =>
         {
-            if (IncidentStates.IsTerminal(row.State))
+            if (IncidentLifecycle.IsTerminal(row.State))
             {
                 return false;
             }
-            row.State = IncidentStates.Failed;
-            row.Outcome = IncidentStates.Failed;
+            row.State = IncidentState.Failed;
+            row.Outcome = nameof(IncidentState.Failed);
             row.OutcomeReason = reason;
             row.CompletedAt = now;
             return true;

@@ -127,8 +127,8 @@ public sealed class IncidentStore(TableClient table)
     /// <summary>
     /// Applies a writer's change to <paramref name="candidate"/> (a copy of <paramref name="current"/>, the row as read),
     /// holding the rules no writer may break: ResolvedAt, once set, is kept (the ingestor owns it; the first resolution
-    /// wins), and a terminal state is final (a late writer, e.g. the poison handler, cannot move Succeeded back). False when
-    /// the change does not apply (nothing to write).
+    /// wins), and the state moves only as <see cref="IncidentLifecycle"/> allows: a terminal state is final (a late writer,
+    /// e.g. the poison handler, cannot move Succeeded back). False when the change does not apply (nothing to write).
     /// </summary>
     internal static bool Merge(IncidentRecord current, IncidentRecord candidate, Func<IncidentRecord, bool> apply)
     {
@@ -136,7 +136,7 @@ public sealed class IncidentStore(TableClient table)
         {
             return false;
         }
-        if (IncidentStates.IsTerminal(current.State) && candidate.State != current.State)
+        if (!IncidentLifecycle.CanMove(current.State, candidate.State))
         {
             return false;
         }
@@ -508,7 +508,7 @@ public sealed class IncidentStore(TableClient table)
         }
         if (query.States is { Count: > 0 } states)
         {
-            filters.Add("(" + string.Join(" or ", states.Select(s => TableClient.CreateQueryFilter($"State eq {s}"))) + ")");
+            filters.Add("(" + string.Join(" or ", states.Select(s => TableClient.CreateQueryFilter($"State eq {s.ToString()}"))) + ")");
         }
         if (query.Since is { } since)
         {
@@ -558,7 +558,7 @@ public sealed record IncidentUpdate(IncidentWriteOutcome Outcome, IncidentRecord
 
 /// <summary>A history query; <paramref name="Select"/> reads only those columns (the others keep their defaults).</summary>
 public sealed record IncidentQuery(string? Namespace = null, string? Workload = null, string? State = null, DateTimeOffset? Since = null,
-    IReadOnlyList<string>? States = null, IReadOnlyList<string>? Select = null);
+    IReadOnlyList<IncidentState>? States = null, IReadOnlyList<string>? Select = null);
 
 /// <summary>One page of history: its incidents (newest first) and where the next page starts (null: this was the last).</summary>
 public sealed record IncidentPage(IReadOnlyList<IncidentRecord> Incidents, IncidentCursor? Continuation);

@@ -249,7 +249,7 @@ public sealed class CliTests(AzuriteFixture storage) : IDisposable
         {
             using var response = await host.Client.PostAsync("api/alerts/alertmanager", new StringContent(await File.ReadAllTextAsync(CrashLoopingPayload), Encoding.UTF8, "application/json"));
             var incidentId = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("incidents")[0].GetString()!;
-            await host.WaitForStateAsync(incidentId, TimeSpan.FromSeconds(30), IncidentStates.Verifying, IncidentStates.Succeeded);
+            await host.WaitForStateAsync(incidentId, TimeSpan.FromSeconds(30), IncidentState.Verifying, IncidentState.Succeeded);
         }
 
         var tableOutput = await RunAsync("history", "--storage", storage.ConnectionString, "--table", table, "--namespace", "shop", "--since", "1h");
