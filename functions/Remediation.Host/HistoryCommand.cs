@@ -11,7 +11,7 @@ namespace Remediation.Host;
 /// <summary>
 /// `remediation history`: recorded incidents from Table Storage, read and written a page at a time (so any number of
 /// them, in constant memory): a table, or JSON lines (one incident per line). Order: the store's pages, incident id
-/// order, newest first within a page (<see cref="IncidentStore.ListPageAsync"/>). Text from alerts is shown with
+/// order, newest first within a page (<see cref="IIncidentHistory.ListPageAsync"/>). Text from alerts is shown with
 /// control and bidi characters escaped (<see cref="DisplayText"/>).
 /// </summary>
 public static class HistoryCommand
@@ -57,13 +57,13 @@ public static class HistoryCommand
             var services = new ServiceCollection();
             services.AddRemediationCore(configuration);
             await using var provider = services.BuildServiceProvider();
-            var store = provider.GetRequiredService<IncidentStore>();
+            var history = provider.GetRequiredService<IIncidentHistory>();
             var query = new IncidentQuery(filters.Namespace, filters.Workload, filters.State, since);
             IncidentCursor? from = null;
             do
             {
                 var wanted = filters.Limit is { } limit ? Math.Min(filters.PageSize, limit - written) : filters.PageSize;
-                var page = await store.ListPageAsync(query, wanted, from, cancellationToken).ConfigureAwait(false);
+                var page = await history.ListPageAsync(query, wanted, from, cancellationToken).ConfigureAwait(false);
                 foreach (var view in page.Incidents.Select(IncidentView.From))
                 {
                     if (json)

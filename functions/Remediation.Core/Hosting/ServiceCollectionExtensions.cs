@@ -39,6 +39,10 @@ public static class ServiceCollectionExtensions
             return new WorkQueue(CreateQueueClient(storage, storage.WorkQueue), CreateQueueClient(storage, storage.PoisonQueue));
         });
         services.TryAddSingleton<IncidentStore>();
+        services.TryAddSingleton<IIncidentStore>(sp => sp.GetRequiredService<IncidentStore>());
+        services.TryAddSingleton<IIncidentHistory>(sp => sp.GetRequiredService<IncidentStore>());
+        services.TryAddSingleton<IInFlightRemediations>(sp => sp.GetRequiredService<IncidentStore>());
+        services.TryAddSingleton<ITargetLedgerStore>(sp => new TableTargetLedgerStore(sp.GetRequiredService<TableClient>()));
         services.TryAddSingleton<TargetLedger>();
 
         services.TryAddSingleton<IKubernetes>(sp => KubernetesClientFactory.Create(sp.GetRequiredService<RemediationOptions>().Kubernetes, sp.GetRequiredService<TimeProvider>()));

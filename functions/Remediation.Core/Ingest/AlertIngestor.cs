@@ -23,7 +23,7 @@ public sealed record IngestResult(int Accepted, int Duplicates, int Resolved, in
 /// the sender's retry starts afresh.
 /// </summary>
 public sealed partial class AlertIngestor(
-    IncidentStore store,
+    IIncidentStore store,
     WorkQueue queue,
     Policy.PolicyProvider policyProvider,
     RemediationMetrics metrics,

@@ -18,7 +18,8 @@ namespace Remediation.Pipeline;
 /// and every mutation carries a resourceVersion precondition, so a resumed action cannot apply twice.
 /// </summary>
 public sealed partial class RemediationPipeline(
-    IncidentStore store,
+    IIncidentStore store,
+    IInFlightRemediations inFlight,
     IDiagnoser diagnoser,
     RemediationPlanner planner,
     IClusterReader reader,
@@ -105,12 +106,12 @@ public sealed partial class RemediationPipeline(
         if (!decision.DryRun)
         {
             var limits = planner.Policy.Limits;
-            var inFlight = await store.CountInFlightAsync(incident.IncidentId, timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-            if (inFlight >= limits.MaxConcurrent)
+            var running = await inFlight.CountInFlightAsync(incident.IncidentId, timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            if (running >= limits.MaxConcurrent)
             {
                 // Many remediations at once means a wide outage: stop and hand it to a human.
                 return await CompleteAsync(incident, new Decision(DecisionKind.Escalate,
-                    $"global concurrency cap: {inFlight} remediations already in flight (max {limits.MaxConcurrent}); a wide outage needs a human", decision.Rule), cancellationToken).ConfigureAwait(false);
+                    $"global concurrency cap: {running} remediations already in flight (max {limits.MaxConcurrent}); a wide outage needs a human", decision.Rule), cancellationToken).ConfigureAwait(false);
             }
             var (verdict, reason) = await ledger.TryReserveAsync(target, incident.IncidentId, planner.Policy.Limits, cancellationToken).ConfigureAwait(false);
             if (verdict != GateVerdict.Allowed)
@@ -119,7 +120,7 @@ public sealed partial class RemediationPipeline(
             }
             // Counts toward the cap from before the mutation until the remediation concludes (or, if that removal is
             // lost, until its verification deadline has certainly passed).
-            await store.AddInFlightAsync(incident.IncidentId, timeProvider.GetUtcNow() + options.ActionLease + plan.Verify.Deadline, cancellationToken).ConfigureAwait(false);
+            await inFlight.AddInFlightAsync(incident.IncidentId, timeProvider.GetUtcNow() + options.ActionLease + plan.Verify.Deadline, cancellationToken).ConfigureAwait(false);
         }
 
         // Record intent and prior state before any mutation; the insert is the lock.
@@ -146,7 +147,7 @@ public sealed partial class RemediationPipeline(
             row.ActedAt = intentRow.At;
             return true;
         }
-        var acting = await store.TryAddStepAndUpdateAsync(intentRow, incident, ToActing, cancellationToken).ConfigureAwait(false);
+        var acting = await store.TryAddStepsAndUpdateAsync([intentRow], incident, ToActing, cancellationToken).ConfigureAwait(false);
         switch (acting.Outcome)
         {
             case IncidentWriteOutcome.Written:
@@ -269,7 +270,7 @@ public sealed partial class RemediationPipeline(
                 }
                 return true;
             }
-            var recorded = await store.TryAddStepAndUpdateAsync(row, incident, ToOutcome, cancellationToken).ConfigureAwait(false);
+            var recorded = await store.TryAddStepsAndUpdateAsync([row], incident, ToOutcome, cancellationToken).ConfigureAwait(false);
             switch (recorded.Outcome)
             {
                 case IncidentWriteOutcome.Written:
@@ -295,7 +296,7 @@ public sealed partial class RemediationPipeline(
             {
                 await ledger.RecordOutcomeAsync(plan.Target, succeeded: false, cancellationToken).ConfigureAwait(false);
             }
-            await store.RemoveInFlightAsync(incident.IncidentId, cancellationToken).ConfigureAwait(false);
+            await inFlight.RemoveInFlightAsync(incident.IncidentId, cancellationToken).ConfigureAwait(false);
             await notifier.NotifyAsync(incident, cancellationToken).ConfigureAwait(false);
         }
         LogOutcome(plan.Action, outcome, reason);

@@ -9,7 +9,7 @@ namespace Remediation.Pipeline;
 /// The queue-trigger body shared by the Functions app and the standalone host: runs the pipeline for one
 /// message, and records poisoned work items (5 failed dequeues) as Failed so none is silently dropped.
 /// </summary>
-public sealed partial class WorkItemProcessor(RemediationPipeline pipeline, Verification.RemediationVerifier verifier, IncidentStore store, Notifications.OutcomeNotifier notifier, TimeProvider timeProvider, ILogger<WorkItemProcessor> logger)
+public sealed partial class WorkItemProcessor(RemediationPipeline pipeline, Verification.RemediationVerifier verifier, IIncidentStore store, IInFlightRemediations inFlight, Notifications.OutcomeNotifier notifier, TimeProvider timeProvider, ILogger<WorkItemProcessor> logger)
 {
     public const int MaxDequeueCount = 5;
 
@@ -108,7 +108,7 @@ public sealed partial class WorkItemProcessor(RemediationPipeline pipeline, Veri
             return;
         }
         incident = update.Record!;
-        await store.RemoveInFlightAsync(incident.IncidentId, cancellationToken).ConfigureAwait(false);
+        await inFlight.RemoveInFlightAsync(incident.IncidentId, cancellationToken).ConfigureAwait(false);
         await notifier.NotifyAsync(incident, cancellationToken).ConfigureAwait(false);
         LogPoisoned(incident.IncidentId, reason);
     }

@@ -18,7 +18,8 @@ namespace Remediation.Verification;
 /// concurrent sweeps safe.
 /// </summary>
 public sealed partial class RemediationVerifier(
-    IncidentStore store,
+    IIncidentStore store,
+    IInFlightRemediations inFlight,
     WorkQueue queue,
     IClusterReader reader,
     IClusterWriters writers,
@@ -94,7 +95,7 @@ public sealed partial class RemediationVerifier(
             }
         }
         // Rows of remediations whose removal from the in-flight partition was lost stop counting at their expiry; clear them.
-        await store.PurgeExpiredInFlightAsync(now, cancellationToken).ConfigureAwait(false);
+        await inFlight.PurgeExpiredInFlightAsync(now, cancellationToken).ConfigureAwait(false);
         return new SweepResult(verified, succeeded, failed, requeued);
     }
 
@@ -301,7 +302,7 @@ public sealed partial class RemediationVerifier(
             step.At = now;
             await store.TryUpdateStepAsync(step, cancellationToken).ConfigureAwait(false);
         }
-        await store.RemoveInFlightAsync(incident.IncidentId, cancellationToken).ConfigureAwait(false);
+        await inFlight.RemoveInFlightAsync(incident.IncidentId, cancellationToken).ConfigureAwait(false);
         if (plan is not null)
         {
             // Escalated here means unverifiable (metrics unreadable): neither a success nor a failure for the circuit breaker.

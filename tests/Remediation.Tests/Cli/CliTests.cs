@@ -83,7 +83,7 @@ public sealed class CliTests(AzuriteFixture storage) : IDisposable
         Assert.Empty(await store.ListAsync(new IncidentQuery()));
 
         // A remediation of the same workload a minute ago: the policy's 10m cooldown refuses the next one.
-        var ledger = new TargetLedger(store, TimeProvider.System);
+        var ledger = new TargetLedger(new TableTargetLedgerStore(store.Table), TimeProvider.System);
         var limits = PolicyLoader.LoadFile(ExamplePolicy).Limits;
         var (verdict, _) = await ledger.TryReserveAsync(new Remediation.Alerts.WorkloadTarget("shop", "checkout"), "earlier-incident", limits);
         Assert.Equal(GateVerdict.Allowed, verdict);

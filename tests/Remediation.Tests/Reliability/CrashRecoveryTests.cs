@@ -160,7 +160,7 @@ public sealed class CrashRecoveryTests(AzuriteFixture storage, ITestOutputHelper
             second.Dispose();
         }
         var patches = cluster.Requests.Where(r => r.Verb == "patch" && r.Name == "checkout").ToList();
-        var ledger = await new TargetLedger(store, TimeProvider.System).GetAsync(new WorkloadTarget("shop", "checkout"));
+        var ledger = await new TargetLedger(new TableTargetLedgerStore(store.Table), TimeProvider.System).GetAsync(new WorkloadTarget("shop", "checkout"));
         ReliabilitySupport.Report(output,
             $"held reply: host killed after the rollback was committed; after restart {final!.State} ({final.OutcomeReason}); " +
             $"patch answers {string.Join(",", patches.Select(p => p.StatusCode))}, breaker failures {ledger.ConsecutiveFailures}");
