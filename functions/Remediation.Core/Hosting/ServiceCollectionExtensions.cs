@@ -44,6 +44,7 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<IInFlightRemediations>(sp => sp.GetRequiredService<IncidentStore>());
         services.TryAddSingleton<ITargetLedgerStore>(sp => new TableTargetLedgerStore(sp.GetRequiredService<TableClient>()));
         services.TryAddSingleton<TargetLedger>();
+        services.TryAddSingleton<Incidents.IncidentRecorder>();
 
         services.TryAddSingleton<IKubernetes>(sp => KubernetesClientFactory.Create(sp.GetRequiredService<RemediationOptions>().Kubernetes, sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<IClusterReader, KubernetesClusterReader>();

@@ -5,6 +5,7 @@ using Remediation.Actions;
 using Remediation.Alerts;
 using Remediation.Diagnosis;
 using Remediation.Hosting;
+using Remediation.Incidents;
 using Remediation.Cluster;
 using Remediation.Kubernetes;
 using Remediation.Policy;
@@ -25,8 +26,8 @@ public sealed partial class RemediationPipeline(
     IClusterReader reader,
     IClusterWriters writers,
     TargetLedger ledger,
+    IncidentRecorder recorder,
     RemediationMetrics metrics,
-    Notifications.OutcomeNotifier notifier,
     Verification.VerificationScheduler verification,
     RemediationOptions options,
     TimeProvider timeProvider,
@@ -48,6 +49,7 @@ public sealed partial class RemediationPipeline(
         return WorkResult.In(await ProcessAsync(incident, cancellationToken).ConfigureAwait(false));
     }
 
+    /// <summary>load → resume? → aim → gate → diagnose → decide → act → record.</summary>
     private async Task<IncidentState> ProcessAsync(IncidentRecord incident, CancellationToken cancellationToken)
     {
         if (IncidentLifecycle.IsTerminal(incident.State) || incident.State == IncidentState.Verifying)
@@ -79,8 +81,22 @@ public sealed partial class RemediationPipeline(
             return await CompleteAsync(incident, new Decision(gate == GateVerdict.Escalated ? DecisionKind.Escalate : DecisionKind.Refuse,
                 $"{gateReason} (not diagnosed)"), cancellationToken).ConfigureAwait(false);
         }
-
         var started = timeProvider.GetTimestamp();
+        var diagnosis = await DiagnoseAsync(incident, alert, aim, target, cancellationToken).ConfigureAwait(false);
+        var decision = await DecideAsync(incident, alert, target, diagnosis, (gate, gateReason), cancellationToken).ConfigureAwait(false);
+        if (decision is not { Kind: DecisionKind.Act, Plan: { } plan })
+        {
+            return await CompleteAsync(incident, decision, cancellationToken).ConfigureAwait(false);
+        }
+        if (!decision.DryRun && await ReserveAsync(incident, target, decision, plan, cancellationToken).ConfigureAwait(false) is { } refusal)
+        {
+            return await CompleteAsync(incident, refusal, cancellationToken).ConfigureAwait(false);
+        }
+        return await ActAsync(incident, decision, plan, started, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<DiagnosisResult> DiagnoseAsync(IncidentRecord incident, NormalizedAlert alert, Aim aim, WorkloadTarget target, CancellationToken cancellationToken)
+    {
         DiagnosisResult diagnosis;
         using (var span = RemediationMetrics.StartStage("diagnose", incident.IncidentId))
         {
@@ -91,47 +107,52 @@ public sealed partial class RemediationPipeline(
         incident.DiagnosisSummary = diagnosis.Summary;
         incident.DiagnosisJson = JsonSerializer.Serialize(diagnosis, RemediationJsonContext.Default.DiagnosisResult);
         LogDiagnosis(diagnosis.Class, diagnosis.Component, diagnosis.Summary);
+        return diagnosis;
+    }
 
-        Decision decision;
-        using (var span = RemediationMetrics.StartStage("decide", incident.IncidentId))
-        {
-            decision = await planner.DecideAsync(alert, target, diagnosis, (gate, gateReason), cancellationToken).ConfigureAwait(false);
-            span?.SetTag("remediation.decision", decision.State);
-            span?.SetTag("remediation.rule", decision.Rule);
-        }
-        if (decision is not { Kind: DecisionKind.Act, Plan: { } plan })
-        {
-            return await CompleteAsync(incident, decision, cancellationToken).ConfigureAwait(false);
-        }
-        if (!decision.DryRun)
-        {
-            var limits = planner.Policy.Limits;
-            var running = await inFlight.CountInFlightAsync(incident.IncidentId, timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-            if (running >= limits.MaxConcurrent)
-            {
-                // Many remediations at once means a wide outage: stop and hand it to a human.
-                return await CompleteAsync(incident, new Decision(DecisionKind.Escalate,
-                    $"global concurrency cap: {running} remediations already in flight (max {limits.MaxConcurrent}); a wide outage needs a human", decision.Rule), cancellationToken).ConfigureAwait(false);
-            }
-            var (verdict, reason) = await ledger.TryReserveAsync(target, incident.IncidentId, planner.Policy.Limits, cancellationToken).ConfigureAwait(false);
-            if (verdict != GateVerdict.Allowed)
-            {
-                return await CompleteAsync(incident, new Decision(verdict == GateVerdict.Escalated ? DecisionKind.Escalate : DecisionKind.Refuse, reason, decision.Rule), cancellationToken).ConfigureAwait(false);
-            }
-            // Counts toward the cap from before the mutation until the remediation concludes (or, if that removal is
-            // lost, until its verification deadline has certainly passed).
-            await inFlight.AddInFlightAsync(incident.IncidentId, timeProvider.GetUtcNow() + options.ActionLease + plan.Verify.Deadline, cancellationToken).ConfigureAwait(false);
-        }
+    private async Task<Decision> DecideAsync(IncidentRecord incident, NormalizedAlert alert, WorkloadTarget target, DiagnosisResult diagnosis,
+        (GateVerdict, string) gate, CancellationToken cancellationToken)
+    {
+        using var span = RemediationMetrics.StartStage("decide", incident.IncidentId);
+        var decision = await planner.DecideAsync(alert, target, diagnosis, gate, cancellationToken).ConfigureAwait(false);
+        span?.SetTag("remediation.decision", decision.State.ToString());
+        span?.SetTag("remediation.rule", decision.Rule);
+        return decision;
+    }
 
-        // Record intent and prior state before any mutation; the insert is the lock.
+    /// <summary>
+    /// Takes the target's action slot and a place under the global concurrency cap, or returns the decision not to act.
+    /// </summary>
+    private async Task<Decision?> ReserveAsync(IncidentRecord incident, WorkloadTarget target, Decision decision, ActionPlan plan, CancellationToken cancellationToken)
+    {
+        var limits = planner.Policy.Limits;
+        var running = await inFlight.CountInFlightAsync(incident.IncidentId, timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        if (running >= limits.MaxConcurrent)
+        {
+            // Many remediations at once means a wide outage: stop and hand it to a human.
+            return new Decision(DecisionKind.Escalate,
+                $"global concurrency cap: {running} remediations already in flight (max {limits.MaxConcurrent}); a wide outage needs a human", decision.Rule);
+        }
+        var (verdict, reason) = await ledger.TryReserveAsync(target, incident.IncidentId, limits, cancellationToken).ConfigureAwait(false);
+        if (verdict != GateVerdict.Allowed)
+        {
+            return new Decision(verdict == GateVerdict.Escalated ? DecisionKind.Escalate : DecisionKind.Refuse, reason, decision.Rule);
+        }
+        // Counts toward the cap from before the mutation until the remediation concludes (or, if that removal is
+        // lost, until its verification deadline has certainly passed).
+        await inFlight.AddInFlightAsync(incident.IncidentId, timeProvider.GetUtcNow() + options.ActionLease + plan.Verify.Deadline, cancellationToken).ConfigureAwait(false);
+        return null;
+    }
+
+    /// <summary>Records the intent (the lock) and the move to Acting in one transaction, applies the plan, records the outcome.</summary>
+    private async Task<IncidentState> ActAsync(IncidentRecord incident, Decision decision, ActionPlan plan, long started, CancellationToken cancellationToken)
+    {
         var planJson = JsonSerializer.Serialize(plan, RemediationJsonContext.Default.ActionPlan);
         var intentRow = new IncidentStepRecord
         {
             PartitionKey = incident.IncidentId, RowKey = IncidentRowKeys.For(IncidentStepRecord.Intent, incident.IncidentId), Worker = _worker, At = timeProvider.GetUtcNow(),
             Action = plan.Action, PlanJson = planJson, PriorStateJson = plan.PriorState.ToJsonString(), DryRun = decision.DryRun, Reason = decision.Reason,
         };
-        // The intent row and the summary (Acting) in one transaction: one round trip before the mutation. The summary
-        // change is applied to the row as it is (re-read if another writer, e.g. a resolution, changed it since).
         var findings = incident;
         bool ToActing(IncidentRecord row)
         {
@@ -140,31 +161,15 @@ public sealed partial class RemediationPipeline(
                 return false;
             }
             CopyFindings(findings, row);
-            row.State = IncidentState.Acting;
-            row.Action = plan.Action;
-            row.PlanJson = planJson;
-            row.PriorStateJson = intentRow.PriorStateJson;
-            row.ActedAt = intentRow.At;
+            (row.State, row.Action, row.PlanJson, row.PriorStateJson, row.ActedAt) = (IncidentState.Acting, plan.Action, planJson, intentRow.PriorStateJson, intentRow.At);
             return true;
         }
-        var acting = await store.TryAddStepsAndUpdateAsync([intentRow], incident, ToActing, cancellationToken).ConfigureAwait(false);
-        switch (acting.Outcome)
+        var acting = await recorder.WriteAsync(incident, [intentRow], ToActing, cancellationToken).ConfigureAwait(false);
+        if (!acting.Written)
         {
-            case IncidentWriteOutcome.Written:
-                incident = acting.Record!;
-                break;
-            case IncidentWriteOutcome.Missing:
-                // No summary row: the intent was written alone (the lock is held); the working copy carries the change.
-                _ = ToActing(incident);
-                break;
-            case IncidentWriteOutcome.Declined:
-                LogLostRace(incident.IncidentId);
-                return acting.Record!.State;
-            default:
-                LogLostRace(incident.IncidentId);
-                return IncidentState.Acting;
+            return acting.State ?? incident.State;
         }
-
+        incident = acting.Incident!;
         bool applied;
         string? failure;
         using (var span = RemediationMetrics.StartStage("act", incident.IncidentId))
@@ -238,66 +243,31 @@ public sealed partial class RemediationPipeline(
         ClusterCall.IsStatus(ex, HttpStatusCode.Conflict) || ClusterCall.IsStatus(ex, HttpStatusCode.UnprocessableEntity)
         || (mutation.Kind == MutationKind.DeletePod && ClusterCall.IsStatus(ex, HttpStatusCode.NotFound));
 
+    /// <summary>The outcome of acting: Verifying (its checks scheduled), Failed or DryRun; the outcome row and the summary in one transaction.</summary>
     private async Task<IncidentState> RecordOutcomeAsync(IncidentRecord incident, ActionPlan plan, bool dryRun, bool applied, string reason, CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow();
         var outcome = !applied ? IncidentState.Failed : dryRun ? IncidentState.DryRun : IncidentState.Verifying;
-        var row = new IncidentStepRecord
+        var finish = new IncidentFinish(FinishKind.Acted, outcome, reason)
         {
-            PartitionKey = incident.IncidentId, RowKey = IncidentRowKeys.For(IncidentStepRecord.OutcomeKey, incident.IncidentId), Worker = _worker, At = now,
-            Action = plan.Action, Outcome = outcome.ToString(), Reason = reason, DryRun = dryRun,
+            Plan = plan,
+            Change = row => row.VerifyDeadline = outcome == IncidentState.Verifying ? now + plan.Verify.Deadline : row.VerifyDeadline,
         };
-        var previousState = incident.State;
-        // Outcome row and summary in one transaction (same partition), the summary changed as it is now.
+        var outcomeRow = IncidentRecorder.Step(incident, IncidentStepRecord.OutcomeKey, _worker, now, finish);
+        outcomeRow.DryRun = dryRun;
+        finish = finish with { Steps = [outcomeRow] };
+        Recorded recorded;
         using (RemediationMetrics.StartStage("record", incident.IncidentId))
         {
-            bool ToOutcome(IncidentRecord current)
-            {
-                if (current.State != IncidentState.Acting)
-                {
-                    return false;
-                }
-                current.State = outcome;
-                current.Outcome = outcome.ToString();
-                current.OutcomeReason = reason;
-                if (outcome == IncidentState.Verifying)
-                {
-                    current.VerifyDeadline = now + plan.Verify.Deadline;
-                }
-                else
-                {
-                    current.CompletedAt = now;
-                }
-                return true;
-            }
-            var recorded = await store.TryAddStepsAndUpdateAsync([row], incident, ToOutcome, cancellationToken).ConfigureAwait(false);
-            switch (recorded.Outcome)
-            {
-                case IncidentWriteOutcome.Written:
-                    incident = recorded.Record!;
-                    break;
-                case IncidentWriteOutcome.Missing:
-                    _ = ToOutcome(incident);
-                    break;
-                case IncidentWriteOutcome.Declined:
-                    return recorded.Record!.State;
-                default:
-                    return previousState;
-            }
+            recorded = await recorder.FinishAsync(incident, finish, cancellationToken).ConfigureAwait(false);
+        }
+        if (!recorded.Written)
+        {
+            return recorded.State ?? incident.State;
         }
         if (outcome == IncidentState.Verifying)
         {
-            await verification.ScheduleAsync(incident, plan.Verify, cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            // Failed or DryRun: concluded here.
-            if (outcome == IncidentState.Failed)
-            {
-                await ledger.RecordOutcomeAsync(plan.Target, succeeded: false, cancellationToken).ConfigureAwait(false);
-            }
-            await inFlight.RemoveInFlightAsync(incident.IncidentId, cancellationToken).ConfigureAwait(false);
-            await notifier.NotifyAsync(incident, cancellationToken).ConfigureAwait(false);
+            await verification.ScheduleAsync(recorded.Incident!, plan.Verify, cancellationToken).ConfigureAwait(false);
         }
         LogOutcome(plan.Action, outcome, reason);
         return outcome;
@@ -314,45 +284,20 @@ public sealed partial class RemediationPipeline(
     private async Task<IncidentState> RecordDecisionAsync(IncidentRecord incident, Decision decision, bool takeIntent, CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow();
-        var steps = new List<IncidentStepRecord>(2);
-        if (takeIntent)
-        {
-            steps.Add(new() { PartitionKey = incident.IncidentId, RowKey = IncidentRowKeys.For(IncidentStepRecord.Intent, incident.IncidentId), Worker = _worker, At = now, Outcome = decision.State.ToString(), Reason = decision.Reason });
-        }
-        steps.Add(new() { PartitionKey = incident.IncidentId, RowKey = IncidentRowKeys.For(IncidentStepRecord.OutcomeKey, incident.IncidentId), Worker = _worker, At = now, Outcome = decision.State.ToString(), Reason = decision.Reason });
-        var previousState = incident.State;
         var findings = incident;
-        bool ToDecision(IncidentRecord row)
+        var finish = new IncidentFinish(FinishKind.Decided, decision.State, decision.Reason) { Change = row => CopyFindings(findings, row) };
+        IncidentStepRecord Row(string kind)
         {
-            if (row.State is not (IncidentState.Received or IncidentState.Acting))
-            {
-                return false;
-            }
-            CopyFindings(findings, row);
-            row.State = decision.State;
-            row.Outcome = decision.State.ToString();
-            row.OutcomeReason = decision.Reason;
-            row.CompletedAt = now;
-            return true;
+            var row = IncidentRecorder.Step(incident, kind, _worker, now, finish);
+            row.Action = null;
+            return row;
         }
-        var recorded = await store.TryAddStepsAndUpdateAsync(steps, incident, ToDecision, cancellationToken).ConfigureAwait(false);
-        switch (recorded.Outcome)
+        finish = finish with { Steps = takeIntent ? [Row(IncidentStepRecord.Intent), Row(IncidentStepRecord.OutcomeKey)] : [Row(IncidentStepRecord.OutcomeKey)] };
+        var recorded = await recorder.FinishAsync(incident, finish, cancellationToken).ConfigureAwait(false);
+        if (!recorded.Written)
         {
-            case IncidentWriteOutcome.Written:
-                incident = recorded.Record!;
-                break;
-            case IncidentWriteOutcome.Missing:
-                _ = ToDecision(incident);
-                break;
-            case IncidentWriteOutcome.Declined:
-                LogLostRace(incident.IncidentId);
-                return recorded.Record!.State;
-            default:
-                LogLostRace(incident.IncidentId);
-                return takeIntent ? (await store.GetAsync(incident.IncidentId, cancellationToken).ConfigureAwait(false))?.State ?? previousState : previousState;
+            return recorded.State ?? incident.State;
         }
-        metrics.RecordDecision(decision.State.ToString());
-        await notifier.NotifyAsync(incident, cancellationToken).ConfigureAwait(false);
         LogOutcome("none", decision.State, decision.Reason);
         return decision.State;
     }
@@ -371,9 +316,6 @@ public sealed partial class RemediationPipeline(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Diagnosis {Class} of {Component}: {Summary}")]
     private partial void LogDiagnosis(FailureClass @class, string component, string summary);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Incident {IncidentId}: another worker holds the intent; not acting")]
-    private partial void LogLostRace(string incidentId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Incident {IncidentId}: resuming the action interrupted on worker {Worker}")]
     private partial void LogResume(string incidentId, string worker);

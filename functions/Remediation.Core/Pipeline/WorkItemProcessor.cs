@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
+using Remediation.Incidents;
 using Remediation.Storage;
 
 namespace Remediation.Pipeline;
@@ -9,7 +10,7 @@ namespace Remediation.Pipeline;
 /// The queue-trigger body shared by the Functions app and the standalone host: runs the pipeline for one
 /// message, and records poisoned work items (5 failed dequeues) as Failed so none is silently dropped.
 /// </summary>
-public sealed partial class WorkItemProcessor(RemediationPipeline pipeline, Verification.RemediationVerifier verifier, IIncidentStore store, IInFlightRemediations inFlight, Notifications.OutcomeNotifier notifier, TimeProvider timeProvider, ILogger<WorkItemProcessor> logger)
+public sealed partial class WorkItemProcessor(RemediationPipeline pipeline, Verification.RemediationVerifier verifier, IIncidentStore store, IncidentRecorder recorder, ILogger<WorkItemProcessor> logger)
 {
     public const int MaxDequeueCount = 5;
 
@@ -76,6 +77,11 @@ public sealed partial class WorkItemProcessor(RemediationPipeline pipeline, Veri
         }
     }
 
+    /// <summary>
+    /// Records one poisoned incident as Failed through the recorder, conditional on the row as read (re-read on a lost
+    /// race): a resolution recorded meanwhile is kept, an incident concluded meanwhile (e.g. Succeeded) is not moved back,
+    /// and the failure counts toward the target's circuit breaker as a failed remediation does.
+    /// </summary>
     private async Task RecordPoisonAsync(WorkItem item, string reason, CancellationToken cancellationToken)
     {
         var incident = await store.GetAsync(item.IncidentId, cancellationToken).ConfigureAwait(false);
@@ -83,34 +89,11 @@ public sealed partial class WorkItemProcessor(RemediationPipeline pipeline, Veri
         {
             return;
         }
-        var now = timeProvider.GetUtcNow();
-        await store.TryAddStepAsync(new IncidentStepRecord
+        var recorded = await recorder.FinishAsync(incident, new IncidentFinish(FinishKind.Poisoned, IncidentState.Failed, reason), cancellationToken).ConfigureAwait(false);
+        if (recorded.Written)
         {
-            PartitionKey = incident.IncidentId, RowKey = IncidentRowKeys.For(IncidentStepRecord.OutcomeKey, incident.IncidentId), Worker = "poison", At = now,
-            Action = incident.Action, Outcome = nameof(IncidentState.Failed), Reason = reason,
-        }, cancellationToken).ConfigureAwait(false);
-        // Conditional on the row as read, re-read on a lost race: a resolution recorded meanwhile is kept, and an incident
-        // concluded meanwhile (e.g. Succeeded) is not moved back to Failed.
-        var update = await store.UpdateAsync(incident.IncidentId, row =>
-        {
-            if (IncidentLifecycle.IsTerminal(row.State))
-            {
-                return false;
-            }
-            row.State = IncidentState.Failed;
-            row.Outcome = nameof(IncidentState.Failed);
-            row.OutcomeReason = reason;
-            row.CompletedAt = now;
-            return true;
-        }, incident, cancellationToken).ConfigureAwait(false);
-        if (!update.Written)
-        {
-            return;
+            LogPoisoned(incident.IncidentId, reason);
         }
-        incident = update.Record!;
-        await inFlight.RemoveInFlightAsync(incident.IncidentId, cancellationToken).ConfigureAwait(false);
-        await notifier.NotifyAsync(incident, cancellationToken).ConfigureAwait(false);
-        LogPoisoned(incident.IncidentId, reason);
     }
 
     private WorkMessage? Parse(string message)

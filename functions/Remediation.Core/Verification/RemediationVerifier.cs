@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Remediation.Actions;
 using Remediation.Hosting;
+using Remediation.Incidents;
 using Remediation.Cluster;
 using Remediation.Kubernetes;
 using Remediation.Policy;
@@ -24,9 +25,7 @@ public sealed partial class RemediationVerifier(
     IClusterReader reader,
     IClusterWriters writers,
     IHealthSignal healthSignal,
-    TargetLedger ledger,
-    RemediationMetrics metrics,
-    Notifications.OutcomeNotifier notifier,
+    IncidentRecorder recorder,
     VerificationScheduler scheduler,
     RemediationOptions options,
     TimeProvider timeProvider,
@@ -272,49 +271,15 @@ public sealed partial class RemediationVerifier(
         return $"; reverted to the recorded prior state ({string.Join(", ", plan.Revert.Select(m => m.Description))})";
     }
 
+    /// <summary>
+    /// Records the verdict through the recorder, only while the incident still awaits verification: when two checks race,
+    /// one records the verdict and the other stands down (and returns the state it found).
+    /// </summary>
     private async Task<IncidentState> FinishAsync(IncidentRecord incident, ActionPlan? plan, IncidentState state, string reason, CancellationToken cancellationToken)
     {
-        var now = timeProvider.GetUtcNow();
-        // Applied to the row as it is (re-read if another writer, e.g. a resolution, changed it since the read), and only
-        // while it still awaits verification: when two checks race, one records the verdict and the other stands down.
-        var update = await store.UpdateAsync(incident.IncidentId, row =>
-        {
-            if (row.State != IncidentState.Verifying)
-            {
-                return false;
-            }
-            row.State = state;
-            row.Outcome = state.ToString();
-            row.OutcomeReason = reason;
-            row.CompletedAt = now;
-            return true;
-        }, incident, cancellationToken).ConfigureAwait(false);
-        if (!update.Written)
-        {
-            // No row (deleted meanwhile): nothing recorded; the verdict reached is returned.
-            return update.Record?.State ?? state;
-        }
-        incident = update.Record!;
-        if (await store.GetStepAsync(incident.IncidentId, IncidentStepRecord.OutcomeKey, cancellationToken).ConfigureAwait(false) is { } step)
-        {
-            step.Outcome = state.ToString();
-            step.Reason = reason;
-            step.At = now;
-            await store.TryUpdateStepAsync(step, cancellationToken).ConfigureAwait(false);
-        }
-        await inFlight.RemoveInFlightAsync(incident.IncidentId, cancellationToken).ConfigureAwait(false);
-        if (plan is not null)
-        {
-            // Escalated here means unverifiable (metrics unreadable): neither a success nor a failure for the circuit breaker.
-            if (state != IncidentState.Escalated)
-            {
-                await ledger.RecordOutcomeAsync(plan.Target, state == IncidentState.Succeeded, cancellationToken).ConfigureAwait(false);
-            }
-            metrics.RecordVerification(plan.Action, state switch { IncidentState.Succeeded => "succeeded", IncidentState.Escalated => "unverified", _ => "failed" });
-        }
-        await notifier.NotifyAsync(incident, cancellationToken).ConfigureAwait(false);
-        LogVerified(incident.IncidentId, state, reason);
-        return state;
+        var recorded = await recorder.FinishAsync(incident, new IncidentFinish(FinishKind.Verified, state, reason) { Plan = plan }, cancellationToken).ConfigureAwait(false);
+        // No row (deleted meanwhile): nothing recorded; the verdict reached is returned.
+        return recorded.Written ? state : recorded.State ?? state;
     }
 
     private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset? b) => b is { } v && v > a ? v : a;
@@ -325,9 +290,6 @@ public sealed partial class RemediationVerifier(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Incident {IncidentId}: verification check failed ({Error}); checked again later")]
     private partial void LogVerifyFailed(string incidentId, string error);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Incident {IncidentId} verified: {State} ({Reason})")]
-    private partial void LogVerified(string incidentId, IncidentState state, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Revert on {Target} failed: {Error}")]
     private partial void LogRevertFailed(string target, string error);
