@@ -62,9 +62,11 @@ public static class ServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRemediationAction, ScaleOutAction>());
         services.TryAddSingleton(sp => new ActionCatalog(sp.GetServices<IRemediationAction>()));
         services.TryAddSingleton<RemediationPlanner>();
+        services.TryAddSingleton<PlanExecutor>();
         services.TryAddSingleton<RemediationPipeline>();
         services.TryAddSingleton<WorkItemProcessor>();
         services.TryAddSingleton<RemediationVerifier>();
+        services.TryAddSingleton<StaleWorkSweeper>();
         services.TryAddSingleton<VerificationScheduler>();
         services.TryAddSingleton<AlertIngestor>();
         services.TryAddSingleton<AlertEndpoints>();

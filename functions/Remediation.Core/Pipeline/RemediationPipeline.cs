@@ -23,8 +23,7 @@ public sealed partial class RemediationPipeline(
     IInFlightRemediations inFlight,
     IDiagnoser diagnoser,
     RemediationPlanner planner,
-    IClusterReader reader,
-    IClusterWriters writers,
+    PlanExecutor executor,
     TargetLedger ledger,
     IncidentRecorder recorder,
     RemediationMetrics metrics,
@@ -174,7 +173,7 @@ public sealed partial class RemediationPipeline(
         string? failure;
         using (var span = RemediationMetrics.StartStage("act", incident.IncidentId))
         {
-            (applied, failure) = await ExecuteAsync(plan, decision.DryRun, cancellationToken).ConfigureAwait(false);
+            (applied, failure) = await executor.ExecuteAsync(plan, decision.DryRun, cancellationToken).ConfigureAwait(false);
             span?.SetTag("remediation.action", plan.Action);
             span?.SetTag("remediation.dry_run", decision.DryRun);
             span?.SetStatus(applied ? System.Diagnostics.ActivityStatusCode.Ok : System.Diagnostics.ActivityStatusCode.Error, failure);
@@ -205,43 +204,9 @@ public sealed partial class RemediationPipeline(
         LogResume(incident.IncidentId, intent.Worker);
         // Re-applying is safe: each mutation carries the resourceVersion it was planned from; if the first attempt went
         // through, the API answers 409/422, nothing is applied twice, and the object is checked for what the plan wrote.
-        var (applied, failure) = await ExecuteAsync(plan, intent.DryRun, cancellationToken).ConfigureAwait(false);
+        var (applied, failure) = await executor.ExecuteAsync(plan, intent.DryRun, cancellationToken).ConfigureAwait(false);
         return await RecordOutcomeAsync(incident, plan, intent.DryRun, applied, failure ?? $"resumed after interruption of worker {intent.Worker}", cancellationToken).ConfigureAwait(false);
     }
-
-    private async Task<(bool Applied, string? Failure)> ExecuteAsync(ActionPlan plan, bool dryRun, CancellationToken cancellationToken)
-    {
-        var writer = writers.For(dryRun);
-        foreach (var mutation in plan.Mutations)
-        {
-            try
-            {
-                await writer.ApplyAsync(mutation, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (!dryRun && IsPreconditionFailure(ex, mutation))
-            {
-                // The object moved on since the plan. When an earlier attempt applied this mutation (a worker that died
-                // before the reply, a reply lost and retried), the object has what the plan wrote: go on to verify it.
-                // Otherwise someone else changed it, and nothing is applied over their change.
-                var current = await reader.GetTargetOfAsync(mutation, cancellationToken).ConfigureAwait(false);
-                if (!AppliedState.IsApplied(mutation, current))
-                {
-                    return (false, $"{mutation.Kind} {mutation.Namespace}/{mutation.Name} changed since it was planned ({ClusterCall.Describe(ex).Split(':')[0]}); not applied");
-                }
-                LogAlreadyApplied(mutation.Description);
-            }
-            catch (Exception ex) when (ex is k8s.Autorest.HttpOperationException or TransientDependencyException)
-            {
-                return (false, $"{mutation.Kind} {mutation.Namespace}/{mutation.Name} failed: {ClusterCall.Describe(ex.InnerException ?? ex)}");
-            }
-        }
-        return (true, null);
-    }
-
-    /// <summary>409 (stale resourceVersion), 422 (a JSON-patch test failed) or, for a pod delete, 404: the precondition no longer holds.</summary>
-    private static bool IsPreconditionFailure(Exception ex, Mutation mutation) =>
-        ClusterCall.IsStatus(ex, HttpStatusCode.Conflict) || ClusterCall.IsStatus(ex, HttpStatusCode.UnprocessableEntity)
-        || (mutation.Kind == MutationKind.DeletePod && ClusterCall.IsStatus(ex, HttpStatusCode.NotFound));
 
     /// <summary>The outcome of acting: Verifying (its checks scheduled), Failed or DryRun; the outcome row and the summary in one transaction.</summary>
     private async Task<IncidentState> RecordOutcomeAsync(IncidentRecord incident, ActionPlan plan, bool dryRun, bool applied, string reason, CancellationToken cancellationToken)
@@ -319,9 +284,6 @@ public sealed partial class RemediationPipeline(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Incident {IncidentId}: resuming the action interrupted on worker {Worker}")]
     private partial void LogResume(string incidentId, string worker);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Already applied before the interruption: {Mutation}")]
-    private partial void LogAlreadyApplied(string mutation);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Outcome of {Action}: {Outcome} ({Reason})")]
     private partial void LogOutcome(string action, IncidentState outcome, string reason);

@@ -13,35 +13,30 @@ using Remediation.Storage;
 namespace Remediation.Verification;
 
 /// <summary>
-/// The verify stage and the periodic sweep: checks remediations awaiting verification (rollout complete,
-/// error ratio back under the bound) before their deadline, reverts what failed and can be reverted,
-/// and re-queues incidents whose work item was lost or whose worker died. Stateless; ETags make
-/// concurrent sweeps safe.
+/// The verify stage: checks remediations awaiting verification (rollout complete, error ratio back under the bound)
+/// before their deadline, reverts what failed and can be reverted, and records the verdict through the
+/// <see cref="IncidentRecorder"/>. Stateless; ETags make concurrent checks safe. Lost work is the
+/// <see cref="StaleWorkSweeper"/>'s.
 /// </summary>
 public sealed partial class RemediationVerifier(
     IIncidentStore store,
-    IInFlightRemediations inFlight,
-    WorkQueue queue,
     IClusterReader reader,
     IClusterWriters writers,
     IHealthSignal healthSignal,
     IncidentRecorder recorder,
     VerificationScheduler scheduler,
-    RemediationOptions options,
     TimeProvider timeProvider,
     ILogger<RemediationVerifier> logger)
 {
-    public sealed record SweepResult(int Verified, int Succeeded, int Failed, int Requeued);
-
-    public async Task<SweepResult> SweepAsync(CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Checks the listed incidents that awaited verification when listed (the sweep's safety net for a check whose message
+    /// was lost); returns how many were checked, succeeded and failed. One check failing does not hold up the others.
+    /// </summary>
+    public async Task<(int Verified, int Succeeded, int Failed)> VerifyListedAsync(IEnumerable<IncidentRecord> listed, CancellationToken cancellationToken = default)
     {
-        int verified = 0, succeeded = 0, failed = 0, requeued = 0;
-        // One query for every open incident (a non-key filter scans the table: do it once per sweep, not per state), of
-        // the few columns the sweep decides on: during a storm thousands are open, and their alerts and diagnoses would
-        // all be held at once. An incident to verify is read whole.
-        var open = await store.ListAsync(new IncidentQuery(States: [IncidentState.Verifying, IncidentState.Received, IncidentState.Acting],
-            Select: IncidentStore.SweepColumns), cancellationToken).ConfigureAwait(false);
-        foreach (var summary in open.Where(i => i.State == IncidentState.Verifying))
+        ArgumentNullException.ThrowIfNull(listed);
+        int verified = 0, succeeded = 0, failed = 0;
+        foreach (var summary in listed.Where(i => i.State == IncidentState.Verifying))
         {
             verified++;
             WorkResult result;
@@ -54,7 +49,7 @@ public sealed partial class RemediationVerifier(
             }
             catch (Exception ex) when (IsCheckFailure(ex))
             {
-                // One incident's check failing must not hold up the others; it is checked again on the next sweep.
+                // It is checked again on the next sweep.
                 LogVerifyFailed(summary.IncidentId, ex.Message);
                 continue;
             }
@@ -64,38 +59,7 @@ public sealed partial class RemediationVerifier(
                 case IncidentState.Failed: failed++; break;
             }
         }
-        var now = timeProvider.GetUtcNow();
-        var stale = new List<IncidentRecord>();
-        foreach (var incident in open.Where(i => i.State is IncidentState.Received or IncidentState.Acting))
-        {
-            var after = incident.State == IncidentState.Received ? options.RequeueAfter : options.ActionLease;
-            if (now - Max(incident.ActedAt ?? incident.ReceivedAt, incident.RequeuedAt) > after)
-            {
-                stale.Add(incident);
-            }
-        }
-        // A backlog that can hold the stale incidents (a message holds up to WorkMessage.MaxItems) most likely still
-        // holds their work items: wait for it.
-        if (stale.Count > 0 && (long)await queue.ApproximateCountAsync(cancellationToken).ConfigureAwait(false) * WorkMessage.MaxItems < stale.Count)
-        {
-            var items = new List<WorkItem>(stale.Count);
-            foreach (var incident in stale)
-            {
-                // ETag-conditional: a worker that moved the incident on, or another sweep, wins.
-                if (await store.TryMarkRequeuedAsync(incident, now, cancellationToken).ConfigureAwait(false))
-                {
-                    items.Add(new WorkItem(incident.IncidentId, incident.TraceParent));
-                }
-            }
-            foreach (var message in WorkMessage.Chunk(items))
-            {
-                await queue.EnqueueAsync(message, cancellationToken).ConfigureAwait(false);
-                requeued += message.Items.Count;
-            }
-        }
-        // Rows of remediations whose removal from the in-flight partition was lost stop counting at their expiry; clear them.
-        await inFlight.PurgeExpiredInFlightAsync(now, cancellationToken).ConfigureAwait(false);
-        return new SweepResult(verified, succeeded, failed, requeued);
+        return (verified, succeeded, failed);
     }
 
     /// <summary>
@@ -281,8 +245,6 @@ public sealed partial class RemediationVerifier(
         // No row (deleted meanwhile): nothing recorded; the verdict reached is returned.
         return recorded.Written ? state : recorded.State ?? state;
     }
-
-    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset? b) => b is { } v && v > a ? v : a;
 
     /// <summary>A check that could not reach the cluster, storage or metrics: the incident is checked again later.</summary>
     private static bool IsCheckFailure(Exception ex) =>
