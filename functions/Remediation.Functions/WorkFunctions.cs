@@ -6,7 +6,7 @@ using Remediation.Verification;
 namespace Remediation.Functions;
 
 /// <summary>Queue and timer triggers over the same core code as the standalone host.</summary>
-public sealed partial class WorkFunctions(WorkItemProcessor processor, RemediationVerifier verifier, ILogger<WorkFunctions> logger)
+public sealed partial class WorkFunctions(WorkItemProcessor processor, StaleWorkSweeper sweeper, ILogger<WorkFunctions> logger)
 {
     /// <summary>
     /// The incidents of one message (a delivery's new incidents, or a scheduled verification check). A throw leaves the
@@ -25,7 +25,7 @@ public sealed partial class WorkFunctions(WorkItemProcessor processor, Remediati
     [Function(nameof(VerifyRemediations))]
     public async Task VerifyRemediations([TimerTrigger(FunctionSettings.VerifyScheduleExpression)] TimerInfo timer, CancellationToken cancellationToken)
     {
-        var result = await verifier.SweepAsync(cancellationToken).ConfigureAwait(false);
+        var result = await sweeper.SweepAsync(cancellationToken).ConfigureAwait(false);
         LogSweep(result.Verified, result.Succeeded, result.Failed, result.Requeued);
     }
 

@@ -1,10 +1,8 @@
-using System.Net;
-using System.Text;
-using Azure.Core.Pipeline;
-using Azure.Data.Tables;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Remediation.Hosting;
+using Remediation.Policy;
+using Remediation.Storage;
 
 namespace Remediation.Host;
 
@@ -40,15 +38,17 @@ public sealed record CliConnection(string? Storage, string? KubernetesServer, st
     }
 
     /// <summary>
-    /// The core's services for planning. Without storage, the target ledger reads an empty table held in memory
-    /// (no cooldown or action history), and nothing at all is written anywhere.
+    /// The core's services for planning. Without storage, the target ledger and the in-flight count read an empty
+    /// history (no cooldown, no action history, nothing in flight), and a write says storage is not configured.
     /// </summary>
     public static ServiceProvider PlanningServices(IConfiguration configuration)
     {
         var services = new ServiceCollection();
         if (!HasStorage(configuration))
         {
-            services.AddSingleton(NoHistoryTable.Create());
+            services.AddSingleton<ITargetLedgerStore>(new EmptyTargetLedgerStore());
+            services.AddSingleton<IInFlightRemediations>(NoIncidentStorage.Instance);
+            services.AddSingleton<IIncidentHistory>(NoIncidentStorage.Instance);
         }
         services.AddRemediationCore(configuration);
         return services.BuildServiceProvider();
@@ -59,42 +59,6 @@ public sealed record CliConnection(string? Storage, string? KubernetesServer, st
         if (!string.IsNullOrWhiteSpace(value))
         {
             overrides[key] = value;
-        }
-    }
-}
-
-/// <summary>
-/// A <see cref="TableClient"/> answered in memory by an empty table: the table "exists", every entity read is 404,
-/// and any write is refused (405), so planning without storage provably writes nothing.
-/// </summary>
-public static class NoHistoryTable
-{
-    public static TableClient Create()
-    {
-        var options = new TableClientOptions { Transport = new HttpClientTransport(new EmptyTableHandler()) };
-        options.Retry.MaxRetries = 0;
-        return new TableServiceClient("UseDevelopmentStorage=true", options).GetTableClient("incidents");
-    }
-
-    private sealed class EmptyTableHandler : HttpMessageHandler
-    {
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            var isCreateTable = request.Method == HttpMethod.Post && request.RequestUri!.AbsolutePath.EndsWith("/Tables", StringComparison.Ordinal);
-            var (status, code, message) = isCreateTable
-                ? (HttpStatusCode.Conflict, "TableAlreadyExists", "The table specified already exists.")
-                : request.Method == HttpMethod.Get
-                    ? (HttpStatusCode.NotFound, "ResourceNotFound", "The specified resource does not exist.")
-                    : (HttpStatusCode.MethodNotAllowed, "NotAllowed", "planning without storage writes nothing");
-            var body = "{\"odata.error\":{\"code\":\"" + code + "\",\"message\":{\"lang\":\"en-US\",\"value\":\"" + message + "\"}}}";
-            var response = new HttpResponseMessage(status)
-            {
-                RequestMessage = request,
-                Content = new StringContent(body, Encoding.UTF8, "application/json"),
-            };
-            response.Content.Headers.ContentType!.Parameters.Add(new System.Net.Http.Headers.NameValueHeaderValue("odata", "minimalmetadata"));
-            response.Headers.Add("x-ms-error-code", code);
-            return Task.FromResult(response);
         }
     }
 }

@@ -65,7 +65,7 @@ public static class DemoCommand
                     continue;
                 }
                 IncidentPrinter.Print(output, incident);
-                if (incident.State is IncidentStates.Failed)
+                if (incident.State is nameof(IncidentState.Failed))
                 {
                     failures++;
                 }
@@ -116,7 +116,7 @@ public static class DemoCommand
                 last = page?.Incidents.FirstOrDefault(i => i.IncidentId == incidentId);
                 next = page?.Continuation is { } token ? "api/remediations?limit=1000&continuation=" + token : null;
             }
-            if (last is not null && IncidentStates.IsTerminal(last.State))
+            if (last is not null && IncidentLifecycle.TryParse(last.State, out var state) && IncidentLifecycle.IsTerminal(state))
             {
                 return last;
             }

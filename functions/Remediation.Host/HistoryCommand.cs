@@ -11,7 +11,7 @@ namespace Remediation.Host;
 /// <summary>
 /// `remediation history`: recorded incidents from Table Storage, read and written a page at a time (so any number of
 /// them, in constant memory): a table, or JSON lines (one incident per line). Order: the store's pages, incident id
-/// order, newest first within a page (<see cref="IncidentStore.ListPageAsync"/>). Text from alerts is shown with
+/// order, newest first within a page (<see cref="IIncidentHistory.ListPageAsync"/>). Text from alerts is shown with
 /// control and bidi characters escaped (<see cref="DisplayText"/>).
 /// </summary>
 public static class HistoryCommand
@@ -51,36 +51,13 @@ public static class HistoryCommand
         }
         var json = filters.Output == "json";
         var table = json ? null : new TableWriter(output);
-        var written = 0;
         try
         {
             var services = new ServiceCollection();
             services.AddRemediationCore(configuration);
             await using var provider = services.BuildServiceProvider();
-            var store = provider.GetRequiredService<IncidentStore>();
-            var query = new IncidentQuery(filters.Namespace, filters.Workload, filters.State, since);
-            IncidentCursor? from = null;
-            do
-            {
-                var wanted = filters.Limit is { } limit ? Math.Min(filters.PageSize, limit - written) : filters.PageSize;
-                var page = await store.ListPageAsync(query, wanted, from, cancellationToken).ConfigureAwait(false);
-                foreach (var view in page.Incidents.Select(IncidentView.From))
-                {
-                    if (json)
-                    {
-                        output.WriteLine(JsonSerializer.Serialize(view, WebJsonContext.Default.IncidentView));
-                    }
-                    else
-                    {
-                        table!.Write(view);
-                    }
-                    written++;
-                }
-                table?.Flush();
-                await output.FlushAsync(cancellationToken).ConfigureAwait(false);
-                from = page.Continuation;
-            }
-            while (from is not null && (filters.Limit is not { } max || written < max));
+            await WriteAsync(provider.GetRequiredService<IIncidentHistory>(), new IncidentQuery(filters.Namespace, filters.Workload, filters.State, since),
+                filters, table, output, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is TransientDependencyException or InvalidOperationException or FormatException or Azure.RequestFailedException)
         {
@@ -89,6 +66,34 @@ public static class HistoryCommand
         }
         table?.End();
         return 0;
+    }
+
+    /// <summary>Reads the history a page at a time and writes each page as it comes: a table, or JSON lines without one.</summary>
+    private static async Task WriteAsync(IIncidentHistory history, IncidentQuery query, Filters filters, TableWriter? table, TextWriter output, CancellationToken cancellationToken)
+    {
+        var written = 0;
+        IncidentCursor? from = null;
+        do
+        {
+            var wanted = filters.Limit is { } limit ? Math.Min(filters.PageSize, limit - written) : filters.PageSize;
+            var page = await history.ListPageAsync(query, wanted, from, cancellationToken).ConfigureAwait(false);
+            foreach (var view in page.Incidents.Select(IncidentView.From))
+            {
+                if (table is null)
+                {
+                    output.WriteLine(JsonSerializer.Serialize(view, WebJsonContext.Default.IncidentView));
+                }
+                else
+                {
+                    table.Write(view);
+                }
+                written++;
+            }
+            table?.Flush();
+            await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+            from = page.Continuation;
+        }
+        while (from is not null && (filters.Limit is not { } max || written < max));
     }
 
     /// <summary>An RFC 3339 time, or an age before <paramref name="now"/>: 90s, 30m, 12h, 7d.</summary>

@@ -108,7 +108,7 @@ public sealed partial class QueueWorker(WorkQueue queue, WorkItemProcessor proce
 }
 
 /// <summary>The standalone host's timer trigger: the verification sweep.</summary>
-public sealed partial class SweepTimer(Verification.RemediationVerifier verifier, HostRunOptions runOptions, TimeProvider timeProvider, ILogger<SweepTimer> logger) : BackgroundService
+public sealed partial class SweepTimer(Verification.StaleWorkSweeper sweeper, HostRunOptions runOptions, TimeProvider timeProvider, ILogger<SweepTimer> logger) : BackgroundService
 {
     /// <summary>The sweep may use at most this share of the time: a slow sweep (a large table) spaces out the next.</summary>
     public const int DutyCycleDivisor = 10;
@@ -120,7 +120,7 @@ public sealed partial class SweepTimer(Verification.RemediationVerifier verifier
             var started = timeProvider.GetTimestamp();
             try
             {
-                var result = await verifier.SweepAsync(stoppingToken).ConfigureAwait(false);
+                var result = await sweeper.SweepAsync(stoppingToken).ConfigureAwait(false);
                 if (result.Verified + result.Requeued > 0)
                 {
                     LogSweep(result.Verified, result.Succeeded, result.Failed, result.Requeued);

@@ -133,7 +133,7 @@ public static class ReplayCommand
                 var plan = await planning.PlanAsync(alert, cancellationToken).ConfigureAwait(false);
                 verdict = AlertPlanning.Verdict(plan.Decision);
                 diagnosis = plan.Diagnosis is { } d ? $"{d.Class}: {d.Summary}" : null;
-                Count(Tally, plan.Decision is { Kind: DecisionKind.Act, Plan: { } actionPlan } ? "would " + actionPlan.Action : plan.Decision.State);
+                Count(Tally, plan.Decision is { Kind: DecisionKind.Act, Plan: { } actionPlan } ? "would " + actionPlan.Action : plan.Decision.State.ToString());
             }
             output.WriteLine($"{label} {alert.Name} {alert.Status.ToString().ToLowerInvariant()} {alert.Target?.ToString() ?? "(no target)"} starts {alert.StartsAt:yyyy-MM-ddTHH:mm:ssZ}");
             if (diagnosis is not null)

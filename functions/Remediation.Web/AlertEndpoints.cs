@@ -178,7 +178,7 @@ public sealed record IncidentView(
     System.Text.Json.Nodes.JsonNode? DiagnosisDetail, System.Text.Json.Nodes.JsonNode? Plan, System.Text.Json.Nodes.JsonNode? PriorState)
 {
     public static IncidentView From(IncidentRecord r) => new(
-        r.IncidentId, r.State, r.Source, r.AlertName, r.Namespace, r.Workload, r.Severity, r.StartsAt, r.ReceivedAt, r.ResolvedAt,
+        r.IncidentId, r.State.ToString(), r.Source, r.AlertName, r.Namespace, r.Workload, r.Severity, r.StartsAt, r.ReceivedAt, r.ResolvedAt,
         r.DiagnosisClass, r.DiagnosisSummary, r.Action, r.Outcome, r.OutcomeReason, r.ActedAt, r.CompletedAt,
         Parse(r.DiagnosisJson), Parse(r.PlanJson), Parse(r.PriorStateJson));
 

@@ -114,7 +114,7 @@ public static class Phases
             var states = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var id in ids)
             {
-                states[id] = (await store.GetAsync(id).ConfigureAwait(false))?.State ?? "(none)";
+                states[id] = (await store.GetAsync(id).ConfigureAwait(false))?.State.ToString() ?? "(none)";
             }
             var byState = states.Values.GroupBy(v => v).Select(g => $"{g.Key} {g.Count()}");
             Console.WriteLine($"    states after processing: {string.Join(", ", byState)}");

@@ -206,9 +206,9 @@ internal sealed class NotificationOptionsValidator : IValidateOptions<Notificati
         var failures = new SettingFailures(NotificationOptions.SectionName);
         failures.Url(nameof(options.EventGridTopicEndpoint), options.EventGridTopicEndpoint, "https://{topic}.{region}-1.eventgrid.azure.net/api/events");
         failures.Url(nameof(options.WebhookUrl), options.WebhookUrl, "https://example.webhook.office.com/webhookb2/…");
-        foreach (var state in options.States.Where(s => !IncidentStates.IsTerminal(s)))
+        foreach (var state in options.States.Where(s => !IncidentLifecycle.TryParse(s, out var parsed) || !IncidentLifecycle.IsTerminal(parsed)))
         {
-            failures.Add($"{NotificationOptions.SectionName}:States '{state}' is not a final state: expected one of Succeeded, Failed, Escalated, Refused, NoAction, DryRun, Resolved, Ignored");
+            failures.Add($"{NotificationOptions.SectionName}:States '{state}' is not a final state: expected one of {string.Join(", ", IncidentLifecycle.All.Where(IncidentLifecycle.IsTerminal))}");
         }
         return failures.Result();
     }

@@ -39,7 +39,12 @@ public static class ServiceCollectionExtensions
             return new WorkQueue(CreateQueueClient(storage, storage.WorkQueue), CreateQueueClient(storage, storage.PoisonQueue));
         });
         services.TryAddSingleton<IncidentStore>();
+        services.TryAddSingleton<IIncidentStore>(sp => sp.GetRequiredService<IncidentStore>());
+        services.TryAddSingleton<IIncidentHistory>(sp => sp.GetRequiredService<IncidentStore>());
+        services.TryAddSingleton<IInFlightRemediations>(sp => sp.GetRequiredService<IncidentStore>());
+        services.TryAddSingleton<ITargetLedgerStore>(sp => new TableTargetLedgerStore(sp.GetRequiredService<TableClient>()));
         services.TryAddSingleton<TargetLedger>();
+        services.TryAddSingleton<Incidents.IncidentRecorder>();
 
         services.TryAddSingleton<IKubernetes>(sp => KubernetesClientFactory.Create(sp.GetRequiredService<IOptions<KubernetesOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<IClusterReader, KubernetesClusterReader>();
@@ -57,9 +62,11 @@ public static class ServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRemediationAction, ScaleOutAction>());
         services.TryAddSingleton(sp => new ActionCatalog(sp.GetServices<IRemediationAction>()));
         services.TryAddSingleton<RemediationPlanner>();
+        services.TryAddSingleton<PlanExecutor>();
         services.TryAddSingleton<RemediationPipeline>();
         services.TryAddSingleton<WorkItemProcessor>();
         services.TryAddSingleton<RemediationVerifier>();
+        services.TryAddSingleton<StaleWorkSweeper>();
         services.TryAddSingleton<VerificationScheduler>();
         services.TryAddSingleton<AlertIngestor>();
         services.TryAddSingleton<Notifications.OutcomeNotifier>();

@@ -23,7 +23,7 @@ public sealed record IngestResult(int Accepted, int Duplicates, int Resolved, in
 /// the sender's retry starts afresh.
 /// </summary>
 public sealed partial class AlertIngestor(
-    IncidentStore store,
+    IIncidentStore store,
     WorkQueue queue,
     Policy.PolicyProvider policyProvider,
     RemediationMetrics metrics,
@@ -226,15 +226,15 @@ public sealed partial class AlertIngestor(
             // object invalidly is always Escalated, a human must see it.
             var policy = policyProvider.Current;
             var ignore = policy.Ignores(alert);
-            record.State = ignore ? IncidentStates.Ignored : IncidentStates.Escalated;
-            record.Outcome = record.State;
+            record.State = ignore ? IncidentState.Ignored : IncidentState.Escalated;
+            record.Outcome = record.State.ToString();
             record.OutcomeReason = policy.UnmappedReason(alert);
             record.CompletedAt = now;
             if (!await store.TryClaimAsync(record, cancellationToken).ConfigureAwait(false))
             {
                 return (ClaimOutcome.Duplicate, null);
             }
-            metrics.RecordDecision(record.State);
+            metrics.RecordDecision(record.State.ToString());
             if (ignore)
             {
                 return (ClaimOutcome.Ignored, null);
@@ -292,8 +292,8 @@ public sealed partial class AlertIngestor(
                 return;
             }
             var record = NewRecord(alert, alertJson, now);
-            record.State = IncidentStates.Resolved;
-            record.Outcome = IncidentStates.Resolved;
+            record.State = IncidentState.Resolved;
+            record.Outcome = nameof(IncidentState.Resolved);
             record.OutcomeReason = "resolved notification without a firing one: recorded, not acted on";
             record.ResolvedAt = resolvedAt;
             record.CompletedAt = now;
@@ -309,7 +309,7 @@ public sealed partial class AlertIngestor(
     private static IncidentRecord NewRecord(NormalizedAlert alert, string alertJson, DateTimeOffset now) => new()
     {
         PartitionKey = alert.IncidentId,
-        State = IncidentStates.Received,
+        State = IncidentState.Received,
         Source = alert.Source.ToString(),
         AlertName = alert.Name,
         Fingerprint = alert.Fingerprint,

@@ -24,7 +24,7 @@ public sealed class NotificationOptions
     /// <summary>Incoming-webhook URL (Slack or Teams style: a JSON body with "text").</summary>
     public string? WebhookUrl { get; set; }
     /// <summary>Which terminal states notify; default all but NoAction.</summary>
-    public List<string> States { get; set; } = [IncidentStates.Succeeded, IncidentStates.Failed, IncidentStates.Escalated, IncidentStates.Refused, IncidentStates.DryRun];
+    public List<string> States { get; set; } = [nameof(IncidentState.Succeeded), nameof(IncidentState.Failed), nameof(IncidentState.Escalated), nameof(IncidentState.Refused), nameof(IncidentState.DryRun)];
 }
 
 /// <summary>The outcome of an incident, as published to subscribers.</summary>
@@ -41,10 +41,10 @@ public sealed record OutcomeEvent(
     [property: JsonPropertyName("completedAt")] DateTimeOffset? CompletedAt)
 {
     public static OutcomeEvent From(IncidentRecord r) =>
-        new(r.IncidentId, r.State, r.AlertName, r.Namespace, r.Workload, r.DiagnosisClass, r.Action, r.OutcomeReason, r.ReceivedAt, r.CompletedAt);
+        new(r.IncidentId, r.State.ToString(), r.AlertName, r.Namespace, r.Workload, r.DiagnosisClass, r.Action, r.OutcomeReason, r.ReceivedAt, r.CompletedAt);
 
     [JsonIgnore]
-    public string EventType => State == IncidentStates.Escalated ? "Remediation.Escalated" : "Remediation.Completed";
+    public string EventType => State == nameof(IncidentState.Escalated) ? "Remediation.Escalated" : "Remediation.Completed";
 
     [JsonIgnore]
     public string Text => $"[{State}] {AlertName} on {Namespace ?? "?"}/{Workload ?? "?"}"
@@ -93,7 +93,7 @@ public sealed partial class OutcomeNotifier
     public async Task NotifyAsync(IncidentRecord incident, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(incident);
-        if (!Enabled || !_options.States.Contains(incident.State))
+        if (!Enabled || !_options.States.Contains(incident.State.ToString()))
         {
             return;
         }

@@ -15,12 +15,12 @@ public enum DecisionKind
 /// <summary>What the decide stage concluded; a plan when it acts.</summary>
 public sealed record Decision(DecisionKind Kind, string Reason, string? Rule = null, ActionPlan? Plan = null, bool DryRun = false)
 {
-    public string State => Kind switch
+    public Storage.IncidentState State => Kind switch
     {
-        DecisionKind.Act => DryRun ? Storage.IncidentStates.DryRun : Storage.IncidentStates.Acting,
-        DecisionKind.Refuse => Storage.IncidentStates.Refused,
-        DecisionKind.Escalate => Storage.IncidentStates.Escalated,
-        DecisionKind.Ignore => Storage.IncidentStates.Ignored,
-        _ => Storage.IncidentStates.NoAction,
+        DecisionKind.Act => DryRun ? Storage.IncidentState.DryRun : Storage.IncidentState.Acting,
+        DecisionKind.Refuse => Storage.IncidentState.Refused,
+        DecisionKind.Escalate => Storage.IncidentState.Escalated,
+        DecisionKind.Ignore => Storage.IncidentState.Ignored,
+        _ => Storage.IncidentState.NoAction,
     };
 }

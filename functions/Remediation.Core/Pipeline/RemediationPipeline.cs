@@ -5,6 +5,7 @@ using Remediation.Actions;
 using Remediation.Alerts;
 using Remediation.Diagnosis;
 using Remediation.Hosting;
+using Remediation.Incidents;
 using Remediation.Cluster;
 using Remediation.Kubernetes;
 using Remediation.Policy;
@@ -18,14 +19,14 @@ namespace Remediation.Pipeline;
 /// and every mutation carries a resourceVersion precondition, so a resumed action cannot apply twice.
 /// </summary>
 public sealed partial class RemediationPipeline(
-    IncidentStore store,
+    IIncidentStore store,
+    IInFlightRemediations inFlight,
     IDiagnoser diagnoser,
     RemediationPlanner planner,
-    IClusterReader reader,
-    IClusterWriters writers,
+    PlanExecutor executor,
     TargetLedger ledger,
+    IncidentRecorder recorder,
     RemediationMetrics metrics,
-    Notifications.OutcomeNotifier notifier,
     Verification.VerificationScheduler verification,
     RemediationOptions options,
     TimeProvider timeProvider,
@@ -33,8 +34,8 @@ public sealed partial class RemediationPipeline(
 {
     private readonly string _worker = options.InstanceId ?? $"{Environment.MachineName}:{Environment.ProcessId}";
 
-    /// <summary>Processes one work item; returns the incident's state afterwards.</summary>
-    public async Task<string> ProcessAsync(WorkItem item, CancellationToken cancellationToken = default)
+    /// <summary>Processes one work item; returns the incident's state afterwards (<see cref="WorkResult.Missing"/> without one).</summary>
+    public async Task<WorkResult> ProcessAsync(WorkItem item, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(item);
         using var scope = logger.BeginScope("Incident {IncidentId}", item.IncidentId);
@@ -42,9 +43,15 @@ public sealed partial class RemediationPipeline(
         if (incident is null)
         {
             LogMissing(item.IncidentId);
-            return "Missing";
+            return WorkResult.Missing;
         }
-        if (IncidentStates.IsTerminal(incident.State) || incident.State == IncidentStates.Verifying)
+        return WorkResult.In(await ProcessAsync(incident, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>load → resume? → aim → gate → diagnose → decide → act → record.</summary>
+    private async Task<IncidentState> ProcessAsync(IncidentRecord incident, CancellationToken cancellationToken)
+    {
+        if (IncidentLifecycle.IsTerminal(incident.State) || incident.State == IncidentState.Verifying)
         {
             return incident.State;
         }
@@ -52,7 +59,7 @@ public sealed partial class RemediationPipeline(
             ?? throw new InvalidOperationException($"incident {incident.IncidentId} has no alert");
         // The intent row and the summary's move out of Received are written in one transaction, so a Received
         // incident has no intent and the read is saved.
-        if (incident.State != IncidentStates.Received
+        if (incident.State != IncidentState.Received
             && await store.GetStepAsync(incident.IncidentId, IncidentStepRecord.Intent, cancellationToken).ConfigureAwait(false) is { } intent)
         {
             return await ResumeAsync(incident, intent, cancellationToken).ConfigureAwait(false);
@@ -73,8 +80,22 @@ public sealed partial class RemediationPipeline(
             return await CompleteAsync(incident, new Decision(gate == GateVerdict.Escalated ? DecisionKind.Escalate : DecisionKind.Refuse,
                 $"{gateReason} (not diagnosed)"), cancellationToken).ConfigureAwait(false);
         }
-
         var started = timeProvider.GetTimestamp();
+        var diagnosis = await DiagnoseAsync(incident, alert, aim, target, cancellationToken).ConfigureAwait(false);
+        var decision = await DecideAsync(incident, alert, target, diagnosis, (gate, gateReason), cancellationToken).ConfigureAwait(false);
+        if (decision is not { Kind: DecisionKind.Act, Plan: { } plan })
+        {
+            return await CompleteAsync(incident, decision, cancellationToken).ConfigureAwait(false);
+        }
+        if (!decision.DryRun && await ReserveAsync(incident, target, decision, plan, cancellationToken).ConfigureAwait(false) is { } refusal)
+        {
+            return await CompleteAsync(incident, refusal, cancellationToken).ConfigureAwait(false);
+        }
+        return await ActAsync(incident, decision, plan, started, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<DiagnosisResult> DiagnoseAsync(IncidentRecord incident, NormalizedAlert alert, Aim aim, WorkloadTarget target, CancellationToken cancellationToken)
+    {
         DiagnosisResult diagnosis;
         using (var span = RemediationMetrics.StartStage("diagnose", incident.IncidentId))
         {
@@ -85,85 +106,74 @@ public sealed partial class RemediationPipeline(
         incident.DiagnosisSummary = diagnosis.Summary;
         incident.DiagnosisJson = JsonSerializer.Serialize(diagnosis, RemediationJsonContext.Default.DiagnosisResult);
         LogDiagnosis(diagnosis.Class, diagnosis.Component, diagnosis.Summary);
+        return diagnosis;
+    }
 
-        Decision decision;
-        using (var span = RemediationMetrics.StartStage("decide", incident.IncidentId))
-        {
-            decision = await planner.DecideAsync(alert, target, diagnosis, (gate, gateReason), cancellationToken).ConfigureAwait(false);
-            span?.SetTag("remediation.decision", decision.State);
-            span?.SetTag("remediation.rule", decision.Rule);
-        }
-        if (decision is not { Kind: DecisionKind.Act, Plan: { } plan })
-        {
-            return await CompleteAsync(incident, decision, cancellationToken).ConfigureAwait(false);
-        }
-        if (!decision.DryRun)
-        {
-            var limits = planner.Policy.Limits;
-            var inFlight = await store.CountInFlightAsync(incident.IncidentId, timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-            if (inFlight >= limits.MaxConcurrent)
-            {
-                // Many remediations at once means a wide outage: stop and hand it to a human.
-                return await CompleteAsync(incident, new Decision(DecisionKind.Escalate,
-                    $"global concurrency cap: {inFlight} remediations already in flight (max {limits.MaxConcurrent}); a wide outage needs a human", decision.Rule), cancellationToken).ConfigureAwait(false);
-            }
-            var (verdict, reason) = await ledger.TryReserveAsync(target, incident.IncidentId, planner.Policy.Limits, cancellationToken).ConfigureAwait(false);
-            if (verdict != GateVerdict.Allowed)
-            {
-                return await CompleteAsync(incident, new Decision(verdict == GateVerdict.Escalated ? DecisionKind.Escalate : DecisionKind.Refuse, reason, decision.Rule), cancellationToken).ConfigureAwait(false);
-            }
-            // Counts toward the cap from before the mutation until the remediation concludes (or, if that removal is
-            // lost, until its verification deadline has certainly passed).
-            await store.AddInFlightAsync(incident.IncidentId, timeProvider.GetUtcNow() + options.ActionLease + plan.Verify.Deadline, cancellationToken).ConfigureAwait(false);
-        }
+    private async Task<Decision> DecideAsync(IncidentRecord incident, NormalizedAlert alert, WorkloadTarget target, DiagnosisResult diagnosis,
+        (GateVerdict, string) gate, CancellationToken cancellationToken)
+    {
+        using var span = RemediationMetrics.StartStage("decide", incident.IncidentId);
+        var decision = await planner.DecideAsync(alert, target, diagnosis, gate, cancellationToken).ConfigureAwait(false);
+        span?.SetTag("remediation.decision", decision.State.ToString());
+        span?.SetTag("remediation.rule", decision.Rule);
+        return decision;
+    }
 
-        // Record intent and prior state before any mutation; the insert is the lock.
+    /// <summary>
+    /// Takes the target's action slot and a place under the global concurrency cap, or returns the decision not to act.
+    /// </summary>
+    private async Task<Decision?> ReserveAsync(IncidentRecord incident, WorkloadTarget target, Decision decision, ActionPlan plan, CancellationToken cancellationToken)
+    {
+        var limits = planner.Policy.Limits;
+        var running = await inFlight.CountInFlightAsync(incident.IncidentId, timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        if (running >= limits.MaxConcurrent)
+        {
+            // Many remediations at once means a wide outage: stop and hand it to a human.
+            return new Decision(DecisionKind.Escalate,
+                $"global concurrency cap: {running} remediations already in flight (max {limits.MaxConcurrent}); a wide outage needs a human", decision.Rule);
+        }
+        var (verdict, reason) = await ledger.TryReserveAsync(target, incident.IncidentId, limits, cancellationToken).ConfigureAwait(false);
+        if (verdict != GateVerdict.Allowed)
+        {
+            return new Decision(verdict == GateVerdict.Escalated ? DecisionKind.Escalate : DecisionKind.Refuse, reason, decision.Rule);
+        }
+        // Counts toward the cap from before the mutation until the remediation concludes (or, if that removal is
+        // lost, until its verification deadline has certainly passed).
+        await inFlight.AddInFlightAsync(incident.IncidentId, timeProvider.GetUtcNow() + options.ActionLease + plan.Verify.Deadline, cancellationToken).ConfigureAwait(false);
+        return null;
+    }
+
+    /// <summary>Records the intent (the lock) and the move to Acting in one transaction, applies the plan, records the outcome.</summary>
+    private async Task<IncidentState> ActAsync(IncidentRecord incident, Decision decision, ActionPlan plan, long started, CancellationToken cancellationToken)
+    {
         var planJson = JsonSerializer.Serialize(plan, RemediationJsonContext.Default.ActionPlan);
         var intentRow = new IncidentStepRecord
         {
             PartitionKey = incident.IncidentId, RowKey = IncidentRowKeys.For(IncidentStepRecord.Intent, incident.IncidentId), Worker = _worker, At = timeProvider.GetUtcNow(),
             Action = plan.Action, PlanJson = planJson, PriorStateJson = plan.PriorState.ToJsonString(), DryRun = decision.DryRun, Reason = decision.Reason,
         };
-        // The intent row and the summary (Acting) in one transaction: one round trip before the mutation. The summary
-        // change is applied to the row as it is (re-read if another writer, e.g. a resolution, changed it since).
         var findings = incident;
         bool ToActing(IncidentRecord row)
         {
-            if (row.State != IncidentStates.Received)
+            if (row.State != IncidentState.Received)
             {
                 return false;
             }
             CopyFindings(findings, row);
-            row.State = IncidentStates.Acting;
-            row.Action = plan.Action;
-            row.PlanJson = planJson;
-            row.PriorStateJson = intentRow.PriorStateJson;
-            row.ActedAt = intentRow.At;
+            (row.State, row.Action, row.PlanJson, row.PriorStateJson, row.ActedAt) = (IncidentState.Acting, plan.Action, planJson, intentRow.PriorStateJson, intentRow.At);
             return true;
         }
-        var acting = await store.TryAddStepAndUpdateAsync(intentRow, incident, ToActing, cancellationToken).ConfigureAwait(false);
-        switch (acting.Outcome)
+        var acting = await recorder.WriteAsync(incident, [intentRow], ToActing, cancellationToken).ConfigureAwait(false);
+        if (!acting.Written)
         {
-            case IncidentWriteOutcome.Written:
-                incident = acting.Record!;
-                break;
-            case IncidentWriteOutcome.Missing:
-                // No summary row: the intent was written alone (the lock is held); the working copy carries the change.
-                _ = ToActing(incident);
-                break;
-            case IncidentWriteOutcome.Declined:
-                LogLostRace(incident.IncidentId);
-                return acting.Record!.State;
-            default:
-                LogLostRace(incident.IncidentId);
-                return IncidentStates.Acting;
+            return acting.State ?? incident.State;
         }
-
+        incident = acting.Incident!;
         bool applied;
         string? failure;
         using (var span = RemediationMetrics.StartStage("act", incident.IncidentId))
         {
-            (applied, failure) = await ExecuteAsync(plan, decision.DryRun, cancellationToken).ConfigureAwait(false);
+            (applied, failure) = await executor.ExecuteAsync(plan, decision.DryRun, cancellationToken).ConfigureAwait(false);
             span?.SetTag("remediation.action", plan.Action);
             span?.SetTag("remediation.dry_run", decision.DryRun);
             span?.SetStatus(applied ? System.Diagnostics.ActivityStatusCode.Ok : System.Diagnostics.ActivityStatusCode.Error, failure);
@@ -173,7 +183,7 @@ public sealed partial class RemediationPipeline(
     }
 
     /// <summary>An intent exists without an outcome: the worker that wrote it crashed or is still working.</summary>
-    private async Task<string> ResumeAsync(IncidentRecord incident, IncidentStepRecord intent, CancellationToken cancellationToken)
+    private async Task<IncidentState> ResumeAsync(IncidentRecord incident, IncidentStepRecord intent, CancellationToken cancellationToken)
     {
         if (await store.GetStepAsync(incident.IncidentId, IncidentStepRecord.OutcomeKey, cancellationToken).ConfigureAwait(false) is not null)
         {
@@ -181,12 +191,12 @@ public sealed partial class RemediationPipeline(
         }
         if (intent.Worker != _worker && timeProvider.GetUtcNow() - intent.At < options.ActionLease)
         {
-            return IncidentStates.Acting;
+            return IncidentState.Acting;
         }
         if (intent.PlanJson is null)
         {
             // A decision not to act whose worker stopped before recording its outcome.
-            var kind = intent.Outcome switch { IncidentStates.Refused => DecisionKind.Refuse, IncidentStates.Escalated => DecisionKind.Escalate, _ => DecisionKind.NoAction };
+            var kind = intent.Outcome switch { nameof(IncidentState.Refused) => DecisionKind.Refuse, nameof(IncidentState.Escalated) => DecisionKind.Escalate, _ => DecisionKind.NoAction };
             return await RecordDecisionAsync(incident, new Decision(kind, intent.Reason ?? "decided without acting"), takeIntent: false, cancellationToken).ConfigureAwait(false);
         }
         var plan = JsonSerializer.Deserialize(intent.PlanJson, RemediationJsonContext.Default.ActionPlan)
@@ -194,104 +204,35 @@ public sealed partial class RemediationPipeline(
         LogResume(incident.IncidentId, intent.Worker);
         // Re-applying is safe: each mutation carries the resourceVersion it was planned from; if the first attempt went
         // through, the API answers 409/422, nothing is applied twice, and the object is checked for what the plan wrote.
-        var (applied, failure) = await ExecuteAsync(plan, intent.DryRun, cancellationToken).ConfigureAwait(false);
+        var (applied, failure) = await executor.ExecuteAsync(plan, intent.DryRun, cancellationToken).ConfigureAwait(false);
         return await RecordOutcomeAsync(incident, plan, intent.DryRun, applied, failure ?? $"resumed after interruption of worker {intent.Worker}", cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<(bool Applied, string? Failure)> ExecuteAsync(ActionPlan plan, bool dryRun, CancellationToken cancellationToken)
-    {
-        var writer = writers.For(dryRun);
-        foreach (var mutation in plan.Mutations)
-        {
-            try
-            {
-                await writer.ApplyAsync(mutation, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (!dryRun && IsPreconditionFailure(ex, mutation))
-            {
-                // The object moved on since the plan. When an earlier attempt applied this mutation (a worker that died
-                // before the reply, a reply lost and retried), the object has what the plan wrote: go on to verify it.
-                // Otherwise someone else changed it, and nothing is applied over their change.
-                var current = await reader.GetTargetOfAsync(mutation, cancellationToken).ConfigureAwait(false);
-                if (!AppliedState.IsApplied(mutation, current))
-                {
-                    return (false, $"{mutation.Kind} {mutation.Namespace}/{mutation.Name} changed since it was planned ({ClusterCall.Describe(ex).Split(':')[0]}); not applied");
-                }
-                LogAlreadyApplied(mutation.Description);
-            }
-            catch (Exception ex) when (ex is k8s.Autorest.HttpOperationException or TransientDependencyException)
-            {
-                return (false, $"{mutation.Kind} {mutation.Namespace}/{mutation.Name} failed: {ClusterCall.Describe(ex.InnerException ?? ex)}");
-            }
-        }
-        return (true, null);
-    }
-
-    /// <summary>409 (stale resourceVersion), 422 (a JSON-patch test failed) or, for a pod delete, 404: the precondition no longer holds.</summary>
-    private static bool IsPreconditionFailure(Exception ex, Mutation mutation) =>
-        ClusterCall.IsStatus(ex, HttpStatusCode.Conflict) || ClusterCall.IsStatus(ex, HttpStatusCode.UnprocessableEntity)
-        || (mutation.Kind == MutationKind.DeletePod && ClusterCall.IsStatus(ex, HttpStatusCode.NotFound));
-
-    private async Task<string> RecordOutcomeAsync(IncidentRecord incident, ActionPlan plan, bool dryRun, bool applied, string reason, CancellationToken cancellationToken)
+    /// <summary>The outcome of acting: Verifying (its checks scheduled), Failed or DryRun; the outcome row and the summary in one transaction.</summary>
+    private async Task<IncidentState> RecordOutcomeAsync(IncidentRecord incident, ActionPlan plan, bool dryRun, bool applied, string reason, CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow();
-        var outcome = !applied ? IncidentStates.Failed : dryRun ? IncidentStates.DryRun : IncidentStates.Verifying;
-        var row = new IncidentStepRecord
+        var outcome = !applied ? IncidentState.Failed : dryRun ? IncidentState.DryRun : IncidentState.Verifying;
+        var finish = new IncidentFinish(FinishKind.Acted, outcome, reason)
         {
-            PartitionKey = incident.IncidentId, RowKey = IncidentRowKeys.For(IncidentStepRecord.OutcomeKey, incident.IncidentId), Worker = _worker, At = now,
-            Action = plan.Action, Outcome = outcome, Reason = reason, DryRun = dryRun,
+            Plan = plan,
+            Change = row => row.VerifyDeadline = outcome == IncidentState.Verifying ? now + plan.Verify.Deadline : row.VerifyDeadline,
         };
-        var previousState = incident.State;
-        // Outcome row and summary in one transaction (same partition), the summary changed as it is now.
+        var outcomeRow = IncidentRecorder.Step(incident, IncidentStepRecord.OutcomeKey, _worker, now, finish);
+        outcomeRow.DryRun = dryRun;
+        finish = finish with { Steps = [outcomeRow] };
+        Recorded recorded;
         using (RemediationMetrics.StartStage("record", incident.IncidentId))
         {
-            bool ToOutcome(IncidentRecord current)
-            {
-                if (current.State != IncidentStates.Acting)
-                {
-                    return false;
-                }
-                current.State = outcome;
-                current.Outcome = outcome;
-                current.OutcomeReason = reason;
-                if (outcome == IncidentStates.Verifying)
-                {
-                    current.VerifyDeadline = now + plan.Verify.Deadline;
-                }
-                else
-                {
-                    current.CompletedAt = now;
-                }
-                return true;
-            }
-            var recorded = await store.TryAddStepAndUpdateAsync(row, incident, ToOutcome, cancellationToken).ConfigureAwait(false);
-            switch (recorded.Outcome)
-            {
-                case IncidentWriteOutcome.Written:
-                    incident = recorded.Record!;
-                    break;
-                case IncidentWriteOutcome.Missing:
-                    _ = ToOutcome(incident);
-                    break;
-                case IncidentWriteOutcome.Declined:
-                    return recorded.Record!.State;
-                default:
-                    return previousState;
-            }
+            recorded = await recorder.FinishAsync(incident, finish, cancellationToken).ConfigureAwait(false);
         }
-        if (outcome == IncidentStates.Verifying)
+        if (!recorded.Written)
         {
-            await verification.ScheduleAsync(incident, plan.Verify, cancellationToken).ConfigureAwait(false);
+            return recorded.State ?? incident.State;
         }
-        else
+        if (outcome == IncidentState.Verifying)
         {
-            // Failed or DryRun: concluded here.
-            if (outcome == IncidentStates.Failed)
-            {
-                await ledger.RecordOutcomeAsync(plan.Target, succeeded: false, cancellationToken).ConfigureAwait(false);
-            }
-            await store.RemoveInFlightAsync(incident.IncidentId, cancellationToken).ConfigureAwait(false);
-            await notifier.NotifyAsync(incident, cancellationToken).ConfigureAwait(false);
+            await verification.ScheduleAsync(recorded.Incident!, plan.Verify, cancellationToken).ConfigureAwait(false);
         }
         LogOutcome(plan.Action, outcome, reason);
         return outcome;
@@ -301,52 +242,27 @@ public sealed partial class RemediationPipeline(
     /// Records a decision that takes no action (refused, escalated, nothing to do). It takes the intent row, the same
     /// lock as acting, so it cannot overwrite a worker that acts; intent, outcome and summary go in one transaction.
     /// </summary>
-    private Task<string> CompleteAsync(IncidentRecord incident, Decision decision, CancellationToken cancellationToken) =>
+    private Task<IncidentState> CompleteAsync(IncidentRecord incident, Decision decision, CancellationToken cancellationToken) =>
         RecordDecisionAsync(incident, decision, takeIntent: true, cancellationToken);
 
     /// <summary>Writes the outcome (and, with <paramref name="takeIntent"/>, the intent) of a decision that takes no action; insert-only, so once.</summary>
-    private async Task<string> RecordDecisionAsync(IncidentRecord incident, Decision decision, bool takeIntent, CancellationToken cancellationToken)
+    private async Task<IncidentState> RecordDecisionAsync(IncidentRecord incident, Decision decision, bool takeIntent, CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow();
-        var steps = new List<IncidentStepRecord>(2);
-        if (takeIntent)
-        {
-            steps.Add(new() { PartitionKey = incident.IncidentId, RowKey = IncidentRowKeys.For(IncidentStepRecord.Intent, incident.IncidentId), Worker = _worker, At = now, Outcome = decision.State, Reason = decision.Reason });
-        }
-        steps.Add(new() { PartitionKey = incident.IncidentId, RowKey = IncidentRowKeys.For(IncidentStepRecord.OutcomeKey, incident.IncidentId), Worker = _worker, At = now, Outcome = decision.State, Reason = decision.Reason });
-        var previousState = incident.State;
         var findings = incident;
-        bool ToDecision(IncidentRecord row)
+        var finish = new IncidentFinish(FinishKind.Decided, decision.State, decision.Reason) { Change = row => CopyFindings(findings, row) };
+        IncidentStepRecord Row(string kind)
         {
-            if (row.State is not (IncidentStates.Received or IncidentStates.Acting))
-            {
-                return false;
-            }
-            CopyFindings(findings, row);
-            row.State = decision.State;
-            row.Outcome = decision.State;
-            row.OutcomeReason = decision.Reason;
-            row.CompletedAt = now;
-            return true;
+            var row = IncidentRecorder.Step(incident, kind, _worker, now, finish);
+            row.Action = null;
+            return row;
         }
-        var recorded = await store.TryAddStepsAndUpdateAsync(steps, incident, ToDecision, cancellationToken).ConfigureAwait(false);
-        switch (recorded.Outcome)
+        finish = finish with { Steps = takeIntent ? [Row(IncidentStepRecord.Intent), Row(IncidentStepRecord.OutcomeKey)] : [Row(IncidentStepRecord.OutcomeKey)] };
+        var recorded = await recorder.FinishAsync(incident, finish, cancellationToken).ConfigureAwait(false);
+        if (!recorded.Written)
         {
-            case IncidentWriteOutcome.Written:
-                incident = recorded.Record!;
-                break;
-            case IncidentWriteOutcome.Missing:
-                _ = ToDecision(incident);
-                break;
-            case IncidentWriteOutcome.Declined:
-                LogLostRace(incident.IncidentId);
-                return recorded.Record!.State;
-            default:
-                LogLostRace(incident.IncidentId);
-                return takeIntent ? (await store.GetAsync(incident.IncidentId, cancellationToken).ConfigureAwait(false))?.State ?? previousState : previousState;
+            return recorded.State ?? incident.State;
         }
-        metrics.RecordDecision(decision.State);
-        await notifier.NotifyAsync(incident, cancellationToken).ConfigureAwait(false);
         LogOutcome("none", decision.State, decision.Reason);
         return decision.State;
     }
@@ -366,15 +282,9 @@ public sealed partial class RemediationPipeline(
     [LoggerMessage(Level = LogLevel.Information, Message = "Diagnosis {Class} of {Component}: {Summary}")]
     private partial void LogDiagnosis(FailureClass @class, string component, string summary);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Incident {IncidentId}: another worker holds the intent; not acting")]
-    private partial void LogLostRace(string incidentId);
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "Incident {IncidentId}: resuming the action interrupted on worker {Worker}")]
     private partial void LogResume(string incidentId, string worker);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Already applied before the interruption: {Mutation}")]
-    private partial void LogAlreadyApplied(string mutation);
-
     [LoggerMessage(Level = LogLevel.Information, Message = "Outcome of {Action}: {Outcome} ({Reason})")]
-    private partial void LogOutcome(string action, string outcome, string reason);
+    private partial void LogOutcome(string action, IncidentState outcome, string reason);
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
+using Remediation.Incidents;
 using Remediation.Storage;
 
 namespace Remediation.Pipeline;
@@ -9,7 +10,7 @@ namespace Remediation.Pipeline;
 /// The queue-trigger body shared by the Functions app and the standalone host: runs the pipeline for one
 /// message, and records poisoned work items (5 failed dequeues) as Failed so none is silently dropped.
 /// </summary>
-public sealed partial class WorkItemProcessor(RemediationPipeline pipeline, Verification.RemediationVerifier verifier, IncidentStore store, Notifications.OutcomeNotifier notifier, TimeProvider timeProvider, ILogger<WorkItemProcessor> logger)
+public sealed partial class WorkItemProcessor(RemediationPipeline pipeline, Verification.RemediationVerifier verifier, IIncidentStore store, IncidentRecorder recorder, ILogger<WorkItemProcessor> logger)
 {
     public const int MaxDequeueCount = 5;
 
@@ -19,14 +20,14 @@ public sealed partial class WorkItemProcessor(RemediationPipeline pipeline, Veri
     /// then the failure is thrown, so the message is retried (the items already done are terminal and cost one read on
     /// the retry) and, after <see cref="MaxDequeueCount"/> failures, poisoned.
     /// </summary>
-    public async Task<IReadOnlyList<string>> ProcessAsync(string message, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<WorkResult>> ProcessAsync(string message, CancellationToken cancellationToken = default)
     {
         var parsed = Parse(message);
         if (parsed is null)
         {
-            return ["Malformed"];
+            return [WorkResult.Malformed];
         }
-        var states = new List<string>(parsed.Items.Count);
+        var states = new List<WorkResult>(parsed.Items.Count);
         List<Exception>? failures = null;
         foreach (var item in parsed.Items)
         {
@@ -48,7 +49,7 @@ public sealed partial class WorkItemProcessor(RemediationPipeline pipeline, Veri
                     throw;
                 }
                 (failures ??= []).Add(ex);
-                states.Add("Failed to process");
+                states.Add(WorkResult.Failed);
             }
         }
         if (failures is [var only])
@@ -76,41 +77,23 @@ public sealed partial class WorkItemProcessor(RemediationPipeline pipeline, Veri
         }
     }
 
+    /// <summary>
+    /// Records one poisoned incident as Failed through the recorder, conditional on the row as read (re-read on a lost
+    /// race): a resolution recorded meanwhile is kept, an incident concluded meanwhile (e.g. Succeeded) is not moved back,
+    /// and the failure counts toward the target's circuit breaker as a failed remediation does.
+    /// </summary>
     private async Task RecordPoisonAsync(WorkItem item, string reason, CancellationToken cancellationToken)
     {
         var incident = await store.GetAsync(item.IncidentId, cancellationToken).ConfigureAwait(false);
-        if (incident is null || IncidentStates.IsTerminal(incident.State))
+        if (incident is null || IncidentLifecycle.IsTerminal(incident.State))
         {
             return;
         }
-        var now = timeProvider.GetUtcNow();
-        await store.TryAddStepAsync(new IncidentStepRecord
+        var recorded = await recorder.FinishAsync(incident, new IncidentFinish(FinishKind.Poisoned, IncidentState.Failed, reason), cancellationToken).ConfigureAwait(false);
+        if (recorded.Written)
         {
-            PartitionKey = incident.IncidentId, RowKey = IncidentRowKeys.For(IncidentStepRecord.OutcomeKey, incident.IncidentId), Worker = "poison", At = now,
-            Action = incident.Action, Outcome = IncidentStates.Failed, Reason = reason,
-        }, cancellationToken).ConfigureAwait(false);
-        // Conditional on the row as read, re-read on a lost race: a resolution recorded meanwhile is kept, and an incident
-        // concluded meanwhile (e.g. Succeeded) is not moved back to Failed.
-        var update = await store.UpdateAsync(incident.IncidentId, row =>
-        {
-            if (IncidentStates.IsTerminal(row.State))
-            {
-                return false;
-            }
-            row.State = IncidentStates.Failed;
-            row.Outcome = IncidentStates.Failed;
-            row.OutcomeReason = reason;
-            row.CompletedAt = now;
-            return true;
-        }, incident, cancellationToken).ConfigureAwait(false);
-        if (!update.Written)
-        {
-            return;
+            LogPoisoned(incident.IncidentId, reason);
         }
-        incident = update.Record!;
-        await store.RemoveInFlightAsync(incident.IncidentId, cancellationToken).ConfigureAwait(false);
-        await notifier.NotifyAsync(incident, cancellationToken).ConfigureAwait(false);
-        LogPoisoned(incident.IncidentId, reason);
     }
 
     private WorkMessage? Parse(string message)

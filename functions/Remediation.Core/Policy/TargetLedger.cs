@@ -52,10 +52,8 @@ public enum GateVerdict
 }
 
 /// <summary>The per-target safety limits of the policy: cooldown, actions per window, circuit breaker.</summary>
-public sealed class TargetLedger(IncidentStore store, TimeProvider timeProvider)
+public sealed class TargetLedger(ITargetLedgerStore store, TimeProvider timeProvider)
 {
-    private TableClient Table => store.Table;
-
     /// <summary>Reserves an action slot for the target, or says why not. Retries on ETag races.</summary>
     public async Task<(GateVerdict Verdict, string Reason)> TryReserveAsync(WorkloadTarget target, string incidentId, SafetyLimits limits, CancellationToken cancellationToken = default)
     {
@@ -105,12 +103,10 @@ public sealed class TargetLedger(IncidentStore store, TimeProvider timeProvider)
         throw new TransientDependencyException("storage", $"could not record the outcome for {target}: too much contention");
     }
 
-    public async Task<TargetLedgerRecord> GetAsync(WorkloadTarget target, CancellationToken cancellationToken = default)
+    public Task<TargetLedgerRecord> GetAsync(WorkloadTarget target, CancellationToken cancellationToken = default)
     {
-        await store.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
-        var key = TargetLedgerRecord.KeyFor(target);
-        var response = await StorageCall.Guard(() => Table.GetEntityIfExistsAsync<TargetLedgerRecord>(key, "target", cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return response.HasValue ? response.Value! : new TargetLedgerRecord { PartitionKey = key };
+        ArgumentNullException.ThrowIfNull(target);
+        return store.GetAsync(TargetLedgerRecord.KeyFor(target), cancellationToken);
     }
 
     private (GateVerdict Verdict, string Reason) Evaluate(TargetLedgerRecord record, SafetyLimits limits)
@@ -132,23 +128,5 @@ public sealed class TargetLedger(IncidentStore store, TimeProvider timeProvider)
         return (GateVerdict.Allowed, "within limits");
     }
 
-    private async Task<bool> TrySaveAsync(TargetLedgerRecord record, CancellationToken cancellationToken)
-    {
-        try
-        {
-            if (record.ETag == default)
-            {
-                await StorageCall.Guard(() => Table.AddEntityAsync(record, cancellationToken)).ConfigureAwait(false);
-            }
-            else
-            {
-                await StorageCall.Guard(() => Table.UpdateEntityAsync(record, record.ETag, TableUpdateMode.Replace, cancellationToken)).ConfigureAwait(false);
-            }
-            return true;
-        }
-        catch (RequestFailedException ex) when (ex.Status is 409 or 412)
-        {
-            return false;
-        }
-    }
+    private Task<bool> TrySaveAsync(TargetLedgerRecord record, CancellationToken cancellationToken) => store.TrySaveAsync(record, cancellationToken);
 }

@@ -3,27 +3,6 @@ using Azure.Data.Tables;
 
 namespace Remediation.Storage;
 
-/// <summary>Incident states. Terminal: Succeeded, Failed, Escalated, Refused, Resolved, NoAction, DryRun, Ignored.</summary>
-public static class IncidentStates
-{
-    public const string Received = "Received";
-    public const string Acting = "Acting";
-    public const string Verifying = "Verifying";
-    public const string Succeeded = "Succeeded";
-    public const string Failed = "Failed";
-    public const string Escalated = "Escalated";
-    public const string Refused = "Refused";
-    public const string NoAction = "NoAction";
-    public const string DryRun = "DryRun";
-    /// <summary>Only a resolved notification was seen for this incident.</summary>
-    public const string Resolved = "Resolved";
-    /// <summary>The alert names no Kubernetes workload and the policy ignores such alerts (unmappedAlerts: ignore): recorded, not paged.</summary>
-    public const string Ignored = "Ignored";
-
-    public static bool IsTerminal(string state) =>
-        state is Succeeded or Failed or Escalated or Refused or NoAction or DryRun or Resolved or Ignored;
-}
-
 /// <summary>
 /// Row keys of an incident's partition: <c>{kind}|{incidentId}</c>, kind being <c>incident</c> (the summary row),
 /// <c>intent</c> or <c>outcome</c>. The id in the row key makes every row key unique in the table. Azure Storage finds a
@@ -62,7 +41,8 @@ public sealed class IncidentRecord : ITableEntity
     public ETag ETag { get; set; }
 
     public string IncidentId => PartitionKey;
-    public string State { get; set; } = IncidentStates.Received;
+    /// <summary>Stored as the state's name.</summary>
+    public IncidentState State { get; set; } = IncidentState.Received;
     public string Source { get; set; } = "";
     public string AlertName { get; set; } = "";
     public string Fingerprint { get; set; } = "";

@@ -3,8 +3,11 @@ using Azure.Data.Tables;
 
 namespace Remediation.Storage;
 
-/// <summary>Incidents in Table Storage: claims (insert-if-absent), intent/outcome steps, history queries.</summary>
-public sealed class IncidentStore(TableClient table)
+/// <summary>
+/// The Table Storage adapter of the incident ports: claims (insert-if-absent) and conditional summary changes here; step
+/// transactions, the in-flight partition and history queries in the other parts of this class.
+/// </summary>
+public sealed partial class IncidentStore(TableClient table) : IIncidentStore, IIncidentHistory, IInFlightRemediations
 {
     private int _created;
 
@@ -76,7 +79,7 @@ public sealed class IncidentStore(TableClient table)
         }, cancellationToken);
     }
 
-    private enum WriteAttempt
+    internal enum WriteAttempt
     {
         Written,
         Conflict,
@@ -127,8 +130,8 @@ public sealed class IncidentStore(TableClient table)
     /// <summary>
     /// Applies a writer's change to <paramref name="candidate"/> (a copy of <paramref name="current"/>, the row as read),
     /// holding the rules no writer may break: ResolvedAt, once set, is kept (the ingestor owns it; the first resolution
-    /// wins), and a terminal state is final (a late writer, e.g. the poison handler, cannot move Succeeded back). False when
-    /// the change does not apply (nothing to write).
+    /// wins), and the state moves only as <see cref="IncidentLifecycle"/> allows: a terminal state is final (a late writer,
+    /// e.g. the poison handler, cannot move Succeeded back). False when the change does not apply (nothing to write).
     /// </summary>
     internal static bool Merge(IncidentRecord current, IncidentRecord candidate, Func<IncidentRecord, bool> apply)
     {
@@ -136,7 +139,7 @@ public sealed class IncidentStore(TableClient table)
         {
             return false;
         }
-        if (IncidentStates.IsTerminal(current.State) && candidate.State != current.State)
+        if (!IncidentLifecycle.CanMove(current.State, candidate.State))
         {
             return false;
         }
@@ -229,339 +232,4 @@ public sealed class IncidentStore(TableClient table)
             return false;
         }
     }
-
-    /// <summary>
-    /// Inserts an insert-only step row and changes the incident's summary row in one entity group transaction of the
-    /// incident's partition (one round trip; the two rows cannot disagree). See <see cref="TryAddStepsAndUpdateAsync"/>.
-    /// </summary>
-    public Task<IncidentUpdate> TryAddStepAndUpdateAsync(IncidentStepRecord step, IncidentRecord current, Func<IncidentRecord, bool> apply, CancellationToken cancellationToken = default) =>
-        TryAddStepsAndUpdateAsync([step], current, apply, cancellationToken);
-
-    /// <summary>
-    /// Inserts step rows and changes the summary row in one transaction (one partition, one round trip), the summary
-    /// written as in <see cref="UpdateAsync"/>: <paramref name="apply"/> on the row as read, replaced only if unchanged
-    /// (ETag). A lost race fails the whole transaction (nothing written): the row is re-read, the change re-applied and
-    /// the transaction retried while the steps are still absent. <see cref="IncidentWriteOutcome.StepExists"/>, nothing
-    /// written, when a step exists already (another worker got there first); <see cref="IncidentWriteOutcome.Declined"/>,
-    /// nothing written, when the change no longer applies. Without a summary row the steps are written alone
-    /// (<see cref="IncidentWriteOutcome.Missing"/>).
-    /// </summary>
-    public Task<IncidentUpdate> TryAddStepsAndUpdateAsync(IReadOnlyList<IncidentStepRecord> steps, IncidentRecord current, Func<IncidentRecord, bool> apply, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(steps);
-        ArgumentNullException.ThrowIfNull(current);
-        ArgumentNullException.ThrowIfNull(apply);
-        return UpdateLoopAsync(current.IncidentId, current, apply, async candidate =>
-        {
-            var actions = steps.Select(s => new TableTransactionAction(TableTransactionActionType.Add, s))
-                .Append(new TableTransactionAction(TableTransactionActionType.UpdateReplace, candidate, candidate.ETag))
-                .ToList();
-            try
-            {
-                var response = await StorageCall.Guard(() => table.SubmitTransactionAsync(actions, cancellationToken)).ConfigureAwait(false);
-                if (response.Value.Count == actions.Count && response.Value[^1].Headers.ETag is { } etag)
-                {
-                    candidate.ETag = etag;
-                }
-                return WriteAttempt.Written;
-            }
-            catch (TableTransactionFailedException ex) when (ex.Status == 409)
-            {
-                // Only an insert can conflict: a step exists.
-                return WriteAttempt.StepExists;
-            }
-            catch (TableTransactionFailedException ex) when (ex.Status == 412)
-            {
-                // The summary changed since it was read; the steps were not written either.
-                return WriteAttempt.Conflict;
-            }
-            catch (TableTransactionFailedException ex) when (ex.Status == 404)
-            {
-                // Only the update can miss: no summary row (any more).
-                return WriteAttempt.Missing;
-            }
-        }, cancellationToken, whenMissing: async () =>
-        {
-            foreach (var step in steps)
-            {
-                if (!await TryAddStepAsync(step, cancellationToken).ConfigureAwait(false))
-                {
-                    return new IncidentUpdate(IncidentWriteOutcome.StepExists, null);
-                }
-            }
-            return new IncidentUpdate(IncidentWriteOutcome.Missing, null);
-        });
-    }
-
-    public async Task<IncidentStepRecord?> GetStepAsync(string incidentId, string step, CancellationToken cancellationToken = default)
-    {
-        var response = await StorageCall.Guard(() => table.GetEntityIfExistsAsync<IncidentStepRecord>(incidentId, IncidentRowKeys.For(step, incidentId), cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return response.HasValue ? response.Value : null;
-    }
-
-    public Task<bool> TryUpdateStepAsync(IncidentStepRecord step, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(step);
-        return TryUpdateRowAsync(step, step.ETag, TableUpdateMode.Replace, cancellationToken);
-    }
-
-    /// <summary>
-    /// The partition of remediations in flight (acted on, not yet concluded): a row per incident (RowKey = incident id)
-    /// with the time it stops counting. The global concurrency cap counts this one partition instead of scanning every
-    /// incident ever recorded; a row whose removal was lost stops counting at its expiry.
-    /// </summary>
-    public const string InFlightPartition = "inflight";
-
-    /// <summary>
-    /// Registers a remediation in flight until <paramref name="expiresAt"/> (idempotent). An unconditional upsert: the row
-    /// is the incident's own and holds one value; two workers racing on the incident (before the intent decides which
-    /// acts) both write nearly the same expiry, and either value is right.
-    /// </summary>
-    public async Task AddInFlightAsync(string incidentId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(incidentId);
-        await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
-        var row = new TableEntity(InFlightPartition, incidentId) { ["ExpiresAt"] = expiresAt };
-        await StorageCall.Guard(() => table.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken)).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// The remediation concluded: it no longer counts toward the cap. Idempotent. Unconditional (ETag.All) on purpose:
-    /// the row is this incident's own, written once before acting (<see cref="AddInFlightAsync"/>) and removed by the one
-    /// writer that records the incident's conclusion (those writes are ETag-conditional on the summary row), so whatever
-    /// version of it exists is the one to remove.
-    /// </summary>
-    public async Task RemoveInFlightAsync(string incidentId, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(incidentId);
-        try
-        {
-            await StorageCall.Guard(() => table.DeleteEntityAsync(InFlightPartition, incidentId, ETag.All, cancellationToken)).ConfigureAwait(false);
-        }
-        catch (RequestFailedException ex) when (ex.Status == 404)
-        {
-            // Not registered (never acted, or removed already).
-        }
-    }
-
-    /// <summary>Deletes the rows of the in-flight partition that expired by <paramref name="now"/> (their removal was lost); returns how many.</summary>
-    public async Task<int> PurgeExpiredInFlightAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
-    {
-        await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {InFlightPartition} and ExpiresAt le {now}");
-        var expired = await QueryAllAsync<TableEntity>(filter, ["RowKey"], cancellationToken).ConfigureAwait(false);
-        var purged = 0;
-        foreach (var row in expired)
-        {
-            // Conditional on the version read: a row registered again since the query (a fresh expiry) stays.
-            try
-            {
-                await StorageCall.Guard(() => table.DeleteEntityAsync(InFlightPartition, row.RowKey, row.ETag, cancellationToken)).ConfigureAwait(false);
-                purged++;
-            }
-            catch (RequestFailedException ex) when (ex.Status is 404 or 412)
-            {
-                // Removed already, or registered again since the query.
-            }
-        }
-        return purged;
-    }
-
-    /// <summary>Remediations in flight at <paramref name="now"/>, other than <paramref name="exceptIncidentId"/>: one partition query.</summary>
-    public async Task<int> CountInFlightAsync(string exceptIncidentId, DateTimeOffset now, CancellationToken cancellationToken = default)
-    {
-        await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {InFlightPartition} and ExpiresAt gt {now} and RowKey ne {exceptIncidentId}");
-        return (await QueryAllAsync<TableEntity>(filter, ["RowKey"], cancellationToken).ConfigureAwait(false)).Count;
-    }
-
-    /// <summary>
-    /// Every incident summary the query selects, newest first: a scan of all of them (the sweep and the verifier read
-    /// the open incidents this way). History is read a page at a time with <see cref="ListPageAsync"/>.
-    /// </summary>
-    public async Task<IReadOnlyList<IncidentRecord>> ListAsync(IncidentQuery query, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(query);
-        await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
-        var results = await QueryAllAsync<IncidentRecord>(Filter(query), query.Select, cancellationToken).ConfigureAwait(false);
-        results.Sort(NewestFirst);
-        return results;
-    }
-
-    /// <summary>Most round trips to Table Storage for one page; a selective filter over many rows may end a page short.</summary>
-    public const int MaxRoundTripsPerPage = 20;
-
-    /// <summary>
-    /// One page of incident summaries from <paramref name="from"/> (null: the start), at most <paramref name="pageSize"/>.
-    /// <para>
-    /// Pages follow Table Storage's own order, (PartitionKey, RowKey), which is incident id order: each incident is one
-    /// partition. Table Storage has no other order to page in, and sorting all incidents by time would mean reading all
-    /// of them for every page. The page's continuation is Table Storage's (the key of the next row to scan), so paging
-    /// is stable and complete: every incident that exists when the first page is read, and is not deleted, is in exactly
-    /// one page, whatever arrives in between (a new incident appears in a later page if its id sorts after the position
-    /// reached, else not at all in this pass). Within a page the incidents are sorted newest first.
-    /// </para>
-    /// A page can hold fewer than <paramref name="pageSize"/> incidents (filters are applied by the service as it scans,
-    /// and one page makes at most <see cref="MaxRoundTripsPerPage"/> round trips); the end is a null
-    /// <see cref="IncidentPage.Continuation"/>, never a short page.
-    /// </summary>
-    public async Task<IncidentPage> ListPageAsync(IncidentQuery query, int pageSize, IncidentCursor? from = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(query);
-        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(pageSize, 1000);
-        await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
-        var filter = Filter(query);
-        var items = new List<IncidentRecord>(Math.Min(pageSize, 1000));
-        var token = from?.TableToken;
-        try
-        {
-            for (var trip = 0; trip < MaxRoundTripsPerPage && items.Count < pageSize; trip++)
-            {
-                var wanted = pageSize - items.Count;
-                var pages = table.QueryAsync<IncidentRecord>(filter, maxPerPage: wanted, select: query.Select, cancellationToken: cancellationToken)
-                    .AsPages(token, wanted);
-                Page<IncidentRecord>? page = null;
-                await foreach (var first in pages.ConfigureAwait(false))
-                {
-                    page = first;
-                    break;
-                }
-                if (page is null)
-                {
-                    token = null;
-                    break;
-                }
-                items.AddRange(page.Values);
-                token = page.ContinuationToken;
-                if (string.IsNullOrEmpty(token))
-                {
-                    token = null;
-                    break;
-                }
-            }
-        }
-        catch (Exception ex) when (TransientDependencyException.IsTransient(ex))
-        {
-            throw new TransientDependencyException("storage", $"table storage unavailable: {ex.Message}", ex);
-        }
-        items.Sort(NewestFirst);
-        return new IncidentPage(items, token is null ? null : IncidentCursor.FromTableToken(token));
-    }
-
-    /// <summary>Most summary rows <see cref="CountByStateAsync"/> reads by default.</summary>
-    public const int DefaultMaxCounted = 100_000;
-
-    /// <summary>
-    /// How many incidents the query selects, per state. It scans, so its cost is bounded: only the State column is read
-    /// (a projection: ~100 bytes a row instead of the whole incident) and at most <paramref name="maxRows"/> rows;
-    /// past that the counts are partial (<see cref="IncidentCounts.Complete"/> false).
-    /// </summary>
-    public async Task<IncidentCounts> CountByStateAsync(IncidentQuery query, int maxRows = DefaultMaxCounted, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(query);
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxRows, 1);
-        await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
-        var counts = new SortedDictionary<string, int>(StringComparer.Ordinal);
-        var total = 0;
-        try
-        {
-            await foreach (var row in table.QueryAsync<TableEntity>(Filter(query), maxPerPage: 1000, select: [nameof(IncidentRecord.State)], cancellationToken: cancellationToken).ConfigureAwait(false))
-            {
-                if (total == maxRows)
-                {
-                    return new IncidentCounts(counts, total, Complete: false);
-                }
-                var state = row.GetString(nameof(IncidentRecord.State)) ?? "";
-                counts[state] = counts.GetValueOrDefault(state) + 1;
-                total++;
-            }
-        }
-        catch (Exception ex) when (TransientDependencyException.IsTransient(ex))
-        {
-            throw new TransientDependencyException("storage", $"table storage unavailable: {ex.Message}", ex);
-        }
-        return new IncidentCounts(counts, total, Complete: true);
-    }
-
-    private static readonly Comparison<IncidentRecord> NewestFirst = (a, b) =>
-    {
-        var byTime = b.ReceivedAt.CompareTo(a.ReceivedAt);
-        return byTime != 0 ? byTime : string.CompareOrdinal(a.PartitionKey, b.PartitionKey);
-    };
-
-    /// <summary>The summary rows the query selects, as an OData filter.</summary>
-    private static string Filter(IncidentQuery query)
-    {
-        var filters = new List<string> { IncidentRowKeys.SummaryFilter };
-        if (query.Namespace is { Length: > 0 } ns)
-        {
-            filters.Add(TableClient.CreateQueryFilter($"Namespace eq {ns}"));
-        }
-        if (query.Workload is { Length: > 0 } workload)
-        {
-            filters.Add(TableClient.CreateQueryFilter($"Workload eq {workload}"));
-        }
-        if (query.State is { Length: > 0 } state)
-        {
-            filters.Add(TableClient.CreateQueryFilter($"State eq {state}"));
-        }
-        if (query.States is { Count: > 0 } states)
-        {
-            filters.Add("(" + string.Join(" or ", states.Select(s => TableClient.CreateQueryFilter($"State eq {s}"))) + ")");
-        }
-        if (query.Since is { } since)
-        {
-            filters.Add(TableClient.CreateQueryFilter($"ReceivedAt ge {since}"));
-        }
-        return string.Join(" and ", filters);
-    }
-
-    /// <summary>Every row the filter selects, all pages; a storage outage is a <see cref="TransientDependencyException"/>.</summary>
-    private async Task<List<T>> QueryAllAsync<T>(string filter, IEnumerable<string>? select, CancellationToken cancellationToken)
-        where T : class, ITableEntity
-    {
-        var rows = new List<T>();
-        try
-        {
-            await foreach (var row in table.QueryAsync<T>(filter, maxPerPage: 1000, select: select, cancellationToken: cancellationToken).ConfigureAwait(false))
-            {
-                rows.Add(row);
-            }
-        }
-        catch (Exception ex) when (TransientDependencyException.IsTransient(ex))
-        {
-            throw new TransientDependencyException("storage", $"table storage unavailable: {ex.Message}", ex);
-        }
-        return rows;
-    }
 }
-
-/// <summary>What a conditional change of a summary row did.</summary>
-public enum IncidentWriteOutcome
-{
-    /// <summary>The change (and any step rows) was written.</summary>
-    Written,
-    /// <summary>The change no longer applies to the row as it is now (another writer moved it on); nothing written.</summary>
-    Declined,
-    /// <summary>No summary row; step rows, if any, were written alone.</summary>
-    Missing,
-    /// <summary>A step row exists already (another worker got there first); nothing written.</summary>
-    StepExists,
-}
-
-/// <summary>The outcome of a summary-row change and the row as it is now: as written, or as last read when not written.</summary>
-public sealed record IncidentUpdate(IncidentWriteOutcome Outcome, IncidentRecord? Record)
-{
-    public bool Written => Outcome == IncidentWriteOutcome.Written;
-}
-
-/// <summary>A history query; <paramref name="Select"/> reads only those columns (the others keep their defaults).</summary>
-public sealed record IncidentQuery(string? Namespace = null, string? Workload = null, string? State = null, DateTimeOffset? Since = null,
-    IReadOnlyList<string>? States = null, IReadOnlyList<string>? Select = null);
-
-/// <summary>One page of history: its incidents (newest first) and where the next page starts (null: this was the last).</summary>
-public sealed record IncidentPage(IReadOnlyList<IncidentRecord> Incidents, IncidentCursor? Continuation);
-
-/// <summary>Incidents per state; <see cref="Complete"/> is false when counting stopped at its bound.</summary>
-public sealed record IncidentCounts(IReadOnlyDictionary<string, int> ByState, int Total, bool Complete);

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Remediation.Actions;
 using Remediation.Hosting;
+using Remediation.Incidents;
 using Remediation.Cluster;
 using Remediation.Kubernetes;
 using Remediation.Policy;
@@ -12,105 +13,72 @@ using Remediation.Storage;
 namespace Remediation.Verification;
 
 /// <summary>
-/// The verify stage and the periodic sweep: checks remediations awaiting verification (rollout complete,
-/// error ratio back under the bound) before their deadline, reverts what failed and can be reverted,
-/// and re-queues incidents whose work item was lost or whose worker died. Stateless; ETags make
-/// concurrent sweeps safe.
+/// The verify stage: checks remediations awaiting verification (rollout complete, error ratio back under the bound)
+/// before their deadline, reverts what failed and can be reverted, and records the verdict through the
+/// <see cref="IncidentRecorder"/>. Stateless; ETags make concurrent checks safe. Lost work is the
+/// <see cref="StaleWorkSweeper"/>'s.
 /// </summary>
 public sealed partial class RemediationVerifier(
-    IncidentStore store,
-    WorkQueue queue,
+    IIncidentStore store,
     IClusterReader reader,
     IClusterWriters writers,
     IHealthSignal healthSignal,
-    TargetLedger ledger,
-    RemediationMetrics metrics,
-    Notifications.OutcomeNotifier notifier,
+    IncidentRecorder recorder,
     VerificationScheduler scheduler,
-    RemediationOptions options,
     TimeProvider timeProvider,
     ILogger<RemediationVerifier> logger)
 {
-    public sealed record SweepResult(int Verified, int Succeeded, int Failed, int Requeued);
-
-    public async Task<SweepResult> SweepAsync(CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Checks the listed incidents that awaited verification when listed (the sweep's safety net for a check whose message
+    /// was lost); returns how many were checked, succeeded and failed. One check failing does not hold up the others.
+    /// </summary>
+    public async Task<(int Verified, int Succeeded, int Failed)> VerifyListedAsync(IEnumerable<IncidentRecord> listed, CancellationToken cancellationToken = default)
     {
-        int verified = 0, succeeded = 0, failed = 0, requeued = 0;
-        // One query for every open incident (a non-key filter scans the table: do it once per sweep, not per state), of
-        // the few columns the sweep decides on: during a storm thousands are open, and their alerts and diagnoses would
-        // all be held at once. An incident to verify is read whole.
-        var open = await store.ListAsync(new IncidentQuery(States: [IncidentStates.Verifying, IncidentStates.Received, IncidentStates.Acting],
-            Select: IncidentStore.SweepColumns), cancellationToken).ConfigureAwait(false);
-        foreach (var summary in open.Where(i => i.State == IncidentStates.Verifying))
+        ArgumentNullException.ThrowIfNull(listed);
+        int verified = 0, succeeded = 0, failed = 0;
+        foreach (var summary in listed.Where(i => i.State == IncidentState.Verifying))
         {
             verified++;
-            string state;
+            WorkResult result;
             try
             {
                 // Not Verifying any more: concluded by its scheduled check since the scan; not counted here.
-                state = await store.GetAsync(summary.IncidentId, cancellationToken).ConfigureAwait(false) is { State: IncidentStates.Verifying } incident
-                    ? await VerifyAsync(incident, cancellationToken).ConfigureAwait(false)
-                    : "concluded elsewhere";
+                result = await store.GetAsync(summary.IncidentId, cancellationToken).ConfigureAwait(false) is { State: IncidentState.Verifying } incident
+                    ? WorkResult.In(await VerifyAsync(incident, cancellationToken).ConfigureAwait(false))
+                    : WorkResult.ConcludedElsewhere;
             }
             catch (Exception ex) when (IsCheckFailure(ex))
             {
-                // One incident's check failing must not hold up the others; it is checked again on the next sweep.
+                // It is checked again on the next sweep.
                 LogVerifyFailed(summary.IncidentId, ex.Message);
                 continue;
             }
-            switch (state)
+            switch (result.State)
             {
-                case IncidentStates.Succeeded: succeeded++; break;
-                case IncidentStates.Failed: failed++; break;
+                case IncidentState.Succeeded: succeeded++; break;
+                case IncidentState.Failed: failed++; break;
             }
         }
-        var now = timeProvider.GetUtcNow();
-        var stale = new List<IncidentRecord>();
-        foreach (var incident in open.Where(i => i.State is IncidentStates.Received or IncidentStates.Acting))
-        {
-            var after = incident.State == IncidentStates.Received ? options.RequeueAfter : options.ActionLease;
-            if (now - Max(incident.ActedAt ?? incident.ReceivedAt, incident.RequeuedAt) > after)
-            {
-                stale.Add(incident);
-            }
-        }
-        // A backlog that can hold the stale incidents (a message holds up to WorkMessage.MaxItems) most likely still
-        // holds their work items: wait for it.
-        if (stale.Count > 0 && (long)await queue.ApproximateCountAsync(cancellationToken).ConfigureAwait(false) * WorkMessage.MaxItems < stale.Count)
-        {
-            var items = new List<WorkItem>(stale.Count);
-            foreach (var incident in stale)
-            {
-                // ETag-conditional: a worker that moved the incident on, or another sweep, wins.
-                if (await store.TryMarkRequeuedAsync(incident, now, cancellationToken).ConfigureAwait(false))
-                {
-                    items.Add(new WorkItem(incident.IncidentId, incident.TraceParent));
-                }
-            }
-            foreach (var message in WorkMessage.Chunk(items))
-            {
-                await queue.EnqueueAsync(message, cancellationToken).ConfigureAwait(false);
-                requeued += message.Items.Count;
-            }
-        }
-        // Rows of remediations whose removal from the in-flight partition was lost stop counting at their expiry; clear them.
-        await store.PurgeExpiredInFlightAsync(now, cancellationToken).ConfigureAwait(false);
-        return new SweepResult(verified, succeeded, failed, requeued);
+        return (verified, succeeded, failed);
     }
 
     /// <summary>
     /// A scheduled check (a delayed work item): checks the incident if it still awaits verification and, while it does,
     /// schedules the next check. A check that cannot reach the cluster or storage is rescheduled, not failed.
     /// </summary>
-    public async Task<string> VerifyScheduledAsync(string incidentId, CancellationToken cancellationToken = default)
+    public async Task<WorkResult> VerifyScheduledAsync(string incidentId, CancellationToken cancellationToken = default)
     {
         var incident = await store.GetAsync(incidentId, cancellationToken).ConfigureAwait(false);
-        if (incident is null || incident.State != IncidentStates.Verifying)
+        if (incident is null)
         {
-            return incident?.State ?? "Missing";
+            return WorkResult.Missing;
+        }
+        if (incident.State != IncidentState.Verifying)
+        {
+            return WorkResult.In(incident.State);
         }
         var plan = JsonSerializer.Deserialize(incident.PlanJson ?? "null", RemediationJsonContext.Default.ActionPlan);
-        string state;
+        IncidentState state;
         try
         {
             state = await VerifyAsync(incident, plan, cancellationToken).ConfigureAwait(false);
@@ -118,27 +86,27 @@ public sealed partial class RemediationVerifier(
         catch (Exception ex) when (IsCheckFailure(ex))
         {
             LogVerifyFailed(incident.IncidentId, ex.Message);
-            state = IncidentStates.Verifying;
+            state = IncidentState.Verifying;
         }
-        if (state == IncidentStates.Verifying && plan is not null)
+        if (state == IncidentState.Verifying && plan is not null)
         {
             await scheduler.ScheduleAsync(incident, plan.Verify, cancellationToken).ConfigureAwait(false);
         }
-        return state;
+        return WorkResult.In(state);
     }
 
     /// <summary>Checks one incident in Verifying; returns its state afterwards.</summary>
-    public Task<string> VerifyAsync(IncidentRecord incident, CancellationToken cancellationToken = default)
+    public Task<IncidentState> VerifyAsync(IncidentRecord incident, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(incident);
         return VerifyAsync(incident, JsonSerializer.Deserialize(incident.PlanJson ?? "null", RemediationJsonContext.Default.ActionPlan), cancellationToken);
     }
 
-    private async Task<string> VerifyAsync(IncidentRecord incident, ActionPlan? plan, CancellationToken cancellationToken)
+    private async Task<IncidentState> VerifyAsync(IncidentRecord incident, ActionPlan? plan, CancellationToken cancellationToken)
     {
         if (plan is null)
         {
-            return await FinishAsync(incident, null, IncidentStates.Failed, "no plan recorded; cannot verify", cancellationToken).ConfigureAwait(false);
+            return await FinishAsync(incident, null, IncidentState.Failed, "no plan recorded; cannot verify", cancellationToken).ConfigureAwait(false);
         }
         var actedAt = incident.ActedAt ?? incident.ReceivedAt;
         var check = await CheckAsync(plan, actedAt, cancellationToken).ConfigureAwait(false);
@@ -146,21 +114,21 @@ public sealed partial class RemediationVerifier(
         if (passed && timeProvider.GetUtcNow() - actedAt < plan.Verify.Soak)
         {
             // Healthy so far; a crash-looping workload often looks fine for a few seconds after a restart.
-            return IncidentStates.Verifying;
+            return IncidentState.Verifying;
         }
         if (passed)
         {
-            return await FinishAsync(incident, plan, IncidentStates.Succeeded, $"verified: {detail}", cancellationToken).ConfigureAwait(false);
+            return await FinishAsync(incident, plan, IncidentState.Succeeded, $"verified: {detail}", cancellationToken).ConfigureAwait(false);
         }
         if (timeProvider.GetUtcNow() < incident.VerifyDeadline)
         {
-            return IncidentStates.Verifying;
+            return IncidentState.Verifying;
         }
         if (check.MetricsUnavailable && check.ReadablePassed)
         {
             // Nothing read shows a failure, but the metrics the plan is verified on could not be read: unknown, not a
             // success, and not a failure to revert or count against the target. A human must look.
-            return await FinishAsync(incident, plan, IncidentStates.Escalated,
+            return await FinishAsync(incident, plan, IncidentState.Escalated,
                 $"could not be verified by the deadline: {detail}; a human must look (nothing reverted)", cancellationToken).ConfigureAwait(false);
         }
         var reason = $"not healthy by the deadline: {detail}";
@@ -168,7 +136,7 @@ public sealed partial class RemediationVerifier(
         {
             reason += await RevertAsync(plan, cancellationToken).ConfigureAwait(false);
         }
-        return await FinishAsync(incident, plan, IncidentStates.Failed, reason, cancellationToken).ConfigureAwait(false);
+        return await FinishAsync(incident, plan, IncidentState.Failed, reason, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>A check's verdict: <see cref="ReadablePassed"/> covers what could be read; unreadable metrics fail it too.</summary>
@@ -267,51 +235,16 @@ public sealed partial class RemediationVerifier(
         return $"; reverted to the recorded prior state ({string.Join(", ", plan.Revert.Select(m => m.Description))})";
     }
 
-    private async Task<string> FinishAsync(IncidentRecord incident, ActionPlan? plan, string state, string reason, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records the verdict through the recorder, only while the incident still awaits verification: when two checks race,
+    /// one records the verdict and the other stands down (and returns the state it found).
+    /// </summary>
+    private async Task<IncidentState> FinishAsync(IncidentRecord incident, ActionPlan? plan, IncidentState state, string reason, CancellationToken cancellationToken)
     {
-        var now = timeProvider.GetUtcNow();
-        // Applied to the row as it is (re-read if another writer, e.g. a resolution, changed it since the read), and only
-        // while it still awaits verification: when two checks race, one records the verdict and the other stands down.
-        var update = await store.UpdateAsync(incident.IncidentId, row =>
-        {
-            if (row.State != IncidentStates.Verifying)
-            {
-                return false;
-            }
-            row.State = state;
-            row.Outcome = state;
-            row.OutcomeReason = reason;
-            row.CompletedAt = now;
-            return true;
-        }, incident, cancellationToken).ConfigureAwait(false);
-        if (!update.Written)
-        {
-            return update.Record?.State ?? "Missing";
-        }
-        incident = update.Record!;
-        if (await store.GetStepAsync(incident.IncidentId, IncidentStepRecord.OutcomeKey, cancellationToken).ConfigureAwait(false) is { } step)
-        {
-            step.Outcome = state;
-            step.Reason = reason;
-            step.At = now;
-            await store.TryUpdateStepAsync(step, cancellationToken).ConfigureAwait(false);
-        }
-        await store.RemoveInFlightAsync(incident.IncidentId, cancellationToken).ConfigureAwait(false);
-        if (plan is not null)
-        {
-            // Escalated here means unverifiable (metrics unreadable): neither a success nor a failure for the circuit breaker.
-            if (state != IncidentStates.Escalated)
-            {
-                await ledger.RecordOutcomeAsync(plan.Target, state == IncidentStates.Succeeded, cancellationToken).ConfigureAwait(false);
-            }
-            metrics.RecordVerification(plan.Action, state switch { IncidentStates.Succeeded => "succeeded", IncidentStates.Escalated => "unverified", _ => "failed" });
-        }
-        await notifier.NotifyAsync(incident, cancellationToken).ConfigureAwait(false);
-        LogVerified(incident.IncidentId, state, reason);
-        return state;
+        var recorded = await recorder.FinishAsync(incident, new IncidentFinish(FinishKind.Verified, state, reason) { Plan = plan }, cancellationToken).ConfigureAwait(false);
+        // No row (deleted meanwhile): nothing recorded; the verdict reached is returned.
+        return recorded.Written ? state : recorded.State ?? state;
     }
-
-    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset? b) => b is { } v && v > a ? v : a;
 
     /// <summary>A check that could not reach the cluster, storage or metrics: the incident is checked again later.</summary>
     private static bool IsCheckFailure(Exception ex) =>
@@ -319,9 +252,6 @@ public sealed partial class RemediationVerifier(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Incident {IncidentId}: verification check failed ({Error}); checked again later")]
     private partial void LogVerifyFailed(string incidentId, string error);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Incident {IncidentId} verified: {State} ({Reason})")]
-    private partial void LogVerified(string incidentId, string state, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Revert on {Target} failed: {Error}")]
     private partial void LogRevertFailed(string target, string error);

@@ -15,12 +15,7 @@ namespace Remediation.Http.History;
 internal static class HistoryFormat
 {
     /// <summary>The states offered by the filter form, in the pipeline's order.</summary>
-    public static readonly IReadOnlyList<string> States =
-    [
-        IncidentStates.Received, IncidentStates.Acting, IncidentStates.Verifying, IncidentStates.Succeeded, IncidentStates.Failed,
-        IncidentStates.Escalated, IncidentStates.Refused, IncidentStates.NoAction, IncidentStates.DryRun, IncidentStates.Resolved,
-        IncidentStates.Ignored,
-    ];
+    public static readonly IReadOnlyList<string> States = [.. IncidentLifecycle.All.Select(s => s.ToString())];
 
     /// <summary><paramref name="text"/> with unsafe characters shown as <c>\u0007</c>; null is "".</summary>
     public static string Shown(string? text) => DisplayText.Escape(text);

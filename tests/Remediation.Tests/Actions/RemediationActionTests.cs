@@ -18,7 +18,7 @@ public sealed class RemediationActionTests(AzuriteFixture storage)
     {
         await using var harness = await PipelineHarness.StartAsync(storage.ConnectionString, "bad-rollout.yaml", Policy);
         var incident = await harness.FireAsync(PipelineHarness.Alert("shop", "checkout"));
-        Assert.Equal(IncidentStates.Verifying, incident.State);
+        Assert.Equal(IncidentState.Verifying, incident.State);
         Assert.Equal("rollback", incident.Action);
         Assert.Equal(nameof(FailureClass.BadRollout), incident.DiagnosisClass);
         var mutating = harness.Cluster.Requests.Where(r => r.IsMutating).ToList();
@@ -41,11 +41,11 @@ public sealed class RemediationActionTests(AzuriteFixture storage)
 
         await harness.AdvanceAsync(TimeSpan.FromSeconds(10));
         await harness.SweepAsync();
-        Assert.Equal(IncidentStates.Verifying, (await harness.Store.GetAsync(incident.IncidentId))!.State);
+        Assert.Equal(IncidentState.Verifying, (await harness.Store.GetAsync(incident.IncidentId))!.State);
         await harness.AdvanceAsync(TimeSpan.FromMinutes(1));
         await harness.SweepAsync();
         var verified = (await harness.Store.GetAsync(incident.IncidentId))!;
-        Assert.Equal(IncidentStates.Succeeded, verified.State);
+        Assert.Equal(IncidentState.Succeeded, verified.State);
         Assert.Contains("rollout complete: 3 updated, 3 ready, 3 available of 3", verified.OutcomeReason, StringComparison.Ordinal);
     }
 
@@ -55,7 +55,7 @@ public sealed class RemediationActionTests(AzuriteFixture storage)
         var diagnoser = FixedDiagnoser.Of(FailureClass.DegradedVersion, d => d with { DegradedVersion = "v2", HealthyVersions = ["v1"] });
         await using var harness = await PipelineHarness.StartAsync(storage.ConnectionString, "v2-degraded.yaml", Policy, diagnoser);
         var incident = await harness.FireAsync(PipelineHarness.Alert("shop", "reviews-v2", "IstioHigh5xxErrorRate"));
-        Assert.Equal(IncidentStates.Verifying, incident.State);
+        Assert.Equal(IncidentState.Verifying, incident.State);
         Assert.Equal("traffic-shift", incident.Action);
 
         var vs = harness.Cluster.GetObject("virtualservices", "shop", "reviews")!;
@@ -77,7 +77,7 @@ public sealed class RemediationActionTests(AzuriteFixture storage)
         await using var harness = await PipelineHarness.StartAsync(storage.ConnectionString, "v2-degraded.yaml", Policy, diagnoser);
         var before = harness.Cluster.Snapshot();
         var incident = await harness.FireAsync(PipelineHarness.Alert("shop", "reviews-v2", "IstioHigh5xxErrorRate"));
-        Assert.Equal(IncidentStates.Escalated, incident.State);
+        Assert.Equal(IncidentState.Escalated, incident.State);
         Assert.Contains("unhealthy subset", incident.OutcomeReason, StringComparison.Ordinal);
         Assert.Equal(before, harness.Cluster.Snapshot());
     }
@@ -93,7 +93,7 @@ public sealed class RemediationActionTests(AzuriteFixture storage)
 
         harness.Time.Advance(TimeSpan.FromSeconds(5));
         var second = await harness.FireAsync(PipelineHarness.Alert("shop", "api", "KubeHpaMaxedOut", PipelineHarness.Start.AddMinutes(1)));
-        Assert.Equal(IncidentStates.Escalated, second.State);
+        Assert.Equal(IncidentState.Escalated, second.State);
         Assert.Contains("policy cap is 5", second.OutcomeReason, StringComparison.Ordinal);
         Assert.Equal(5, harness.Cluster.GetObject("horizontalpodautoscalers", "shop", "api")!["spec"]!["maxReplicas"]!.GetValue<int>());
     }
@@ -104,7 +104,7 @@ public sealed class RemediationActionTests(AzuriteFixture storage)
         await using var harness = await PipelineHarness.StartAsync(storage.ConnectionString, "oom.yaml", Policy);
         var incident = await harness.FireAsync(PipelineHarness.Alert("shop", "cart"));
         Assert.Equal(nameof(FailureClass.OutOfMemory), incident.DiagnosisClass);
-        Assert.Equal(IncidentStates.Escalated, incident.State);
+        Assert.Equal(IncidentState.Escalated, incident.State);
         Assert.DoesNotContain(harness.Cluster.Requests, r => r.IsMutating);
     }
 
@@ -114,10 +114,10 @@ public sealed class RemediationActionTests(AzuriteFixture storage)
         await using var harness = await PipelineHarness.StartAsync(storage.ConnectionString, "bad-rollout.yaml", Policy);
         harness.Cluster.ClearRequests();
         var incident = await harness.FireAsync(PipelineHarness.Alert("kube-system", "coredns"));
-        Assert.Equal(IncidentStates.Refused, incident.State);
+        Assert.Equal(IncidentState.Refused, incident.State);
         Assert.Contains("protected", incident.OutcomeReason, StringComparison.Ordinal);
         var other = await harness.FireAsync(PipelineHarness.Alert("payments", "ledger"));
-        Assert.Equal(IncidentStates.Refused, other.State);
+        Assert.Equal(IncidentState.Refused, other.State);
         Assert.Contains("not in the policy allowlist", other.OutcomeReason, StringComparison.Ordinal);
         Assert.Empty(harness.Cluster.Requests);
     }
@@ -127,7 +127,7 @@ public sealed class RemediationActionTests(AzuriteFixture storage)
     {
         var policy = Policy.Replace("cooldown: 10m", "cooldown: 1m", StringComparison.Ordinal);
         await using var harness = await PipelineHarness.StartAsync(storage.ConnectionString, "crashloop-no-change.yaml", policy, FixedDiagnoser.Of(FailureClass.CrashLoop));
-        var states = new List<string>();
+        var states = new List<IncidentState>();
         for (var i = 0; i < 20; i++)
         {
             var incident = await harness.FireAsync(PipelineHarness.Alert("shop", "worker", startsAt: PipelineHarness.Start.AddSeconds(20 * i)));
@@ -137,8 +137,8 @@ public sealed class RemediationActionTests(AzuriteFixture storage)
         var actions = harness.Cluster.Requests.Count(r => r.IsMutating);
         // 400 s of flapping with a 1 min cooldown allows at most 7 by cooldown; the window allows 3.
         Assert.Equal(3, actions);
-        Assert.Equal(3, states.Count(s => s is IncidentStates.Verifying));
-        Assert.Equal(17, states.Count(s => s is IncidentStates.Refused));
+        Assert.Equal(3, states.Count(s => s is IncidentState.Verifying));
+        Assert.Equal(17, states.Count(s => s is IncidentState.Refused));
     }
 
     [Fact]
@@ -153,11 +153,11 @@ public sealed class RemediationActionTests(AzuriteFixture storage)
             outcomes.Add(await harness.FireAsync(PipelineHarness.Alert("shop", "worker", startsAt: PipelineHarness.Start.AddMinutes(i))));
             harness.Time.Advance(TimeSpan.FromSeconds(5));
         }
-        Assert.Equal(IncidentStates.Failed, outcomes[0].State);
-        Assert.Equal(IncidentStates.Failed, outcomes[1].State);
-        Assert.Equal(IncidentStates.Escalated, outcomes[2].State);
+        Assert.Equal(IncidentState.Failed, outcomes[0].State);
+        Assert.Equal(IncidentState.Failed, outcomes[1].State);
+        Assert.Equal(IncidentState.Escalated, outcomes[2].State);
         Assert.Contains("circuit breaker open", outcomes[2].OutcomeReason, StringComparison.Ordinal);
-        Assert.Equal(IncidentStates.Escalated, outcomes[3].State);
+        Assert.Equal(IncidentState.Escalated, outcomes[3].State);
         Assert.Equal(2, harness.Cluster.Requests.Count(r => r.Verb == "patch"));
     }
 
@@ -168,7 +168,7 @@ public sealed class RemediationActionTests(AzuriteFixture storage)
         await using var dry = await PipelineHarness.StartAsync(storage.ConnectionString, "bad-rollout.yaml", dryPolicy);
         var before = dry.Cluster.Snapshot();
         var dryIncident = await dry.FireAsync(PipelineHarness.Alert("shop", "checkout"));
-        Assert.Equal(IncidentStates.DryRun, dryIncident.State);
+        Assert.Equal(IncidentState.DryRun, dryIncident.State);
         Assert.Equal(before, dry.Cluster.Snapshot());
         var dryRunCalls = dry.Cluster.Requests.Where(r => r.DryRun).ToList();
         Assert.Single(dryRunCalls);
@@ -176,7 +176,7 @@ public sealed class RemediationActionTests(AzuriteFixture storage)
 
         await using var live = await PipelineHarness.StartAsync(storage.ConnectionString, "bad-rollout.yaml", Policy);
         var liveIncident = await live.FireAsync(PipelineHarness.Alert("shop", "checkout"));
-        Assert.Equal(IncidentStates.Verifying, liveIncident.State);
+        Assert.Equal(IncidentState.Verifying, liveIncident.State);
         Assert.Equal(liveIncident.PlanJson, dryIncident.PlanJson);
         Assert.Equal(dryRunCalls[0].Body, live.Cluster.Requests.Single(r => r.IsMutating).Body);
     }
@@ -189,16 +189,16 @@ public sealed class RemediationActionTests(AzuriteFixture storage)
         await using var harness = await PipelineHarness.StartAsync(storage.ConnectionString, "v2-degraded.yaml", Policy, diagnoser, health);
         var original = harness.Cluster.GetObject("virtualservices", "shop", "reviews")!["spec"]!["http"]!.ToJsonString();
         var incident = await harness.FireAsync(PipelineHarness.Alert("shop", "reviews-v2", "IstioHigh5xxErrorRate"));
-        Assert.Equal(IncidentStates.Verifying, incident.State);
+        Assert.Equal(IncidentState.Verifying, incident.State);
 
         harness.Time.Advance(TimeSpan.FromMinutes(1));
         await harness.SweepAsync();
-        Assert.Equal(IncidentStates.Verifying, (await harness.Store.GetAsync(incident.IncidentId))!.State);
+        Assert.Equal(IncidentState.Verifying, (await harness.Store.GetAsync(incident.IncidentId))!.State);
 
         harness.Time.Advance(TimeSpan.FromMinutes(5));
         await harness.SweepAsync();
         var failed = (await harness.Store.GetAsync(incident.IncidentId))!;
-        Assert.Equal(IncidentStates.Failed, failed.State);
+        Assert.Equal(IncidentState.Failed, failed.State);
         Assert.Contains("reverted to the recorded prior state", failed.OutcomeReason, StringComparison.Ordinal);
         var vs = harness.Cluster.GetObject("virtualservices", "shop", "reviews")!;
         Assert.Equal(original, vs["spec"]!["http"]!.ToJsonString());
@@ -214,10 +214,10 @@ public sealed class RemediationActionTests(AzuriteFixture storage)
         Assert.Equal("restart", incident.Action);
         await harness.AdvanceAsync(TimeSpan.FromSeconds(30));
         await harness.SweepAsync();
-        Assert.Equal(IncidentStates.Verifying, (await harness.Store.GetAsync(incident.IncidentId))!.State);
+        Assert.Equal(IncidentState.Verifying, (await harness.Store.GetAsync(incident.IncidentId))!.State);
         await harness.AdvanceAsync(TimeSpan.FromSeconds(40));
         await harness.SweepAsync();
-        Assert.Equal(IncidentStates.Succeeded, (await harness.Store.GetAsync(incident.IncidentId))!.State);
+        Assert.Equal(IncidentState.Succeeded, (await harness.Store.GetAsync(incident.IncidentId))!.State);
     }
 
     [Fact]
@@ -231,7 +231,7 @@ public sealed class RemediationActionTests(AzuriteFixture storage)
             await harness.AdvanceAsync(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(10));
             await harness.SweepAsync();
             var state = (await harness.Store.GetAsync(incident.IncidentId))!.State;
-            Assert.Equal(i < 9 ? IncidentStates.Verifying : IncidentStates.Failed, state);
+            Assert.Equal(i < 9 ? IncidentState.Verifying : IncidentState.Failed, state);
         }
         var done = (await harness.Store.GetAsync(incident.IncidentId))!;
         Assert.Contains("not healthy by the deadline: rollout incomplete", done.OutcomeReason, StringComparison.Ordinal);
@@ -272,9 +272,9 @@ public sealed class ConcurrencyCapTests(AzuriteFixture storage)
         var policy = File.ReadAllText(Path.Combine(RepoPaths.Root, "examples", "policy.yaml")).Replace("maxConcurrent: 10", "maxConcurrent: 1", StringComparison.Ordinal);
         await using var harness = await PipelineHarness.StartAsync(storage.ConnectionString, "bad-rollout.yaml", policy, FixedDiagnoser.Of(FailureClass.CrashLoop));
         var first = await harness.FireAsync(PipelineHarness.Alert("shop", "checkout"));
-        Assert.Equal(IncidentStates.Verifying, first.State);
+        Assert.Equal(IncidentState.Verifying, first.State);
         var second = await harness.FireAsync(PipelineHarness.Alert("shop", "frontend"));
-        Assert.Equal(IncidentStates.Escalated, second.State);
+        Assert.Equal(IncidentState.Escalated, second.State);
         Assert.Contains("global concurrency cap: 1 remediations already in flight (max 1)", second.OutcomeReason, StringComparison.Ordinal);
         Assert.Single(harness.Cluster.Requests, r => r.IsMutating);
         Assert.Equal(1, await harness.Store.CountInFlightAsync("none", harness.Time.GetUtcNow()));
@@ -282,10 +282,10 @@ public sealed class ConcurrencyCapTests(AzuriteFixture storage)
         // Once the first remediation concludes (verified or failed at its deadline), the slot is free again.
         await harness.AdvanceAsync(TimeSpan.FromMinutes(6), TimeSpan.FromSeconds(30));
         await harness.SweepAsync();
-        Assert.True(IncidentStates.IsTerminal((await harness.Store.GetAsync(first.IncidentId))!.State));
+        Assert.True(IncidentLifecycle.IsTerminal((await harness.Store.GetAsync(first.IncidentId))!.State));
         Assert.Equal(0, await harness.Store.CountInFlightAsync("none", harness.Time.GetUtcNow()));
         var third = await harness.FireAsync(PipelineHarness.Alert("shop", "frontend", startsAt: PipelineHarness.Start.AddHours(1)));
-        Assert.Equal(IncidentStates.Verifying, third.State);
+        Assert.Equal(IncidentState.Verifying, third.State);
     }
 }
 
@@ -319,7 +319,7 @@ public sealed class SmallestStepTests(AzuriteFixture storage)
 
         await harness.AdvanceAsync(TimeSpan.FromMinutes(2), TimeSpan.FromSeconds(10));
         await harness.SweepAsync();
-        Assert.Equal(IncidentStates.Succeeded, (await harness.Store.GetAsync(incident.IncidentId))!.State);
+        Assert.Equal(IncidentState.Succeeded, (await harness.Store.GetAsync(incident.IncidentId))!.State);
         Assert.Null(harness.Cluster.GetObject("pods", "shop", wedged));
     }
 }

@@ -39,7 +39,7 @@ public sealed class AzureSourcesHttpTests(AzuriteFixture storage) : IAsyncLifeti
 
         var incident = await _host.Store.GetAsync(expected.IncidentId);
         Assert.NotNull(incident);
-        Assert.Equal(IncidentStates.Received, incident.State);
+        Assert.Equal(IncidentState.Received, incident.State);
         Assert.Equal("AzureMonitor", incident.Source);
         Assert.Equal(alertName, incident.AlertName);
         Assert.Equal("shop", incident.Namespace);
@@ -74,8 +74,8 @@ public sealed class AzureSourcesHttpTests(AzuriteFixture storage) : IAsyncLifeti
         Assert.Equal(1, ingest.GetProperty("ignored").GetInt32());
         Assert.Equal(0, ingest.GetProperty("escalated").GetInt32());
         var incident = Assert.Single(await _host.Store.ListAsync(new IncidentQuery()));
-        Assert.Equal(IncidentStates.Ignored, incident.State);
-        Assert.Equal(IncidentStates.Ignored, incident.Outcome);
+        Assert.Equal(IncidentState.Ignored, incident.State);
+        Assert.Equal(nameof(IncidentState.Ignored), incident.Outcome);
         Assert.Equal("aks-shop-prod-stopped", incident.AlertName);
         Assert.Contains("names no Kubernetes workload", incident.OutcomeReason, StringComparison.Ordinal);
         if (await _host.Queue.Queue.ExistsAsync())

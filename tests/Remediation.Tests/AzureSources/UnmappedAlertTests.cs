@@ -54,18 +54,18 @@ public sealed class UnmappedAlertTests(AzuriteFixture storage)
 
         var incidents = await host.Store.ListAsync(new IncidentQuery());
         Assert.Equal(5, incidents.Count);
-        var escalated = Assert.Single(incidents, i => i.State == IncidentStates.Escalated);
+        var escalated = Assert.Single(incidents, i => i.State == IncidentState.Escalated);
         Assert.Equal("KubeDeploymentReplicasMismatch", escalated.AlertName);
         Assert.Contains("'deployment'", escalated.OutcomeReason, StringComparison.Ordinal);
-        var ignored = incidents.Where(i => i.State == IncidentStates.Ignored).ToList();
+        var ignored = incidents.Where(i => i.State == IncidentState.Ignored).ToList();
         Assert.Equal(4, ignored.Count);
         Assert.All(ignored, i =>
         {
-            Assert.Equal(IncidentStates.Ignored, i.Outcome);
+            Assert.Equal(nameof(IncidentState.Ignored), i.Outcome);
             Assert.NotNull(i.CompletedAt);
             Assert.Contains("names no Kubernetes workload", i.OutcomeReason, StringComparison.Ordinal);
         });
-        Assert.True(IncidentStates.IsTerminal(IncidentStates.Ignored));
+        Assert.True(IncidentLifecycle.IsTerminal(IncidentState.Ignored));
         if (await host.Queue.Queue.ExistsAsync())
         {
             Assert.Empty((await host.Queue.Queue.PeekMessagesAsync(10)).Value);
@@ -92,7 +92,7 @@ public sealed class UnmappedAlertTests(AzuriteFixture storage)
             Assert.Equal(0, ingest.GetProperty("ignored").GetInt32());
         }
         var incident = Assert.Single(await host.Store.ListAsync(new IncidentQuery()));
-        Assert.Equal(IncidentStates.Escalated, incident.State);
+        Assert.Equal(IncidentState.Escalated, incident.State);
         Assert.Equal("Test_forcasted_budget", incident.AlertName);
         Assert.Contains("cannot map the alert to a Kubernetes workload", incident.OutcomeReason, StringComparison.Ordinal);
         Assert.Contains("Test_forcasted_budget", await hooks.WaitForAsync(1), StringComparison.Ordinal);

@@ -83,7 +83,7 @@ public sealed class CliTests(AzuriteFixture storage) : IDisposable
         Assert.Empty(await store.ListAsync(new IncidentQuery()));
 
         // A remediation of the same workload a minute ago: the policy's 10m cooldown refuses the next one.
-        var ledger = new TargetLedger(store, TimeProvider.System);
+        var ledger = new TargetLedger(new TableTargetLedgerStore(store.Table), TimeProvider.System);
         var limits = PolicyLoader.LoadFile(ExamplePolicy).Limits;
         var (verdict, _) = await ledger.TryReserveAsync(new Remediation.Alerts.WorkloadTarget("shop", "checkout"), "earlier-incident", limits);
         Assert.Equal(GateVerdict.Allowed, verdict);
@@ -249,7 +249,7 @@ public sealed class CliTests(AzuriteFixture storage) : IDisposable
         {
             using var response = await host.Client.PostAsync("api/alerts/alertmanager", new StringContent(await File.ReadAllTextAsync(CrashLoopingPayload), Encoding.UTF8, "application/json"));
             var incidentId = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("incidents")[0].GetString()!;
-            await host.WaitForStateAsync(incidentId, TimeSpan.FromSeconds(30), IncidentStates.Verifying, IncidentStates.Succeeded);
+            await host.WaitForStateAsync(incidentId, TimeSpan.FromSeconds(30), IncidentState.Verifying, IncidentState.Succeeded);
         }
 
         var tableOutput = await RunAsync("history", "--storage", storage.ConnectionString, "--table", table, "--namespace", "shop", "--since", "1h");

@@ -97,7 +97,7 @@ public sealed class ResilientHttpClientTests
         });
         await using var sp = Build(handler, new() { ["Remediation:Notifications:WebhookUrl"] = "http://hooks.test/teams" });
         var notifier = new OutcomeNotifier(sp.GetRequiredService<NotificationOptions>(), sp.GetRequiredService<IHttpClientFactory>(), NullLogger<OutcomeNotifier>.Instance);
-        await notifier.NotifyAsync(new IncidentRecord { PartitionKey = "i-1", State = IncidentStates.Succeeded, AlertName = "KubePodCrashLooping" });
+        await notifier.NotifyAsync(new IncidentRecord { PartitionKey = "i-1", State = IncidentState.Succeeded, AlertName = "KubePodCrashLooping" });
         // 429 was not processed: retried; the 500 may have been: not repeated (no duplicate message in the channel).
         Assert.Equal(2, handler.Requests.Count);
         Assert.All(handler.Requests, r => Assert.Equal("POST", r.Method));

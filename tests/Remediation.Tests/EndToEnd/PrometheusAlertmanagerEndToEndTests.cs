@@ -95,15 +95,15 @@ public sealed class PrometheusAlertmanagerEndToEndTests(AzuriteFixture storage, 
             var incidents = await host.Store.ListAsync(new IncidentQuery(Namespace: "shop"));
             rollback = incidents.FirstOrDefault(i => i.Action == "rollback");
             shift = incidents.FirstOrDefault(i => i.Action == "traffic-shift");
-            if (rollback is { State: IncidentStates.Succeeded } && shift is { State: IncidentStates.Succeeded } && shift.ResolvedAt is not null)
+            if (rollback is { State: IncidentState.Succeeded } && shift is { State: IncidentState.Succeeded } && shift.ResolvedAt is not null)
             {
                 break;
             }
             await Task.Delay(500);
         }
-        Assert.Equal(IncidentStates.Succeeded, rollback?.State);
+        Assert.Equal(IncidentState.Succeeded, rollback?.State);
         Assert.Equal("BadRollout", rollback!.DiagnosisClass);
-        Assert.Equal(IncidentStates.Succeeded, shift?.State);
+        Assert.Equal(IncidentState.Succeeded, shift?.State);
         Assert.Equal("DegradedVersion", shift!.DiagnosisClass);
         AssertDegradedV2FailsAboutThirtyPercent(shift.DiagnosisJson);
         Assert.NotNull(shift.ResolvedAt);

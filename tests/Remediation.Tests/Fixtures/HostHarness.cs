@@ -95,7 +95,7 @@ public sealed class HostHarness : IAsyncDisposable
     }
 
     /// <summary>Waits until the incident reaches one of the states, or fails with its last state.</summary>
-    public async Task<IncidentRecord> WaitForStateAsync(string incidentId, TimeSpan timeout, params string[] states)
+    public async Task<IncidentRecord> WaitForStateAsync(string incidentId, TimeSpan timeout, params IncidentState[] states)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         IncidentRecord? last = null;
@@ -108,7 +108,7 @@ public sealed class HostHarness : IAsyncDisposable
             }
             await Task.Delay(100).ConfigureAwait(false);
         }
-        throw new TimeoutException($"incident {incidentId} did not reach [{string.Join(",", states)}]; last state {last?.State ?? "(none)"}: {last?.OutcomeReason}");
+        throw new TimeoutException($"incident {incidentId} did not reach [{string.Join(",", states)}]; last state {last?.State.ToString() ?? "(none)"}: {last?.OutcomeReason}");
     }
 
     public async ValueTask DisposeAsync()

@@ -108,7 +108,7 @@ public sealed class PipelineHarness : IAsyncDisposable
         }
     }
 
-    public Task<RemediationVerifier.SweepResult> SweepAsync() => Services.GetRequiredService<RemediationVerifier>().SweepAsync();
+    public Task<SweepResult> SweepAsync() => Services.GetRequiredService<StaleWorkSweeper>().SweepAsync();
 
     public async ValueTask DisposeAsync()
     {

@@ -43,7 +43,7 @@ public sealed class OutcomeNotificationTests(AzuriteFixture storage)
             Assert.Empty(received);
             await harness.AdvanceAsync(TimeSpan.FromMinutes(2), TimeSpan.FromSeconds(10));
             await harness.SweepAsync();
-            Assert.Equal(IncidentStates.Succeeded, (await harness.Store.GetAsync(incident.IncidentId))!.State);
+            Assert.Equal(IncidentState.Succeeded, (await harness.Store.GetAsync(incident.IncidentId))!.State);
         }
         await using (var harness = await PipelineHarness.StartAsync(storage.ConnectionString, "oom.yaml", policy, settings: settings))
         {

@@ -78,7 +78,7 @@ public sealed class CrashRecoveryTests(AzuriteFixture storage, ITestOutputHelper
             await WaitAsync(async () =>
             {
                 final = await store.GetAsync(incidentId);
-                return final is not null && (final.State == IncidentStates.Verifying || IncidentStates.IsTerminal(final.State));
+                return final is not null && (final.State == IncidentState.Verifying || IncidentLifecycle.IsTerminal(final.State));
             }, TimeSpan.FromSeconds(60), "resumed outcome");
             await Task.Delay(1500);
         }
@@ -150,7 +150,7 @@ public sealed class CrashRecoveryTests(AzuriteFixture storage, ITestOutputHelper
             await WaitAsync(async () =>
             {
                 final = await store.GetAsync(incidentId);
-                return final is not null && IncidentStates.IsTerminal(final.State);
+                return final is not null && IncidentLifecycle.IsTerminal(final.State);
             }, TimeSpan.FromSeconds(90), "the verified outcome");
         }
         finally
@@ -160,11 +160,11 @@ public sealed class CrashRecoveryTests(AzuriteFixture storage, ITestOutputHelper
             second.Dispose();
         }
         var patches = cluster.Requests.Where(r => r.Verb == "patch" && r.Name == "checkout").ToList();
-        var ledger = await new TargetLedger(store, TimeProvider.System).GetAsync(new WorkloadTarget("shop", "checkout"));
+        var ledger = await new TargetLedger(new TableTargetLedgerStore(store.Table), TimeProvider.System).GetAsync(new WorkloadTarget("shop", "checkout"));
         ReliabilitySupport.Report(output,
             $"held reply: host killed after the rollback was committed; after restart {final!.State} ({final.OutcomeReason}); " +
             $"patch answers {string.Join(",", patches.Select(p => p.StatusCode))}, breaker failures {ledger.ConsecutiveFailures}");
-        Assert.Equal(IncidentStates.Succeeded, final.State);
+        Assert.Equal(IncidentState.Succeeded, final.State);
         // The held PATCH is recorded only when its reply is released (after the test): every recorded one is the resumed
         // attempt, which the API refused (the rollback is applied exactly once).
         Assert.Single(patches);

@@ -62,7 +62,7 @@ public sealed class DuplicateDeliveryTests(AzuriteFixture storage, ITestOutputHe
         Assert.Equal(Deliveries, statuses.GetValueOrDefault(HttpStatusCode.Accepted));
         Assert.NotNull(incidentId);
 
-        var incident = await host.WaitForStateAsync(incidentId, TimeSpan.FromSeconds(60), IncidentStates.Verifying, IncidentStates.Succeeded, IncidentStates.Failed);
+        var incident = await host.WaitForStateAsync(incidentId, TimeSpan.FromSeconds(60), IncidentState.Verifying, IncidentState.Succeeded, IncidentState.Failed);
         // Let any straggling duplicate work item settle before counting.
         await Task.Delay(1500);
         var mutating = cluster.Requests.Where(r => r.IsMutating).ToList();

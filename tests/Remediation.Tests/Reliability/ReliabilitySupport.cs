@@ -74,7 +74,7 @@ public static class ReliabilitySupport
     }
 
     /// <summary>Terminal for the suite: a recorded end state (DryRun/NoAction included where the policy says so).</summary>
-    public static bool IsSettled(string state) => IncidentStates.IsTerminal(state);
+    public static bool IsSettled(IncidentState state) => IncidentLifecycle.IsTerminal(state);
 }
 
 /// <summary>

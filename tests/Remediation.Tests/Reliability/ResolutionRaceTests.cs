@@ -94,13 +94,13 @@ public sealed class ResolutionRaceTests(AzuriteFixture storage, ITestOutputHelpe
             var incident = (await harness.Store.GetAsync(firing.IncidentId))!;
             var rows = await ReliabilitySupport.RowsAsync(harness.Store.Table, firing.IncidentId);
             var outcomeRow = rows.SingleOrDefault(r => IncidentRowKeys.KindOf(r.RowKey) == IncidentStepRecord.OutcomeKey);
-            if (processedState != IncidentStates.Verifying || verifiedState != IncidentStates.Succeeded
+            if (processedState.State != IncidentState.Verifying || verifiedState.State != IncidentState.Succeeded
                 || incident.ResolvedAt != resolved.EndsAt
-                || incident.State != IncidentStates.Succeeded || incident.Outcome != IncidentStates.Succeeded
+                || incident.State != IncidentState.Succeeded || incident.Outcome != nameof(IncidentState.Succeeded)
                 || incident.OutcomeReason?.StartsWith("verified:", StringComparison.Ordinal) != true
                 || incident.CompletedAt is null || incident.ActedAt is null || incident.PlanJson is null || incident.DiagnosisClass != nameof(FailureClass.CrashLoop)
                 || rows.Count(r => IncidentRowKeys.KindOf(r.RowKey) == IncidentStepRecord.Intent) != 1
-                || outcomeRow?.GetString(nameof(IncidentStepRecord.Outcome)) != IncidentStates.Succeeded)
+                || outcomeRow?.GetString(nameof(IncidentStepRecord.Outcome)) != nameof(IncidentState.Succeeded))
             {
                 problems.Add($"trial {t}: processed {processedState}, verified {verifiedState}; row {incident.State}/{incident.Outcome} " +
                     $"resolvedAt {incident.ResolvedAt?.ToString("O") ?? "MISSING"} (want {resolved.EndsAt:O}), reason '{incident.OutcomeReason}', " +
@@ -138,7 +138,7 @@ public sealed class ResolutionRaceTests(AzuriteFixture storage, ITestOutputHelpe
             var firing = PipelineHarness.Alert("shop", ReliabilitySupport.Deployment(t % Deployments), fingerprint: $"poison-{t}", startsAt: PipelineHarness.Start.AddMinutes(t));
             var resolved = firing with { Status = AlertStatus.Resolved, EndsAt = firing.StartsAt.AddMinutes(3) };
             await ingestor.IngestAsync([firing]);
-            Assert.Equal(IncidentStates.Verifying, await pipeline.ProcessAsync(new WorkItem(firing.IncidentId)));
+            Assert.Equal(IncidentState.Verifying, (await pipeline.ProcessAsync(new WorkItem(firing.IncidentId))).State);
             await harness.Cluster.ReconcileAsync();
             var conflictsBefore = harness.Store.ConflictRetries;
 
@@ -157,12 +157,12 @@ public sealed class ResolutionRaceTests(AzuriteFixture storage, ITestOutputHelpe
             // Whoever wrote first decided; the verifier reports the state it found when it stood down.
             var consistent = incident.State switch
             {
-                IncidentStates.Succeeded => verdict == IncidentStates.Succeeded && incident.OutcomeReason!.StartsWith("verified:", StringComparison.Ordinal),
-                IncidentStates.Failed => verdict == IncidentStates.Failed && incident.OutcomeReason == PoisonReason,
+                IncidentState.Succeeded => verdict.State == IncidentState.Succeeded && incident.OutcomeReason!.StartsWith("verified:", StringComparison.Ordinal),
+                IncidentState.Failed => verdict.State == IncidentState.Failed && incident.OutcomeReason == PoisonReason,
                 _ => false,
             };
-            _ = incident.State == IncidentStates.Succeeded ? verifierWon++ : poisonWon++;
-            if (!consistent || incident.ResolvedAt != resolved.EndsAt || incident.Outcome != incident.State || incident.CompletedAt is null)
+            _ = incident.State == IncidentState.Succeeded ? verifierWon++ : poisonWon++;
+            if (!consistent || incident.ResolvedAt != resolved.EndsAt || incident.Outcome != incident.State.ToString() || incident.CompletedAt is null)
             {
                 problems.Add($"trial {t}: verifier returned {verdict}; row {incident.State}/{incident.Outcome} '{incident.OutcomeReason}', resolvedAt {incident.ResolvedAt?.ToString("O") ?? "MISSING"}");
             }
@@ -189,11 +189,11 @@ public sealed class ResolutionRaceTests(AzuriteFixture storage, ITestOutputHelpe
         var intent = new IncidentStepRecord { PartitionKey = incident.IncidentId, RowKey = IncidentRowKeys.For(IncidentStepRecord.Intent, incident.IncidentId), Worker = "w" };
         var update = await store.TryAddStepAndUpdateAsync(intent, pipelineCopy, r =>
         {
-            if (r.State != IncidentStates.Received)
+            if (r.State != IncidentState.Received)
             {
                 return false;
             }
-            r.State = IncidentStates.Acting;
+            r.State = IncidentState.Acting;
             r.Action = "restart";
             return true;
         });
@@ -201,12 +201,12 @@ public sealed class ResolutionRaceTests(AzuriteFixture storage, ITestOutputHelpe
         Assert.Equal(IncidentWriteOutcome.Written, update.Outcome);
         Assert.Equal(1, store.ConflictRetries);
         var row = (await store.GetAsync(incident.IncidentId))!;
-        Assert.Equal((IncidentStates.Acting, "restart", resolvedAt), (row.State, row.Action, row.ResolvedAt));
+        Assert.Equal((IncidentState.Acting, "restart", resolvedAt), (row.State, row.Action, row.ResolvedAt));
         Assert.Equal(row.ETag, update.Record!.ETag);
         Assert.NotNull(await store.GetStepAsync(incident.IncidentId, IncidentStepRecord.Intent));
 
         // The same step again: another worker got there first; nothing is written, the summary is unchanged.
-        var again = await store.TryAddStepAndUpdateAsync(intent, row, r => { r.State = IncidentStates.Failed; return true; });
+        var again = await store.TryAddStepAndUpdateAsync(intent, row, r => { r.State = IncidentState.Failed; return true; });
         Assert.Equal(IncidentWriteOutcome.StepExists, again.Outcome);
         Assert.Equal(row.ETag, (await store.GetAsync(incident.IncidentId))!.ETag);
     }
@@ -216,7 +216,7 @@ public sealed class ResolutionRaceTests(AzuriteFixture storage, ITestOutputHelpe
     {
         var store = await NewStoreAsync();
         var incident = NewIncident();
-        incident.State = IncidentStates.Succeeded;
+        incident.State = IncidentState.Succeeded;
         incident.ResolvedAt = PipelineHarness.Start.AddMinutes(1);
         Assert.True(await store.TryClaimAsync(incident));
 
@@ -227,10 +227,10 @@ public sealed class ResolutionRaceTests(AzuriteFixture storage, ITestOutputHelpe
         Assert.Equal((incident.ResolvedAt, "tp"), (row.ResolvedAt, row.TraceParent));
 
         // A late writer cannot move a terminal incident: nothing written.
-        var late = await store.UpdateAsync(incident.IncidentId, r => { r.State = IncidentStates.Failed; r.OutcomeReason = "late"; return true; });
+        var late = await store.UpdateAsync(incident.IncidentId, r => { r.State = IncidentState.Failed; r.OutcomeReason = "late"; return true; });
         Assert.Equal(IncidentWriteOutcome.Declined, late.Outcome);
         var after = (await store.GetAsync(incident.IncidentId))!;
-        Assert.Equal((IncidentStates.Succeeded, (string?)null, row.ETag), (after.State, after.OutcomeReason, after.ETag));
+        Assert.Equal((IncidentState.Succeeded, (string?)null, row.ETag), (after.State, after.OutcomeReason, after.ETag));
 
         // A row that changes under every attempt: re-read and re-applied a bounded number of times, then a transient failure (503/retry).
         var bumps = 0;

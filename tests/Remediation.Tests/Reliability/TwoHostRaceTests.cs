@@ -55,7 +55,7 @@ public sealed class TwoHostRaceTests(AzuriteFixture storage, ITestOutputHelper o
         var pipelineB = hostB.Services.GetRequiredService<RemediationPipeline>();
 
         int trials = 0, doubles = 0, none = 0, exactlyOne = 0, bothSawWork = 0;
-        var outcomes = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
+        var outcomes = new System.Collections.Concurrent.ConcurrentDictionary<IncidentState, int>();
         var problems = new System.Collections.Concurrent.ConcurrentQueue<string>();
         var clock = Stopwatch.StartNew();
         await Parallel.ForEachAsync(Enumerable.Range(0, Deployments), new ParallelOptions { MaxDegreeOfParallelism = Deployments }, async (d, ct) =>
@@ -80,11 +80,11 @@ public sealed class TwoHostRaceTests(AzuriteFixture storage, ITestOutputHelper o
                 };
                 var incident = await hostB.Store.GetAsync(alert.IncidentId, ct);
                 outcomes.AddOrUpdate(incident!.State, 1, (_, n) => n + 1);
-                if (results.All(r => r != IncidentStates.Verifying))
+                if (results.All(r => r.State != IncidentState.Verifying))
                 {
                     problems.Enqueue($"{alert.IncidentId} on {deployment}: results {string.Join("/", results)}, {patches} patches: {incident.OutcomeReason}");
                 }
-                if (results[0] == IncidentStates.Verifying && results[1] == IncidentStates.Verifying)
+                if (results[0].State == IncidentState.Verifying && results[1].State == IncidentState.Verifying)
                 {
                     Interlocked.Increment(ref bothSawWork);
                 }

@@ -44,13 +44,13 @@ public sealed class ForgedAlertAndLogScanTests(AzuriteFixture storage, ITestOutp
             new StringContent(ReliabilitySupport.AlertmanagerBody(ns, workload, "forged-" + ns), Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var id = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("incidents")[0].GetString()!;
-        var incident = await host.WaitForStateAsync(id, TimeSpan.FromSeconds(30), IncidentStates.Refused, IncidentStates.Escalated, IncidentStates.Succeeded, IncidentStates.Failed, IncidentStates.Verifying);
+        var incident = await host.WaitForStateAsync(id, TimeSpan.FromSeconds(30), IncidentState.Refused, IncidentState.Escalated, IncidentState.Succeeded, IncidentState.Failed, IncidentState.Verifying);
         await Task.Delay(500);
         var rows = await ReliabilitySupport.RowsAsync(host.Store.Table, id);
         var line = $"forged alert for {ns}/{workload}: state {incident.State} ({incident.OutcomeReason}); Kubernetes calls {cluster.Requests.Count}; outcome rows {rows.Count(r => IncidentRowKeys.KindOf(r.RowKey) == IncidentStepRecord.OutcomeKey)}";
         output.WriteLine(line);
         Console.WriteLine("SECURITY: " + line);
-        Assert.Equal(IncidentStates.Refused, incident.State);
+        Assert.Equal(IncidentState.Refused, incident.State);
         Assert.Contains(ns, incident.OutcomeReason, StringComparison.Ordinal);
         Assert.Empty(cluster.Requests);
         Assert.Single(rows, r => IncidentRowKeys.KindOf(r.RowKey) == IncidentStepRecord.OutcomeKey);

@@ -39,7 +39,7 @@ public sealed class AlertToActionTests(AzuriteFixture storage)
         Assert.Equal(4, bodies.Count(b => b.Contains("\"duplicates\":1", StringComparison.Ordinal)));
 
         var incidentId = JsonDocument.Parse(bodies[0]).RootElement.GetProperty("incidents")[0].GetString()!;
-        var incident = await host.WaitForStateAsync(incidentId, TimeSpan.FromSeconds(30), IncidentStates.Verifying, IncidentStates.Succeeded, IncidentStates.Failed);
+        var incident = await host.WaitForStateAsync(incidentId, TimeSpan.FromSeconds(30), IncidentState.Verifying, IncidentState.Succeeded, IncidentState.Failed);
         Assert.Equal("restart", incident.Action);
         // Let any straggling duplicate work settle before counting.
         await Task.Delay(1000);

@@ -23,7 +23,7 @@ public sealed class PoisonWorkItemTests(AzuriteFixture storage)
         });
         var incidentId = await host.PostAlertmanagerAsync("alertmanager/kube-pod-crashlooping.json");
 
-        var incident = await host.WaitForStateAsync(incidentId, TimeSpan.FromSeconds(90), IncidentStates.Failed);
+        var incident = await host.WaitForStateAsync(incidentId, TimeSpan.FromSeconds(90), IncidentState.Failed);
         Assert.Matches("work item failed [5-9] times, moved to the poison queue", incident.OutcomeReason);
         var poisoned = await host.Queue.Poison.PeekMessagesAsync(10);
         var message = Assert.Single(poisoned.Value);

@@ -40,7 +40,7 @@ public sealed class WorkMessageTests(AzuriteFixture storage)
         Assert.Equal(3, await StandaloneHost.DrainOnceAsync(host.Services, CancellationToken.None));
         var incidents = await host.Store.ListAsync(new IncidentQuery());
         Assert.Equal(60, incidents.Count);
-        Assert.All(incidents, i => Assert.Equal(IncidentStates.Refused, i.State));
+        Assert.All(incidents, i => Assert.Equal(IncidentState.Refused, i.State));
     }
 
     [Fact]
@@ -55,16 +55,16 @@ public sealed class WorkMessageTests(AzuriteFixture storage)
         var processor = host.Services.GetRequiredService<WorkItemProcessor>();
         await Assert.ThrowsAnyAsync<JsonException>(() => processor.ProcessAsync(message));
 
-        Assert.Equal(IncidentStates.Refused, (await host.Store.GetAsync(ids[0]))!.State);
-        Assert.Equal(IncidentStates.Received, (await host.Store.GetAsync(ids[1]))!.State);
-        Assert.Equal(IncidentStates.Refused, (await host.Store.GetAsync(ids[2]))!.State);
+        Assert.Equal(IncidentState.Refused, (await host.Store.GetAsync(ids[0]))!.State);
+        Assert.Equal(IncidentState.Received, (await host.Store.GetAsync(ids[1]))!.State);
+        Assert.Equal(IncidentState.Refused, (await host.Store.GetAsync(ids[2]))!.State);
 
         // Poisoned after its retries: the items already done stay as they are, the failing one is recorded Failed.
         await processor.RecordPoisonAsync(message, "poisoned for the test");
-        Assert.Equal(IncidentStates.Refused, (await host.Store.GetAsync(ids[0]))!.State);
+        Assert.Equal(IncidentState.Refused, (await host.Store.GetAsync(ids[0]))!.State);
         var failed = (await host.Store.GetAsync(ids[1]))!;
-        Assert.Equal((IncidentStates.Failed, "poisoned for the test"), (failed.State, failed.OutcomeReason));
-        Assert.Equal(IncidentStates.Refused, (await host.Store.GetAsync(ids[2]))!.State);
+        Assert.Equal((IncidentState.Failed, "poisoned for the test"), (failed.State, failed.OutcomeReason));
+        Assert.Equal(IncidentState.Refused, (await host.Store.GetAsync(ids[2]))!.State);
     }
 
     [Fact]

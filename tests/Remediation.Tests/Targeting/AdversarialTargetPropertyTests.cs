@@ -60,7 +60,7 @@ public sealed class AdversarialTargetPropertyTests(ITestOutputHelper output)
 
         Assert.DoesNotContain(cluster, r => r.IsMutating);
         Assert.Contains(cluster, r => r.DryRun && r.Verb == "patch" && r.Name == "checkout");
-        Assert.Contains(incidents, i => i.State == IncidentStates.DryRun);
+        Assert.Contains(incidents, i => i.State == IncidentState.DryRun);
     }
 
     [Fact]
@@ -76,7 +76,7 @@ public sealed class AdversarialTargetPropertyTests(ITestOutputHelper output)
         var mutations = cluster.Where(r => r.IsMutating).ToList();
         Assert.NotEmpty(mutations);
         Assert.All(mutations, r => Assert.Equal(("shop", "checkout"), (r.Namespace, r.Name)));
-        Assert.Contains(incidents, i => i.State is IncidentStates.Verifying && i.Workload == "checkout");
+        Assert.Contains(incidents, i => i.State is IncidentState.Verifying && i.Workload == "checkout");
     }
 
     private async Task<(IReadOnlyList<RecordedRequest> Requests, List<Summary> Incidents)> RunAsync(string policy, ulong seed)
@@ -125,13 +125,13 @@ public sealed class AdversarialTargetPropertyTests(ITestOutputHelper output)
         var incidents = new List<Summary>();
         await foreach (var row in table.QueryAsync<TableEntity>(IncidentRowKeys.SummaryFilter, select: ["PartitionKey", "State", "OutcomeReason", "Workload"]))
         {
-            incidents.Add(new Summary(row.PartitionKey, row.GetString("State"), row.GetString("OutcomeReason"), row.GetString("Workload")));
+            incidents.Add(new Summary(row.PartitionKey, Enum.Parse<IncidentState>(row.GetString("State")), row.GetString("OutcomeReason"), row.GetString("Workload")));
         }
         var byState = incidents.GroupBy(i => i.State).OrderByDescending(g => g.Count()).Select(g => $"{g.Key} {g.Count()}");
         ReliabilitySupport.Report(output, $"{sentAlerts} alerts ({Distinct} distinct label sets) in {deliveries} deliveries in {elapsed.TotalSeconds:0.0}s: {targeted} with a target; {incidents.Count} incidents ({string.Join(", ", byState)}); " +
             $"{requests.Count} cluster requests ({requests.Count(r => r.DryRun)} dry-run, {requests.Count(r => r.IsMutating)} mutating)");
         Assert.True(incidents.Count > Distinct / 2, $"only {incidents.Count} incidents");
-        var stuck = incidents.Where(i => !IncidentStates.IsTerminal(i.State) && i.State != IncidentStates.Verifying).ToList();
+        var stuck = incidents.Where(i => !IncidentLifecycle.IsTerminal(i.State) && i.State != IncidentState.Verifying).ToList();
         foreach (var incident in stuck.Take(5))
         {
             var record = await harness.Store.GetAsync(incident.Id);
@@ -140,13 +140,13 @@ public sealed class AdversarialTargetPropertyTests(ITestOutputHelper output)
         Assert.True(requests.Count > 100, $"only {requests.Count} cluster requests: the pipeline barely reached the cluster");
         foreach (var incident in incidents)
         {
-            Assert.True(IncidentStates.IsTerminal(incident.State) || incident.State == IncidentStates.Verifying, $"incident {incident.Id} ended {incident.State}");
+            Assert.True(IncidentLifecycle.IsTerminal(incident.State) || incident.State == IncidentState.Verifying, $"incident {incident.Id} ended {incident.State}");
             Assert.False(string.IsNullOrWhiteSpace(incident.Reason), $"incident {incident.Id} ({incident.State}) has no reason");
         }
         return (requests, incidents);
     }
 
-    private sealed record Summary(string Id, string State, string? Reason, string? Workload);
+    private sealed record Summary(string Id, IncidentState State, string? Reason, string? Workload);
 
     /// <summary>The raw path is plain (no escapes) and its namespace and name segments are valid Kubernetes names.</summary>
     private static void AssertNamesAValidatedObject(RecordedRequest request)

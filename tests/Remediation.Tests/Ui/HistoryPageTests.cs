@@ -23,7 +23,7 @@ public sealed class HistoryPageTests(AzuriteFixture storage)
         using var response = await host.Client.PostAsync("api/alerts/alertmanager", new StringContent(payload, Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var incidentId = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("incidents")[0].GetString()!;
-        await host.WaitForStateAsync(incidentId, TimeSpan.FromSeconds(30), IncidentStates.Verifying, IncidentStates.Succeeded);
+        await host.WaitForStateAsync(incidentId, TimeSpan.FromSeconds(30), IncidentState.Verifying, IncidentState.Succeeded);
         return (cluster, host, incidentId);
     }
 

@@ -18,7 +18,7 @@ namespace Remediation.Tests.Ui;
 [Collection(AzuriteCollection.Name)]
 public sealed partial class HistoryPagingTests(AzuriteFixture storage, ITestOutputHelper log)
 {
-    private static readonly string[] SeedStates = [IncidentStates.Succeeded, IncidentStates.Failed, IncidentStates.Escalated, IncidentStates.Refused, IncidentStates.NoAction];
+    private static readonly IncidentState[] SeedStates = [IncidentState.Succeeded, IncidentState.Failed, IncidentState.Escalated, IncidentState.Refused, IncidentState.NoAction];
 
     private sealed record CliResult(int ExitCode, string Out, string Err);
 
@@ -30,7 +30,7 @@ public sealed partial class HistoryPagingTests(AzuriteFixture storage, ITestOutp
         return new CliResult(code, stdout.ToString(), stderr.ToString());
     }
 
-    private static IncidentRecord Record(string id, int n, string state) => new()
+    private static IncidentRecord Record(string id, int n, IncidentState state) => new()
     {
         PartitionKey = id,
         State = state,
@@ -53,7 +53,7 @@ public sealed partial class HistoryPagingTests(AzuriteFixture storage, ITestOutp
             var id = Guid.NewGuid().ToString("N");
             var state = SeedStates[n % SeedStates.Length];
             await table.AddEntityAsync(Record(id, n, state), ct);
-            seeded[id] = state;
+            seeded[id] = state.ToString();
         });
         return new Dictionary<string, string>(seeded);
     }
@@ -162,7 +162,7 @@ public sealed partial class HistoryPagingTests(AzuriteFixture storage, ITestOutp
         Assert.Contains("5,050 incidents", pages[0], StringComparison.Ordinal);
         foreach (var state in SeedStates)
         {
-            Assert.Contains($">{state} {all.Values.Count(s => s == state):N0}</a>", pages[3], StringComparison.Ordinal);
+            Assert.Contains($">{state} {all.Values.Count(s => s == state.ToString()):N0}</a>", pages[3], StringComparison.Ordinal);
         }
         Assert.DoesNotContain("rel=\"prev\"", pages[0], StringComparison.Ordinal);
         Assert.Contains("rel=\"first\"", pages[3], StringComparison.Ordinal);
@@ -220,7 +220,7 @@ public sealed partial class HistoryPagingTests(AzuriteFixture storage, ITestOutp
         var table = new TableServiceClient(storage.ConnectionString).GetTableClient(tableName);
         await table.CreateIfNotExistsAsync();
         var id = Guid.NewGuid().ToString("N");
-        var record = Record(id, 1, IncidentStates.Escalated);
+        var record = Record(id, 1, IncidentState.Escalated);
         record.AlertName = "Kube\u0007Alert";
         record.Workload = "check\u202Eout";
         record.OutcomeReason = "label 'x' value 'a\u0000b' \u2066isolated\u2069 \u001b[31mred";

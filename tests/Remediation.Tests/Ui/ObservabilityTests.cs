@@ -30,7 +30,7 @@ public sealed class ObservabilityTests(AzuriteFixture storage)
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
             incidentId = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("incidents")[0].GetString();
         }
-        await host.WaitForStateAsync(incidentId!, TimeSpan.FromSeconds(30), IncidentStates.Verifying, IncidentStates.Succeeded);
+        await host.WaitForStateAsync(incidentId!, TimeSpan.FromSeconds(30), IncidentState.Verifying, IncidentState.Succeeded);
 
         using var anonymous = new HttpClient { BaseAddress = host.BaseAddress };
         using var scrape = await anonymous.GetAsync("metrics");

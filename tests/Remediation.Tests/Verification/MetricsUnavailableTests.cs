@@ -56,8 +56,8 @@ public sealed class MetricsUnavailableTests(AzuriteFixture storage)
 
         var incident = await harness.FireAsync(Istio5xx("shop", "checkout"));
 
-        Assert.Equal(IncidentStates.Escalated, incident.State);
-        Assert.NotEqual(IncidentStates.NoAction, incident.State);
+        Assert.Equal(IncidentState.Escalated, incident.State);
+        Assert.NotEqual(IncidentState.NoAction, incident.State);
         Assert.Equal(nameof(FailureClass.Unknown), incident.DiagnosisClass);
         Assert.StartsWith("diagnosis unknown: metrics unavailable: prometheus: connection refused; ", incident.OutcomeReason, StringComparison.Ordinal);
         Assert.DoesNotContain("looks stale", incident.OutcomeReason, StringComparison.Ordinal);
@@ -75,7 +75,7 @@ public sealed class MetricsUnavailableTests(AzuriteFixture storage)
         await StopAfterFirstAnswerAsync(harness, prometheus);
 
         var incident = await harness.FireAsync(PipelineHarness.Alert("shop", "reviews-v2", "IstioHigh5xxErrorRate"));
-        Assert.Equal(IncidentStates.Verifying, incident.State);
+        Assert.Equal(IncidentState.Verifying, incident.State);
         var shifted = harness.Cluster.GetObject("virtualservices", "shop", "reviews")!["spec"]!["http"]!.ToJsonString();
         Assert.NotEqual(original, shifted);
 
@@ -83,14 +83,14 @@ public sealed class MetricsUnavailableTests(AzuriteFixture storage)
         harness.Time.Advance(TimeSpan.FromMinutes(2));
         var sweep = await harness.SweepAsync();
         Assert.Equal(0, sweep.Succeeded);
-        Assert.Equal(IncidentStates.Verifying, (await harness.Store.GetAsync(incident.IncidentId))!.State);
+        Assert.Equal(IncidentState.Verifying, (await harness.Store.GetAsync(incident.IncidentId))!.State);
 
         // At the deadline: escalated to a human, not Succeeded, nothing reverted, not counted as a failed remediation.
         harness.Time.Advance(TimeSpan.FromMinutes(4));
         sweep = await harness.SweepAsync();
         Assert.Equal(0, sweep.Succeeded);
         var done = (await harness.Store.GetAsync(incident.IncidentId))!;
-        Assert.Equal(IncidentStates.Escalated, done.State);
+        Assert.Equal(IncidentState.Escalated, done.State);
         Assert.StartsWith("could not be verified by the deadline: metrics unavailable: error ratio of service reviews could not be read (prometheus: connection refused)",
             done.OutcomeReason, StringComparison.Ordinal);
         Assert.Contains("a human must look", done.OutcomeReason, StringComparison.Ordinal);
@@ -106,13 +106,13 @@ public sealed class MetricsUnavailableTests(AzuriteFixture storage)
         var health = new SettableHealthSignal(0.001) { Unreadable = "prometheus: timed out" };
         await using var harness = await PipelineHarness.StartAsync(storage.ConnectionString, "v2-degraded.yaml", Policy, diagnoser, health);
         var incident = await harness.FireAsync(PipelineHarness.Alert("shop", "reviews-v2", "IstioHigh5xxErrorRate"));
-        Assert.Equal(IncidentStates.Verifying, incident.State);
+        Assert.Equal(IncidentState.Verifying, incident.State);
 
         for (var i = 0; i < 3; i++)
         {
             harness.Time.Advance(TimeSpan.FromMinutes(1));
             await harness.SweepAsync();
-            Assert.Equal(IncidentStates.Verifying, (await harness.Store.GetAsync(incident.IncidentId))!.State);
+            Assert.Equal(IncidentState.Verifying, (await harness.Store.GetAsync(incident.IncidentId))!.State);
         }
         Assert.True(health.Reads >= 2, $"{health.Reads} reads");
 
@@ -121,7 +121,7 @@ public sealed class MetricsUnavailableTests(AzuriteFixture storage)
         harness.Time.Advance(TimeSpan.FromSeconds(30));
         await harness.SweepAsync();
         var done = (await harness.Store.GetAsync(incident.IncidentId))!;
-        Assert.Equal(IncidentStates.Succeeded, done.State);
+        Assert.Equal(IncidentState.Succeeded, done.State);
         Assert.StartsWith("verified: error ratio of service reviews 0.10", done.OutcomeReason, StringComparison.Ordinal);
     }
 
@@ -131,15 +131,15 @@ public sealed class MetricsUnavailableTests(AzuriteFixture storage)
         var diagnoser = FixedDiagnoser.Of(FailureClass.DegradedVersion, d => d with { DegradedVersion = "v2", HealthyVersions = ["v1"] });
         await using var harness = await PipelineHarness.StartAsync(storage.ConnectionString, "v2-degraded.yaml", Policy, diagnoser, new ThrowingHealthSignal());
         var incident = await harness.FireAsync(PipelineHarness.Alert("shop", "reviews-v2", "IstioHigh5xxErrorRate"));
-        Assert.Equal(IncidentStates.Verifying, incident.State);
+        Assert.Equal(IncidentState.Verifying, incident.State);
 
         harness.Time.Advance(TimeSpan.FromMinutes(2));
         await harness.SweepAsync();
-        Assert.Equal(IncidentStates.Verifying, (await harness.Store.GetAsync(incident.IncidentId))!.State);
+        Assert.Equal(IncidentState.Verifying, (await harness.Store.GetAsync(incident.IncidentId))!.State);
         harness.Time.Advance(TimeSpan.FromMinutes(4));
         await harness.SweepAsync();
         var done = (await harness.Store.GetAsync(incident.IncidentId))!;
-        Assert.Equal(IncidentStates.Escalated, done.State);
+        Assert.Equal(IncidentState.Escalated, done.State);
         Assert.Contains("metrics unavailable: error ratio of service reviews could not be read (query refused)", done.OutcomeReason, StringComparison.Ordinal);
     }
 

@@ -44,8 +44,8 @@ public sealed class ScheduledVerificationTests(AzuriteFixture storage)
         });
         var incidentId = await host.PostAlertmanagerAsync("alertmanager/kube-pod-crashlooping.json");
 
-        var incident = await host.WaitForStateAsync(incidentId, TimeSpan.FromSeconds(45), IncidentStates.Succeeded, IncidentStates.Failed);
-        Assert.Equal(IncidentStates.Succeeded, incident.State);
+        var incident = await host.WaitForStateAsync(incidentId, TimeSpan.FromSeconds(45), IncidentState.Succeeded, IncidentState.Failed);
+        Assert.Equal(IncidentState.Succeeded, incident.State);
         Assert.StartsWith("verified: rollout complete", incident.OutcomeReason, StringComparison.Ordinal);
         // Not before the soak ended.
         Assert.True(incident.CompletedAt - incident.ActedAt >= TimeSpan.FromSeconds(2), $"verified {incident.CompletedAt - incident.ActedAt} after acting");

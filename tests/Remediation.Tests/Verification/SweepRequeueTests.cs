@@ -31,13 +31,13 @@ public sealed class SweepRequeueTests(AzuriteFixture storage)
 
         var marked = (await harness.Store.GetAsync(alert.IncidentId))!;
         Assert.Equal(harness.Time.GetUtcNow(), marked.RequeuedAt);
-        Assert.Equal(IncidentStates.Received, marked.State);
+        Assert.Equal(IncidentState.Received, marked.State);
         Assert.False(string.IsNullOrEmpty(marked.AlertJson));
         Assert.Equal("checkout", marked.Workload);
 
         await harness.DrainAsync();
         var processed = (await harness.Store.GetAsync(alert.IncidentId))!;
-        Assert.NotEqual(IncidentStates.Received, processed.State);
+        Assert.NotEqual(IncidentState.Received, processed.State);
         Assert.Equal("rollback", processed.Action);
     }
 
