@@ -94,7 +94,7 @@ public sealed class KubectlTests
     }
 
     [Fact]
-    public async Task PatchVirtualServiceAndAuthCanI()
+    public async Task PatchVirtualServiceAndListHttpRoutes()
     {
         await using var h = await Harness.StartAsync("v2-degraded.yaml", fakeTime: true);
         var patch = """{"spec":{"http":[{"route":[{"destination":{"host":"reviews","subset":"v1"},"weight":100},{"destination":{"host":"reviews","subset":"v2"},"weight":0}]}]}}""";
@@ -103,10 +103,98 @@ public sealed class KubectlTests
         Assert.Equal("100", vs.At("spec", "http")!.AsArray()[0]!["route"]!.AsArray()[0]!.Str("weight"));
         Assert.Equal("2", vs.Str("metadata", "generation"));
 
-        var canI = (await h.KubectlAsync("auth", "can-i", "patch", "deployments", "-n", "shop")).EnsureSuccess();
-        Assert.Equal("yes", canI.StdOut.Trim());
         var routes = (await h.KubectlAsync("-n", "shop", "get", "httproutes", "-o", "json")).EnsureSuccess();
         Assert.Contains("reviews-route", routes.StdOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AuthCanIAnswersFromTheRenderedRemediatorRole()
+    {
+        const string principal = "11111111-2222-3333-4444-555555555555";
+        await using var h = await Harness.StartAsync("bad-rollout.yaml", fakeTime: true);
+        // No RBAC objects loaded: the simulator's documented default allows everyone everything.
+        Assert.True(await CanIAsync(h, "delete", "deployments", "-n", "shop", "--as", principal));
+
+        (await h.KubectlAsync("apply", "-f", await RenderRbacAsync(h, "shop", "--principal", principal))).EnsureSuccess();
+        Assert.NotNull(h.Cluster.GetObject("roles", "shop", "remediation-remediator"));
+
+        // What the remediator's Role grants in the allowlisted namespace.
+        Assert.True(await CanIAsync(h, "patch", "deployments", "-n", "shop", "--as", principal));
+        Assert.True(await CanIAsync(h, "patch", "deployments", "--subresource=scale", "-n", "shop", "--as", principal));
+        Assert.True(await CanIAsync(h, "delete", "pods", "-n", "shop", "--as", principal));
+        Assert.True(await CanIAsync(h, "watch", "replicasets", "-n", "shop", "--as", principal));
+        Assert.True(await CanIAsync(h, "patch", "virtualservices.networking.istio.io", "-n", "shop", "--as", principal));
+        Assert.True(await CanIAsync(h, "patch", "httproutes.gateway.networking.k8s.io", "-n", "shop", "--as", principal));
+        // What it does not: other verbs, other resources, other namespaces, cluster scope, other users.
+        Assert.False(await CanIAsync(h, "delete", "deployments", "-n", "shop", "--as", principal));
+        Assert.False(await CanIAsync(h, "create", "deployments", "-n", "shop", "--as", principal));
+        Assert.False(await CanIAsync(h, "update", "deployments", "-n", "shop", "--as", principal));
+        Assert.False(await CanIAsync(h, "get", "secrets", "-n", "shop", "--as", principal));
+        Assert.False(await CanIAsync(h, "patch", "configmaps", "-n", "shop", "--as", principal));
+        Assert.False(await CanIAsync(h, "patch", "deployments", "-n", "payments", "--as", principal));
+        Assert.False(await CanIAsync(h, "get", "pods", "-n", "kube-system", "--as", principal));
+        Assert.False(await CanIAsync(h, "list", "pods", "--all-namespaces", "--as", principal));
+        Assert.False(await CanIAsync(h, "get", "nodes", "--as", principal));
+        Assert.False(await CanIAsync(h, "patch", "deployments", "-n", "shop", "--as", "someone-else"));
+        // The cluster admin the kubeconfig authenticates as is not limited by the remediator's Role.
+        Assert.True(await CanIAsync(h, "delete", "deployments", "-n", "shop"));
+
+        var rules = (await h.KubectlAsync("auth", "can-i", "--list", "-n", "shop", "--as", principal)).EnsureSuccess().StdOut;
+        Assert.Contains("deployments.apps", rules, StringComparison.Ordinal);
+        Assert.DoesNotContain("secrets", rules, StringComparison.Ordinal);
+
+        // The API server enforces the same rules on the calls themselves.
+        (await h.KubectlAsync("--as", principal, "-n", "shop", "get", "pods")).EnsureSuccess();
+        var delete = await h.KubectlAsync("--as", principal, "-n", "shop", "delete", "deployment", "checkout");
+        Assert.NotEqual(0, delete.ExitCode);
+        Assert.Contains("Error from server (Forbidden)", delete.StdErr, StringComparison.Ordinal);
+        Assert.Contains($"User \"{principal}\" cannot delete resource \"deployments\" in API group \"apps\" in the namespace \"shop\"", delete.StdErr, StringComparison.Ordinal);
+        Assert.NotNull(h.Cluster.GetObject("deployments", "shop", "checkout"));
+        Assert.Contains(h.Cluster.Requests, r => r.Verb == "delete" && r.Resource == "deployments" && r.StatusCode == 403);
+    }
+
+    [Fact]
+    public async Task AuthCanIBindsTheRoleToTheInClusterServiceAccount()
+    {
+        await using var h = await Harness.StartAsync("healthy.yaml", fakeTime: true);
+        (await h.KubectlAsync("apply", "-f", await RenderRbacAsync(h, "shop", "--service-account", "remediation-system/remediator"))).EnsureSuccess();
+
+        Assert.True(await CanIAsync(h, "patch", "deployments", "-n", "shop", "--as", "system:serviceaccount:remediation-system:remediator"));
+        Assert.False(await CanIAsync(h, "get", "secrets", "-n", "shop", "--as", "system:serviceaccount:remediation-system:remediator"));
+        // Same name, another namespace: a different service account, not bound.
+        Assert.False(await CanIAsync(h, "patch", "deployments", "-n", "shop", "--as", "system:serviceaccount:shop:remediator"));
+        // A user named like the service account is not the service account.
+        Assert.False(await CanIAsync(h, "patch", "deployments", "-n", "shop", "--as", "remediator"));
+    }
+
+    /// <summary>Runs <c>kubectl auth can-i</c>: true for "yes" (exit 0), false for "no" (exit 1); anything else fails.</summary>
+    private static async Task<bool> CanIAsync(Harness h, params string[] args)
+    {
+        var r = await h.KubectlAsync(["auth", "can-i", .. args]);
+        var answer = r.StdOut.Trim();
+        Assert.True((answer, r.ExitCode) is ("yes", 0) or ("no", 1), $"kubectl auth can-i {string.Join(' ', args)}: exit {r.ExitCode}\n{r.StdOut}\n{r.StdErr}");
+        return answer == "yes";
+    }
+
+    /// <summary>The project's RBAC manifests, rendered by infra/kubernetes/render-rbac.sh into a file.</summary>
+    private static async Task<string> RenderRbacAsync(Harness h, params string[] args)
+    {
+        var script = Path.Combine(Harness.RepoRoot(), "infra", "kubernetes", "render-rbac.sh");
+        var psi = new System.Diagnostics.ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(script);
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        Assert.True(p.ExitCode == 0, $"render-rbac.sh failed: {await stderr}");
+        var file = Path.Combine(h.Dir, "rbac.yaml");
+        await File.WriteAllTextAsync(file, await stdout);
+        return file;
     }
 
     [Fact]

@@ -62,6 +62,21 @@ public sealed class Harness : IAsyncDisposable
         return h;
     }
 
+    /// <summary>The repository root (the directory holding infra/kubernetes), found above the test output.</summary>
+    public static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "infra", "kubernetes", "render-rbac.sh")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        Assert.Fail($"no infra/kubernetes/render-rbac.sh above {AppContext.BaseDirectory}");
+        return "";
+    }
+
     public static string KubectlPath()
     {
         foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator))

@@ -96,6 +96,9 @@ public sealed class FaultRule
     public int? MaxCount { get; init; }
 
     internal int Fired;
+
+    /// <summary>How many requests this rule has faulted so far (a held request counts from when it arrives).</summary>
+    public int FiredCount => Volatile.Read(ref Fired);
 }
 
 /// <summary>Holds the fault rules; first matching rule wins.</summary>

@@ -47,11 +47,16 @@ internal static class Resources
     public static readonly ResourceType HttpRoutes = new("gateway.networking.k8s.io", "v1", "httproutes", "httproute", "HTTPRoute", true, [], Crud, HasStatus: true, IsCustom: true);
     public static readonly ResourceType SelfSubjectAccessReviews = new("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "selfsubjectaccessreview", "SelfSubjectAccessReview", false, [], ["create"]);
     public static readonly ResourceType SelfSubjectRulesReviews = new("authorization.k8s.io", "v1", "selfsubjectrulesreviews", "selfsubjectrulesreview", "SelfSubjectRulesReview", false, [], ["create"]);
+    public static readonly ResourceType Roles = new("rbac.authorization.k8s.io", "v1", "roles", "role", "Role", true, [], Crud);
+    public static readonly ResourceType RoleBindings = new("rbac.authorization.k8s.io", "v1", "rolebindings", "rolebinding", "RoleBinding", true, [], Crud);
+    public static readonly ResourceType ClusterRoles = new("rbac.authorization.k8s.io", "v1", "clusterroles", "clusterrole", "ClusterRole", false, [], Crud);
+    public static readonly ResourceType ClusterRoleBindings = new("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "clusterrolebinding", "ClusterRoleBinding", false, [], Crud);
 
     public static readonly IReadOnlyList<ResourceType> All =
     [
         Namespaces, Pods, Events, Services, ConfigMaps, Deployments, ReplicaSets, StatefulSets, DaemonSets, Jobs, CronJobs, Hpas,
         VirtualServices, DestinationRules, Gateways, HttpRoutes, SelfSubjectAccessReviews, SelfSubjectRulesReviews,
+        Roles, RoleBindings, ClusterRoles, ClusterRoleBindings,
     ];
 
     /// <summary>Group → served versions (preferred first).</summary>

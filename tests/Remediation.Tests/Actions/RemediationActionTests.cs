@@ -49,6 +49,45 @@ public sealed class RemediationActionTests(AzuriteFixture storage)
         Assert.Contains("rollout complete: 3 updated, 3 ready, 3 available of 3", verified.OutcomeReason, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// kubectl's annotation rule for an undo: the Deployment keeps the annotations it owns (last-applied-configuration,
+    /// revision bookkeeping) and takes every other annotation from the ReplicaSet it rolls back to. Here both kinds are
+    /// carried by the Deployment only (added after revision 1's ReplicaSet was made, so that ReplicaSet never had them).
+    /// </summary>
+    [Fact]
+    public async Task Rollback_keeps_a_deployment_only_owned_annotation_and_drops_a_deployment_only_plain_one_as_kubectl_undo_does()
+    {
+        const string lastApplied = "kubectl.kubernetes.io/last-applied-configuration";
+        string[] annotate = ["annotate", "deployment/checkout", "-n", "shop", "team=payments", lastApplied + "={\"kind\":\"Deployment\"}"];
+        await using var harness = await PipelineHarness.StartAsync(storage.ConnectionString, "bad-rollout.yaml", Policy);
+        var kubeconfig = harness.Cluster.WriteKubeconfig(Path.Combine(Path.GetTempPath(), $"kc-{Guid.NewGuid():N}.yaml"));
+        await Kubectl.RunAsync(kubeconfig, annotate);
+        var revision1 = harness.Cluster.ListObjects("replicasets", "shop").Single(rs =>
+            rs["metadata"]!["labels"]!["app"]!.GetValue<string>() == "checkout" && rs["metadata"]!["annotations"]!["deployment.kubernetes.io/revision"]!.GetValue<string>() == "1");
+        Assert.Null(revision1["metadata"]!["annotations"]!["team"]);
+        Assert.Null(revision1["metadata"]!["annotations"]![lastApplied]);
+
+        var incident = await harness.FireAsync(PipelineHarness.Alert("shop", "checkout"));
+        Assert.Equal("rollback", incident.Action);
+        Assert.Equal(IncidentState.Verifying, incident.State);
+
+        await using var reference = await SimulatedCluster.StartAsync(new SimulatorOptions { TimeProvider = harness.Time });
+        reference.LoadScenarioFile(RepoPaths.Scenario("bad-rollout.yaml"));
+        await reference.ReconcileAsync();
+        var referenceConfig = reference.WriteKubeconfig(Path.Combine(Path.GetTempPath(), $"kc-{Guid.NewGuid():N}.yaml"));
+        await Kubectl.RunAsync(referenceConfig, annotate);
+        await Kubectl.RunAsync(referenceConfig, "rollout", "undo", "deployment/checkout", "-n", "shop");
+
+        var ours = harness.Cluster.GetObject("deployments", "shop", "checkout")!["metadata"]!["annotations"]!;
+        var theirs = reference.GetObject("deployments", "shop", "checkout")!["metadata"]!["annotations"]!;
+        Assert.Equal("{\"kind\":\"Deployment\"}", ours[lastApplied]?.GetValue<string>());
+        Assert.Null(ours["team"]);
+        Assert.Equal("3", ours["deployment.kubernetes.io/revision"]?.GetValue<string>());
+        Assert.True(JsonNode.DeepEquals(theirs, ours), $"annotations differ from kubectl's undo:\nkubectl: {theirs.ToJsonString()}\nours:    {ours.ToJsonString()}");
+        File.Delete(kubeconfig);
+        File.Delete(referenceConfig);
+    }
+
     [Fact]
     public async Task Degraded_v2_moves_virtualservice_and_httproute_weight_to_v1_and_keeps_the_original()
     {

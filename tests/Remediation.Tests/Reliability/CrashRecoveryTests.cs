@@ -38,7 +38,8 @@ public sealed class CrashRecoveryTests(AzuriteFixture storage, ITestOutputHelper
         await using var cluster = await SimulatedCluster.StartAsync();
         cluster.LoadScenarioFile(RepoPaths.Scenario("bad-rollout.yaml"));
         await cluster.ReconcileAsync();
-        cluster.Faults.Add(new FaultRule { Verb = "patch", Resource = "deployments", Latency = TimeSpan.FromSeconds(8), StatusCode = null, MaxCount = 1 });
+        var hold = new FaultRule { Verb = "patch", Resource = "deployments", Latency = TimeSpan.FromSeconds(8), StatusCode = null, MaxCount = 1 };
+        cluster.Faults.Add(hold);
         var unique = "crash" + Guid.NewGuid().ToString("N")[..10];
         var policyPath = Path.Combine(Path.GetTempPath(), $"policy-{unique}.yaml");
         await File.WriteAllTextAsync(policyPath, Policy);
@@ -56,8 +57,8 @@ public sealed class CrashRecoveryTests(AzuriteFixture storage, ITestOutputHelper
         {
             incidentId = await PostCrashLoopingAsync(client);
             await WaitAsync(async () => await store.GetStepAsync(incidentId, IncidentStepRecord.Intent) is not null, TimeSpan.FromSeconds(30), "intent row");
-            // The patch is now held by the simulator for 8 s: kill in between intent and outcome.
-            await Task.Delay(1000);
+            // Kill in between intent and outcome: once the patch has reached the simulator, which holds it for 8 s.
+            await WaitAsync(() => Task.FromResult(hold.FiredCount == 1), TimeSpan.FromSeconds(30), "the held patch");
         }
         finally
         {
@@ -80,7 +81,9 @@ public sealed class CrashRecoveryTests(AzuriteFixture storage, ITestOutputHelper
                 final = await store.GetAsync(incidentId);
                 return final is not null && (final.State == IncidentState.Verifying || IncidentLifecycle.IsTerminal(final.State));
             }, TimeSpan.FromSeconds(60), "resumed outcome");
-            await Task.Delay(1500);
+            // The killed host's work item reappears after its visibility timeout: wait until it too has been processed.
+            await Quiescence.WaitForNoPendingWorkAsync(new Azure.Storage.Queues.QueueClient(storage.ConnectionString, "work-" + unique),
+                () => Quiescence.LoadAsync(store, [incidentId]), TimeSpan.FromSeconds(60));
         }
         finally
         {

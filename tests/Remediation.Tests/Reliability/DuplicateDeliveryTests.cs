@@ -63,8 +63,8 @@ public sealed class DuplicateDeliveryTests(AzuriteFixture storage, ITestOutputHe
         Assert.NotNull(incidentId);
 
         var incident = await host.WaitForStateAsync(incidentId, TimeSpan.FromSeconds(60), IncidentState.Verifying, IncidentState.Succeeded, IncidentState.Failed);
-        // Let any straggling duplicate work item settle before counting.
-        await Task.Delay(1500);
+        // No work left (the queue holds only the scheduled verification check) before counting.
+        await host.WaitForNoPendingWorkAsync(TimeSpan.FromSeconds(60), incidentId);
         var mutating = cluster.Requests.Where(r => r.IsMutating).ToList();
         var rows = await ReliabilitySupport.RowsAsync(host.Store.Table, incidentId);
         var incidents = await host.Store.ListAsync(new IncidentQuery());

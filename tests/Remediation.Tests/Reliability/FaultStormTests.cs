@@ -125,7 +125,11 @@ public sealed class FaultStormTests(ITestOutputHelper output)
             }
             await Task.Delay(500);
         }
-        await Task.Delay(1000);
+        if (states.Count == ids.Count && states.Values.All(s => s is not null && ReliabilitySupport.IsSettled(s.State)))
+        {
+            // Settled; now also no work left (no straggling or redelivered work item) before counting.
+            await Quiescence.WaitForNoPendingWorkAsync(host.Queue.Queue, () => Quiescence.LoadAsync(host.Store, ids), TimeSpan.FromSeconds(60));
+        }
 
         var applied = ReliabilitySupport.AppliedMutations(cluster);
         var duplicated = 0;

@@ -45,7 +45,7 @@ public sealed class ForgedAlertAndLogScanTests(AzuriteFixture storage, ITestOutp
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var id = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("incidents")[0].GetString()!;
         var incident = await host.WaitForStateAsync(id, TimeSpan.FromSeconds(30), IncidentState.Refused, IncidentState.Escalated, IncidentState.Succeeded, IncidentState.Failed, IncidentState.Verifying);
-        await Task.Delay(500);
+        await host.WaitForNoPendingWorkAsync(TimeSpan.FromSeconds(30), id);
         var rows = await ReliabilitySupport.RowsAsync(host.Store.Table, id);
         var line = $"forged alert for {ns}/{workload}: state {incident.State} ({incident.OutcomeReason}); Kubernetes calls {cluster.Requests.Count}; outcome rows {rows.Count(r => IncidentRowKeys.KindOf(r.RowKey) == IncidentStepRecord.OutcomeKey)}";
         output.WriteLine(line);

@@ -41,8 +41,8 @@ public sealed class AlertToActionTests(AzuriteFixture storage)
         var incidentId = JsonDocument.Parse(bodies[0]).RootElement.GetProperty("incidents")[0].GetString()!;
         var incident = await host.WaitForStateAsync(incidentId, TimeSpan.FromSeconds(30), IncidentState.Verifying, IncidentState.Succeeded, IncidentState.Failed);
         Assert.Equal("restart", incident.Action);
-        // Let any straggling duplicate work settle before counting.
-        await Task.Delay(1000);
+        // No work left (the queue holds only the scheduled verification check) before counting.
+        await host.WaitForNoPendingWorkAsync(TimeSpan.FromSeconds(30), incidentId);
 
         var patches = cluster.Requests.Where(r => r.IsMutating).ToList();
         var patch = Assert.Single(patches);
