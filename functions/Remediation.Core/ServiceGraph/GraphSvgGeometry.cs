@@ -27,12 +27,12 @@ public sealed record SvgEdge(LayoutEdge Edge, int X1, int Y1, int X2, int Y2, st
 /// </summary>
 public sealed record GraphSvgGeometry(IReadOnlyList<SvgNode> Nodes, IReadOnlyList<SvgEdge> Edges, int Width, int Height)
 {
-    public const int NodeWidth = 200;
+    public const int NodeWidth = 180;
     public const int NodeHeight = 44;
-    private const int ColumnGap = 190;
+    private const int ColumnGap = 160;
     private const int RowGap = 28;
     private const int Margin = 14;
-    private const int MaxName = 27;
+    private const int MaxName = 24;
 
     public static GraphSvgGeometry Of(GraphLayout layout)
     {
