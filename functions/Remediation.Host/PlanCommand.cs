@@ -98,6 +98,7 @@ public static class PlanCommand
                 var plan = await planning.PlanAsync(alert, cancellationToken).ConfigureAwait(false);
                 output.WriteLine();
                 Print(output, plan);
+                await PlanGraph.PrintAsync(output, connection, plan, cancellationToken).ConfigureAwait(false);
             }
             output.WriteLine();
             output.WriteLine("nothing was changed: plan reads the cluster and the action history only");

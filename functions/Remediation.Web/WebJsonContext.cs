@@ -11,4 +11,5 @@ namespace Remediation.Http;
 [JsonSerializable(typeof(List<IncidentView>))]
 [JsonSerializable(typeof(IncidentListResponse))]
 [JsonSerializable(typeof(IncidentView))]
+[JsonSerializable(typeof(Remediation.ServiceGraph.ServiceGraphFinding))]
 public sealed partial class WebJsonContext : JsonSerializerContext;

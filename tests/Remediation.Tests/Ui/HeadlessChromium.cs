@@ -26,10 +26,18 @@ public static class HeadlessChromium
     /// <summary>The DOM after load (--dump-dom).</summary>
     public static async Task<string> DumpDomAsync(Uri url) => (await RunAsync($"--dump-dom", url)).Stdout;
 
+    /// <summary>The DOM after load and the page's console messages (Chromium logs them to stderr as "CONSOLE" lines).</summary>
+    public static async Task<(string Dom, IReadOnlyList<string> Console)> DumpDomWithConsoleAsync(Uri url)
+    {
+        var (stdout, stderr) = await RunAsync("--dump-dom", url, "--enable-logging=stderr", "--v=0");
+        var console = stderr.Split('\n').Where(line => line.Contains(":CONSOLE", StringComparison.Ordinal)).Select(line => line.TrimEnd('\r')).ToList();
+        return (stdout, console);
+    }
+
     /// <summary>Renders the page at 1280x900 into a PNG file.</summary>
     public static async Task ScreenshotAsync(Uri url, string png) => await RunAsync($"--screenshot={png}", url);
 
-    private static async Task<(string Stdout, string Stderr)> RunAsync(string mode, Uri url)
+    private static async Task<(string Stdout, string Stderr)> RunAsync(string mode, Uri url, params string[] extra)
     {
         var bin = FindBinary() ?? throw new InvalidOperationException("chromium is not installed: run scripts/install-deps.sh (apt-get install chromium)");
         var profile = Directory.CreateTempSubdirectory("chromium-").FullName;
@@ -46,6 +54,10 @@ public static class HeadlessChromium
                 RedirectStandardError = true,
                 UseShellExecute = false,
             };
+            foreach (var option in extra)
+            {
+                start.ArgumentList.Insert(start.ArgumentList.Count - 2, option);
+            }
             using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start chromium");
             var stdout = process.StandardOutput.ReadToEndAsync();
             var stderr = process.StandardError.ReadToEndAsync();
