@@ -33,7 +33,7 @@ public static class PlanGraph
         }
 
         var services = new ServiceCollection().AddSingleton(TimeProvider.System);
-        services.AddRemediationDiagnosis(configuration, options);
+        services.AddRemediationDiagnosis(configuration);
         await using var provider = services.BuildServiceProvider();
         var window = provider.GetRequiredService<DiagnosisOptions>().MetricsWindow;
         var center = new WorkloadId(diagnosis.Target.Namespace, diagnosis.Target.Name);

@@ -25,6 +25,11 @@ public enum IncidentState
     Resolved,
     /// <summary>The alert names no Kubernetes workload and the policy ignores such alerts (unmappedAlerts: ignore): recorded, not paged.</summary>
     Ignored,
+    /// <summary>
+    /// The alerted workload fails only because a workload it calls fails (service-graph blame): never acted on; linked
+    /// to the culprit's incident (GroupId) and closed when it closes.
+    /// </summary>
+    Victim,
 }
 
 /// <summary>
@@ -33,9 +38,9 @@ public enum IncidentState
 /// </summary>
 public static class IncidentLifecycle
 {
-    /// <summary>A decision that takes no action ends an incident in one of these, from Received or Acting.</summary>
+    /// <summary>A decision that takes no action on the alerted workload ends an incident in one of these, from Received or Acting.</summary>
     private static readonly IncidentState[] Decided =
-        [IncidentState.Refused, IncidentState.Escalated, IncidentState.NoAction, IncidentState.Ignored];
+        [IncidentState.Refused, IncidentState.Escalated, IncidentState.NoAction, IncidentState.Ignored, IncidentState.Victim];
 
     private static readonly FrozenDictionary<IncidentState, IncidentState[]> Moves = new Dictionary<IncidentState, IncidentState[]>
     {
@@ -53,6 +58,7 @@ public static class IncidentLifecycle
         [IncidentState.DryRun] = [],
         [IncidentState.Resolved] = [],
         [IncidentState.Ignored] = [],
+        [IncidentState.Victim] = [],
     }.ToFrozenDictionary();
 
     /// <summary>Every state, in declaration order.</summary>

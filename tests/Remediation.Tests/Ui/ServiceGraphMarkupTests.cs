@@ -53,7 +53,7 @@ public sealed class ServiceGraphMarkupTests
         await new HtmlParser().ParseDocumentAsync(await HistoryPage.RenderDocumentAsync(
             new HistoryView(new HistoryFilter(null, null, null, null, null, 100, null), incidents, null, DateTimeOffset.UnixEpoch)));
 
-    private static IncidentRecord Incident(string id, WorkloadId workload, string state, ServiceGraphFinding finding) => new()
+    private static IncidentRecord Incident(string id, WorkloadId workload, IncidentState state, ServiceGraphFinding finding) => new()
     {
         PartitionKey = id,
         State = state,
@@ -70,7 +70,7 @@ public sealed class ServiceGraphMarkupTests
     public async Task A_victim_card_draws_the_subgraph_with_marks_and_tooltips_and_hostile_names_stay_text()
     {
         var finding = CascadeFinding(Front, Checkout, Payments, Front);
-        var document = await RenderAsync(Incident("victim-1", Front, "Victim", finding));
+        var document = await RenderAsync(Incident("victim-1", Front, IncidentState.Victim, finding));
 
         var svg = Assert.Single(document.QuerySelectorAll("article.incident svg.service-graph"));
         Assert.Empty(document.QuerySelectorAll("script, img, foreignObject, a[href^='javascript']"));
@@ -116,7 +116,7 @@ public sealed class ServiceGraphMarkupTests
     public async Task The_culprits_card_links_each_victim_and_a_diagnosis_without_a_graph_draws_nothing()
     {
         var lead = CascadeFinding(Front, Checkout, Payments, Payments) with { Verdict = BlameVerdict.OwnFault, Victims = [Checkout, Front] };
-        var document = await RenderAsync(Incident("lead-1", Payments, IncidentStates.Succeeded, lead), new IncidentRecord
+        var document = await RenderAsync(Incident("lead-1", Payments, IncidentState.Succeeded, lead), new IncidentRecord
         {
             PartitionKey = "plain-1", Namespace = "shop", Workload = "checkout", DiagnosisClass = "BadRollout", DiagnosisJson = "{\"evidence\":[]}",
         });

@@ -18,7 +18,7 @@ public sealed class ServiceGraphPageTests(AzuriteFixture storage)
     private static readonly WorkloadId Checkout = new("shop", "checkout");
     private static readonly WorkloadId Payments = new("shop", "payments");
 
-    private static IncidentRecord Record(string id, WorkloadId workload, string state, int second, ServiceGraphFinding finding) => new()
+    private static IncidentRecord Record(string id, WorkloadId workload, IncidentState state, int second, ServiceGraphFinding finding) => new()
     {
         PartitionKey = id,
         State = state,
@@ -33,7 +33,7 @@ public sealed class ServiceGraphPageTests(AzuriteFixture storage)
         DiagnosisSummary = workload == Payments ? "payments 1.4.0 fails half its requests" : $"victim of {Payments}",
         DiagnosisJson = ServiceGraphMarkupTests.DiagnosisJson(finding),
         Action = workload == Payments ? "rollback" : null,
-        Outcome = workload == Payments ? IncidentStates.Succeeded : "Victim",
+        Outcome = (workload == Payments ? IncidentState.Succeeded : IncidentState.Victim).ToString(),
     };
 
     private static IElement Card(IDocument document, string id) =>
@@ -59,9 +59,9 @@ public sealed class ServiceGraphPageTests(AzuriteFixture storage)
         await using var host = await HostHarness.StartAsync(storage.ConnectionString, null, worker: false,
             settings: new Dictionary<string, string?> { ["Remediation:Ui:AllowAnonymous"] = "true" });
         var (lead, frontendId, checkoutId) = ("lead" + Guid.NewGuid().ToString("N")[..12], "victim-fe" + Guid.NewGuid().ToString("N")[..8], "victim-co" + Guid.NewGuid().ToString("N")[..8]);
-        Assert.True(await host.Store.TryClaimAsync(Record(lead, Payments, IncidentStates.Succeeded, 1, ServiceGraphMarkupTests.CascadeFinding(Frontend, Checkout, Payments, Payments))));
-        Assert.True(await host.Store.TryClaimAsync(Record(frontendId, Frontend, "Victim", 2, ServiceGraphMarkupTests.CascadeFinding(Frontend, Checkout, Payments, Frontend))));
-        Assert.True(await host.Store.TryClaimAsync(Record(checkoutId, Checkout, "Victim", 3, ServiceGraphMarkupTests.CascadeFinding(Frontend, Checkout, Payments, Checkout))));
+        Assert.True(await host.Store.TryClaimAsync(Record(lead, Payments, IncidentState.Succeeded, 1, ServiceGraphMarkupTests.CascadeFinding(Frontend, Checkout, Payments, Payments))));
+        Assert.True(await host.Store.TryClaimAsync(Record(frontendId, Frontend, IncidentState.Victim, 2, ServiceGraphMarkupTests.CascadeFinding(Frontend, Checkout, Payments, Frontend))));
+        Assert.True(await host.Store.TryClaimAsync(Record(checkoutId, Checkout, IncidentState.Victim, 3, ServiceGraphMarkupTests.CascadeFinding(Frontend, Checkout, Payments, Checkout))));
 
         var page = new Uri(host.BaseAddress, "?namespace=shop");
         var (dom, console) = await HeadlessChromium.DumpDomWithConsoleAsync(page);
