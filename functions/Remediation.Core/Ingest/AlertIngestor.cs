@@ -35,7 +35,7 @@ public sealed partial class AlertIngestor(
         var alertJson = new string[alerts.Count];
         for (var i = 0; i < alerts.Count; i++)
         {
-            alertJson[i] = JsonSerializer.Serialize(alerts[i], RemediationJsonContext.Default.NormalizedAlert);
+            alertJson[i] = JsonSerializer.Serialize(alerts[i], AlertJsonContext.Default.NormalizedAlert);
             if (alertJson[i].Length > MaxAlertChars)
             {
                 throw new AlertTooLargeException(i, alerts[i].Name, MaxAlertChars);

@@ -4,7 +4,6 @@ using Microsoft.Extensions.Logging;
 using Remediation.Actions;
 using Remediation.Alerts;
 using Remediation.Diagnosis;
-using Remediation.Hosting;
 using Remediation.Incidents;
 using Remediation.Cluster;
 using Remediation.Kubernetes;
@@ -54,7 +53,7 @@ public sealed partial class RemediationPipeline(
         {
             return incident.State;
         }
-        var alert = JsonSerializer.Deserialize(incident.AlertJson, RemediationJsonContext.Default.NormalizedAlert)
+        var alert = JsonSerializer.Deserialize(incident.AlertJson, AlertJsonContext.Default.NormalizedAlert)
             ?? throw new InvalidOperationException($"incident {incident.IncidentId} has no alert");
         // The intent row and the summary's move out of Received are written in one transaction, so a Received
         // incident has no intent and the read is saved.
@@ -102,7 +101,7 @@ public sealed partial class RemediationPipeline(
         }
         incident.DiagnosisClass = diagnosis.Class.ToString();
         incident.DiagnosisSummary = diagnosis.Summary;
-        incident.DiagnosisJson = JsonSerializer.Serialize(diagnosis, RemediationJsonContext.Default.DiagnosisResult);
+        incident.DiagnosisJson = JsonSerializer.Serialize(diagnosis, DiagnosisJsonContext.Default.DiagnosisResult);
         LogDiagnosis(diagnosis.Class, diagnosis.Component, diagnosis.Summary);
         return diagnosis;
     }
@@ -131,7 +130,7 @@ public sealed partial class RemediationPipeline(
     /// <summary>Records the intent (the lock) and the move to Acting in one transaction, applies the plan, records the outcome.</summary>
     private async Task<IncidentState> ActAsync(IncidentRecord incident, Decision decision, ActionPlan plan, long started, CancellationToken cancellationToken)
     {
-        var planJson = JsonSerializer.Serialize(plan, RemediationJsonContext.Default.ActionPlan);
+        var planJson = JsonSerializer.Serialize(plan, ActionJsonContext.Default.ActionPlan);
         var intentRow = new IncidentStepRecord
         {
             PartitionKey = incident.IncidentId, RowKey = IncidentRowKeys.For(IncidentStepRecord.Intent, incident.IncidentId), Worker = _worker, At = timeProvider.GetUtcNow(),
@@ -184,7 +183,7 @@ public sealed partial class RemediationPipeline(
             var kind = intent.Outcome switch { nameof(IncidentState.Refused) => DecisionKind.Refuse, nameof(IncidentState.Escalated) => DecisionKind.Escalate, _ => DecisionKind.NoAction };
             return await RecordDecisionAsync(incident, new Decision(kind, intent.Reason ?? "decided without acting"), takeIntent: false, cancellationToken).ConfigureAwait(false);
         }
-        var plan = JsonSerializer.Deserialize(intent.PlanJson, RemediationJsonContext.Default.ActionPlan)
+        var plan = JsonSerializer.Deserialize(intent.PlanJson, ActionJsonContext.Default.ActionPlan)
             ?? throw new InvalidOperationException($"intent of incident {incident.IncidentId} has no plan");
         LogResume(incident.IncidentId, intent.Worker);
         // Re-applying is safe: each mutation carries the resourceVersion it was planned from; if the first attempt went
