@@ -5,7 +5,7 @@ namespace Remediation.Functions;
 
 /// <summary>
 /// The app settings the trigger attributes bind as <c>%name%</c> expressions. The Functions host resolves them; the
-/// producers (ingest, verification scheduler) read the same keys through <see cref="Hosting.RemediationOptions"/>, so the
+/// producers (ingest, verification scheduler) read the same keys through <see cref="RemediationOptions"/>, so the
 /// queue the triggers listen on is the queue the work is sent to. The worker checks them at startup and refuses to start
 /// with a message naming the setting rather than letting the host and the producers disagree.
 /// </summary>

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Remediation.Http;
 using Remediation.Storage;
@@ -25,17 +26,7 @@ public static class DemoCommand
         // For the browser: the history page takes Basic credentials (a browser prompts for them on the 401). Random per
         // run, printed to this terminal only (never logged), valid while this demo's host runs.
         var password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
-        var app = StandaloneHost.Build(["--urls", settings.Urls], new Dictionary<string, string?>
-        {
-            ["Remediation:Storage:ConnectionString"] = settings.Storage,
-            ["Remediation:Kubernetes:ServerUrl"] = settings.KubernetesServer,
-            ["Remediation:PolicyPath"] = settings.Policy,
-            ["Remediation:Auth:BearerTokens:0"] = token,
-            ["Remediation:Auth:BasicUsername"] = DemoUser,
-            ["Remediation:Auth:BasicPasswords:0"] = password,
-            ["Remediation:Host:SweepInterval"] = "00:00:01",
-            ["Logging:LogLevel:Default"] = "Warning",
-        });
+        var app = BuildHost(settings, token, password);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -53,23 +44,7 @@ public static class DemoCommand
                 return 1;
             }
             var ids = JsonDocument.Parse(body).RootElement.GetProperty("incidents").EnumerateArray().Select(e => e.GetString()!).ToList();
-            var failures = 0;
-            foreach (var id in ids)
-            {
-                var incident = await WaitForOutcomeAsync(client, id, settings.Timeout, cancellationToken).ConfigureAwait(false);
-                output.WriteLine();
-                if (incident is null)
-                {
-                    output.WriteLine($"incident {id}: no recorded outcome within {settings.Timeout.TotalSeconds:F0}s");
-                    failures++;
-                    continue;
-                }
-                IncidentPrinter.Print(output, incident);
-                if (incident.State is nameof(IncidentState.Failed))
-                {
-                    failures++;
-                }
-            }
+            var failures = await PrintOutcomesAsync(client, ids, settings.Timeout, output, cancellationToken).ConfigureAwait(false);
             output.WriteLine();
             output.WriteLine($"done in {clock.Elapsed.TotalSeconds:F1}s; outcomes are rows in table '{"incidents"}' (GET /api/remediations)");
             var page = new Uri(client.BaseAddress!, "ui");
@@ -90,6 +65,43 @@ public static class DemoCommand
             await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
             await app.DisposeAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The standalone host with the demo's storage, cluster and policy, and this run's random credentials.</summary>
+    private static WebApplication BuildHost(Settings settings, string token, string password) =>
+        StandaloneHost.Build(["--urls", settings.Urls], new Dictionary<string, string?>
+        {
+            ["Remediation:Storage:ConnectionString"] = settings.Storage,
+            ["Remediation:Kubernetes:ServerUrl"] = settings.KubernetesServer,
+            ["Remediation:PolicyPath"] = settings.Policy,
+            ["Remediation:Auth:BearerTokens:0"] = token,
+            ["Remediation:Auth:BasicUsername"] = DemoUser,
+            ["Remediation:Auth:BasicPasswords:0"] = password,
+            ["Remediation:Host:SweepInterval"] = "00:00:01",
+            ["Logging:LogLevel:Default"] = "Warning",
+        });
+
+    /// <summary>Waits for each incident's outcome and prints it; returns how many failed or recorded no outcome in time.</summary>
+    private static async Task<int> PrintOutcomesAsync(HttpClient client, IReadOnlyList<string> ids, TimeSpan timeout, TextWriter output, CancellationToken cancellationToken)
+    {
+        var failures = 0;
+        foreach (var id in ids)
+        {
+            var incident = await WaitForOutcomeAsync(client, id, timeout, cancellationToken).ConfigureAwait(false);
+            output.WriteLine();
+            if (incident is null)
+            {
+                output.WriteLine($"incident {id}: no recorded outcome within {timeout.TotalSeconds:F0}s");
+                failures++;
+                continue;
+            }
+            IncidentPrinter.Print(output, incident);
+            if (incident.State is nameof(IncidentState.Failed))
+            {
+                failures++;
+            }
+        }
+        return failures;
     }
 
     /// <summary>The Basic user of the demo's history page.</summary>

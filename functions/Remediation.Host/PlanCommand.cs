@@ -8,17 +8,20 @@ using Remediation.Storage;
 
 namespace Remediation.Host;
 
-/// <summary>What the pipeline would do with one alert: its diagnosis (when it got that far) and the decision.</summary>
-public sealed record AlertPlan(NormalizedAlert Alert, DiagnosisResult? Diagnosis, Decision Decision);
+/// <summary>
+/// What the pipeline would do with one alert: its diagnosis (when it got that far), the safety gate's verdict on the
+/// target (when the alert was aimed at one) and the decision.
+/// </summary>
+public sealed record AlertPlan(NormalizedAlert Alert, DiagnosisResult? Diagnosis, Decision Decision, GateCheck? Gate = null);
 
 /// <summary>
 /// Diagnose + decide for alerts against the configured cluster, with the core's own <see cref="IDiagnoser"/> and
-/// <see cref="RemediationPlanner"/> and the same gates in the same order as the pipeline; reads only.
+/// <see cref="RemediationPlanner"/> and the same <see cref="SafetyGate"/> in the same order as the pipeline; reads only.
 /// </summary>
-public sealed class AlertPlanning(IDiagnoser diagnoser, RemediationPlanner planner)
+public sealed class AlertPlanning(IDiagnoser diagnoser, RemediationPlanner planner, SafetyGate gate)
 {
     public static AlertPlanning From(IServiceProvider services) =>
-        new(services.GetRequiredService<IDiagnoser>(), services.GetRequiredService<RemediationPlanner>());
+        new(services.GetRequiredService<IDiagnoser>(), services.GetRequiredService<RemediationPlanner>(), services.GetRequiredService<SafetyGate>());
 
     public RemediationPolicy Policy => planner.Policy;
 
@@ -34,9 +37,10 @@ public sealed class AlertPlanning(IDiagnoser diagnoser, RemediationPlanner plann
         {
             return new AlertPlan(alert, null, aim.Decision!);
         }
+        var check = await gate.CheckAsync(target, alert.IncidentId, cancellationToken).ConfigureAwait(false);
         var diagnosis = aim.WithOwnership(await diagnoser.DiagnoseAsync(alert, target, cancellationToken).ConfigureAwait(false));
-        var decision = await planner.DecideAsync(alert, target, diagnosis, cancellationToken: cancellationToken).ConfigureAwait(false);
-        return new AlertPlan(alert, diagnosis, decision);
+        var decision = await planner.DecideAsync(alert, target, diagnosis, check, cancellationToken).ConfigureAwait(false);
+        return new AlertPlan(alert, diagnosis, decision, check);
     }
 
     /// <summary>Reads and parses an Alertmanager payload file; the exception names the offending field.</summary>
@@ -138,6 +142,10 @@ public static class PlanCommand
             {
                 output.WriteLine($"  not available: {missing}");
             }
+        }
+        if (plan.Gate is { } gate)
+        {
+            output.WriteLine($"gate       {gate.Describe()}");
         }
         var decision = plan.Decision;
         output.WriteLine($"decision   {decision.Kind}{(decision.Rule is null ? "" : $" (rule '{decision.Rule}')")}: {decision.Reason}");

@@ -1,6 +1,7 @@
 using k8s.Models;
 using Remediation.Alerts;
 using Remediation.Cluster;
+using Remediation.Policy;
 
 namespace Remediation.Actions;
 

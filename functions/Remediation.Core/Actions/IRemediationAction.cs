@@ -20,9 +20,6 @@ public interface IRemediationAction
     Task<ActionPlan> PlanAsync(ActionContext context, CancellationToken cancellationToken = default);
 }
 
-/// <summary>The action cannot safely run on this target now (paused rollout, no healthy revision, cap reached...).</summary>
-public sealed class ActionNotApplicableException(string message) : Exception(message);
-
 /// <summary>The actions by name.</summary>
 public sealed class ActionCatalog(IEnumerable<IRemediationAction> actions)
 {

@@ -16,7 +16,7 @@ public static class AlertmanagerNormalizer
         AlertmanagerPayload? payload;
         try
         {
-            payload = JsonSerializer.Deserialize(body, RemediationJsonContext.Default.AlertmanagerPayload);
+            payload = JsonSerializer.Deserialize(body, AlertJsonContext.Default.AlertmanagerPayload);
         }
         catch (JsonException ex)
         {

@@ -32,20 +32,8 @@ public sealed class OwnerResolver(IClusterReader reader)
         var (kind, name) = (target.Kind, target.Name);
         if (kind == WorkloadKinds.HorizontalPodAutoscaler)
         {
-            var hpa = await reader.GetHorizontalPodAutoscalerAsync(ns, name, cancellationToken).ConfigureAwait(false);
-            if (hpa is null)
-            {
-                return Fail(chain, $"HorizontalPodAutoscaler {ns}/{name} does not exist");
-            }
-            var scaled = hpa.Spec.ScaleTargetRef;
-            if (!WorkloadKinds.Workloads.Contains(scaled.Kind ?? "") || !KubernetesNames.IsSubdomain(scaled.Name))
-            {
-                return Fail(chain, $"HorizontalPodAutoscaler {ns}/{name} scales {scaled.Kind} {KubernetesNames.Quote(scaled.Name)}, which is not a workload the product knows");
-            }
-            chain.Add(Describe(scaled.Kind!, scaled.Name));
-            return new OwnerResolution(new WorkloadTarget(ns, scaled.Name, scaled.Kind!), chain, null);
+            return await ScaleTargetOfAsync(ns, name, chain, cancellationToken).ConfigureAwait(false);
         }
-
         var metadata = await reader.GetMetadataAsync(kind, ns, name, cancellationToken).ConfigureAwait(false);
         if (metadata is null)
         {
@@ -64,6 +52,14 @@ public sealed class OwnerResolver(IClusterReader reader)
             name = metadata.Name;
             chain.Add(Describe(kind, name));
         }
+        return await FollowControllersAsync(target, kind, name, metadata, chain, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>From an object up its controlling ownerReferences to the first workload the product knows.</summary>
+    private async Task<OwnerResolution> FollowControllersAsync(WorkloadTarget target, string kind, string name, V1ObjectMeta metadata, List<string> chain,
+        CancellationToken cancellationToken)
+    {
+        var ns = target.Namespace;
         for (var depth = 0; depth < MaxDepth; depth++)
         {
             var controller = metadata.OwnerReferences?.FirstOrDefault(o => o.Controller == true);
@@ -96,6 +92,23 @@ public sealed class OwnerResolver(IClusterReader reader)
             }
         }
         return Fail(chain, $"ownership of {target} is deeper than {MaxDepth} levels");
+    }
+
+    /// <summary>An HPA leads to the workload its scaleTargetRef names (when that is a workload the product knows).</summary>
+    private async Task<OwnerResolution> ScaleTargetOfAsync(string ns, string name, List<string> chain, CancellationToken cancellationToken)
+    {
+        var hpa = await reader.GetHorizontalPodAutoscalerAsync(ns, name, cancellationToken).ConfigureAwait(false);
+        if (hpa is null)
+        {
+            return Fail(chain, $"HorizontalPodAutoscaler {ns}/{name} does not exist");
+        }
+        var scaled = hpa.Spec.ScaleTargetRef;
+        if (!WorkloadKinds.Workloads.Contains(scaled.Kind ?? "") || !KubernetesNames.IsSubdomain(scaled.Name))
+        {
+            return Fail(chain, $"HorizontalPodAutoscaler {ns}/{name} scales {scaled.Kind} {KubernetesNames.Quote(scaled.Name)}, which is not a workload the product knows");
+        }
+        chain.Add(Describe(scaled.Kind!, scaled.Name));
+        return new OwnerResolution(new WorkloadTarget(ns, scaled.Name, scaled.Kind!), chain, null);
     }
 
     private async Task<(V1ObjectMeta? Metadata, string? Problem)> ReplicaSetOfDeletedPodAsync(string ns, string pod, CancellationToken cancellationToken)

@@ -188,7 +188,7 @@ public sealed partial class IncidentRecorder(
     };
 
     private static ActionPlan? PlanOf(IncidentRecord incident) =>
-        incident.PlanJson is { Length: > 0 } json ? JsonSerializer.Deserialize(json, RemediationJsonContext.Default.ActionPlan) : null;
+        incident.PlanJson is { Length: > 0 } json ? JsonSerializer.Deserialize(json, ActionJsonContext.Default.ActionPlan) : null;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Incident {IncidentId}: another worker holds the intent; not acting")]
     private partial void LogLostRace(string incidentId);

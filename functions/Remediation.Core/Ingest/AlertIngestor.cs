@@ -2,20 +2,9 @@ using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Remediation.Alerts;
-using Remediation.Hosting;
 using Remediation.Storage;
 
 namespace Remediation.Ingest;
-
-/// <summary>An alert of a delivery is too large to record once normalized; the delivery was refused whole.</summary>
-public sealed class AlertTooLargeException(int index, string alertName, int maxChars)
-    : ArgumentException($"alert {index} ('{(alertName.Length > 100 ? alertName[..100] + "…" : alertName)}') is larger than {maxChars} characters once normalized; shorten its labels and annotations")
-{
-    public int Index { get; } = index;
-}
-
-/// <summary>What happened to each alert of a delivery.</summary>
-public sealed record IngestResult(int Accepted, int Duplicates, int Resolved, int Escalated, IReadOnlyList<string> IncidentIds, int Ignored = 0);
 
 /// <summary>
 /// Claim stage: one incident per alert (insert-if-absent), one work item per new incident, queued per delivery.
@@ -46,7 +35,7 @@ public sealed partial class AlertIngestor(
         var alertJson = new string[alerts.Count];
         for (var i = 0; i < alerts.Count; i++)
         {
-            alertJson[i] = JsonSerializer.Serialize(alerts[i], RemediationJsonContext.Default.NormalizedAlert);
+            alertJson[i] = JsonSerializer.Serialize(alerts[i], AlertJsonContext.Default.NormalizedAlert);
             if (alertJson[i].Length > MaxAlertChars)
             {
                 throw new AlertTooLargeException(i, alerts[i].Name, MaxAlertChars);
@@ -74,21 +63,7 @@ public sealed partial class AlertIngestor(
             // Some claims failed (storage): 503, and the sender's retry claims those; the others are duplicates then.
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
         }
-        int accepted = 0, duplicates = 0, resolved = 0, escalated = 0, ignored = 0;
-        var ids = new List<string>(alerts.Count);
-        for (var i = 0; i < alerts.Count; i++)
-        {
-            ids.Add(alerts[i].IncidentId);
-            switch (outcomes[i])
-            {
-                case IngestOutcome.Queued: accepted++; break;
-                case IngestOutcome.Duplicate: duplicates++; break;
-                case IngestOutcome.Resolved: resolved++; break;
-                case IngestOutcome.Escalated: escalated++; break;
-                case IngestOutcome.Ignored: ignored++; break;
-            }
-        }
-        return new IngestResult(accepted, duplicates, resolved, escalated, ids, ignored);
+        return IngestResult.Tally(alerts, outcomes);
     }
 
     /// <summary>
@@ -198,15 +173,6 @@ public sealed partial class AlertIngestor(
         }
     }
 
-    private enum IngestOutcome
-    {
-        Queued,
-        Duplicate,
-        Resolved,
-        Escalated,
-        Ignored,
-    }
-
     private enum ClaimOutcome
     {
         Queued,
@@ -265,45 +231,6 @@ public sealed partial class AlertIngestor(
             // The row stays 'Received'; the sweep re-queues it after RequeueAfter, so it is not lost.
             LogReleaseFailed(claimed.IncidentId, ex.Message);
         }
-    }
-
-    /// <summary>
-    /// Records a resolution: sets ResolvedAt (the ingestor owns it; the first resolution wins) on the incident whatever its
-    /// state, through the store's conditional read → apply → write, so a pipeline, verifier or poison handler writing the
-    /// row at the same moment neither loses it nor is overwritten. Without an incident, one is recorded as Resolved.
-    /// </summary>
-    private async Task RecordResolvedAsync(NormalizedAlert alert, string alertJson, CancellationToken cancellationToken)
-    {
-        var now = timeProvider.GetUtcNow();
-        var resolvedAt = alert.EndsAt ?? now;
-        for (var attempt = 0; attempt < 5; attempt++)
-        {
-            var update = await store.UpdateAsync(alert.IncidentId, incident =>
-            {
-                if (incident.ResolvedAt is not null)
-                {
-                    return false;
-                }
-                incident.ResolvedAt = resolvedAt;
-                return true;
-            }, cancellationToken: cancellationToken).ConfigureAwait(false);
-            if (update.Outcome != IncidentWriteOutcome.Missing)
-            {
-                return;
-            }
-            var record = NewRecord(alert, alertJson, now);
-            record.State = IncidentState.Resolved;
-            record.Outcome = nameof(IncidentState.Resolved);
-            record.OutcomeReason = "resolved notification without a firing one: recorded, not acted on";
-            record.ResolvedAt = resolvedAt;
-            record.CompletedAt = now;
-            if (await store.TryClaimAsync(record, cancellationToken).ConfigureAwait(false))
-            {
-                return;
-            }
-            // The firing notification's claim got there first: set ResolvedAt on it.
-        }
-        throw new TransientDependencyException("storage", $"could not record the resolution of incident {alert.IncidentId}: too much contention");
     }
 
     private static IncidentRecord NewRecord(NormalizedAlert alert, string alertJson, DateTimeOffset now) => new()

@@ -3,7 +3,6 @@ using Azure.Core;
 using Azure.Identity;
 using k8s;
 using k8s.Authentication;
-using Remediation.Hosting;
 
 namespace Remediation.Kubernetes;
 

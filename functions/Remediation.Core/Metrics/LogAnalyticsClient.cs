@@ -100,7 +100,7 @@ public sealed class LogAnalyticsClient
         {
             throw new TimeoutException($"Log Analytics query timed out after {_options.QueryTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)}s", ex);
         }
-        catch (Exception ex) when (Hosting.ResilienceFailure.Describe(ex) is { } why)
+        catch (Exception ex) when (ResilienceFailure.Describe(ex) is { } why)
         {
             throw new LogAnalyticsQueryException("unavailable", "Log Analytics " + why, 0, ex);
         }

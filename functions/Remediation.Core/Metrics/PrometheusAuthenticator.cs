@@ -2,7 +2,6 @@ using System.Net.Http.Headers;
 using System.Text;
 using Azure.Core;
 using Azure.Identity;
-using Remediation.Hosting;
 
 namespace Remediation.Metrics;
 

@@ -6,7 +6,6 @@ using Azure.Identity;
 using Azure.Messaging;
 using Azure.Messaging.EventGrid;
 using Microsoft.Extensions.Logging;
-using Remediation.Hosting;
 using Remediation.Storage;
 
 namespace Remediation.Notifications;
@@ -66,7 +65,10 @@ public sealed partial class OutcomeNotifier
     private readonly HttpClient? _webhook;
     private readonly ILogger<OutcomeNotifier> _logger;
 
-    /// <summary>Both channels send through <paramref name="httpClients"/>' notification client (see <see cref="HttpClientRegistration"/>).</summary>
+    /// <summary>The named HTTP client both channels send through (registered with its resilience by the host's wiring).</summary>
+    public const string HttpClientName = "remediation-notifications";
+
+    /// <summary>Both channels send through <paramref name="httpClients"/>' client named <see cref="HttpClientName"/>.</summary>
     public OutcomeNotifier(NotificationOptions options, IHttpClientFactory httpClients, ILogger<OutcomeNotifier> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -76,7 +78,7 @@ public sealed partial class OutcomeNotifier
         if (Uri.TryCreate(options.EventGridTopicEndpoint, UriKind.Absolute, out var topic))
         {
             // The handler retries what was never processed; Azure.Core's own retry is off on this transport.
-            var clientOptions = new EventGridPublisherClientOptions { Transport = new HttpClientTransport(httpClients.CreateClient(HttpClientRegistration.Notifications)) };
+            var clientOptions = new EventGridPublisherClientOptions { Transport = new HttpClientTransport(httpClients.CreateClient(HttpClientName)) };
             clientOptions.Retry.MaxRetries = 0;
             _eventGrid = string.IsNullOrEmpty(options.EventGridTopicKey)
                 ? new EventGridPublisherClient(topic, string.IsNullOrEmpty(options.ClientId) ? new DefaultAzureCredential() : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(options.ClientId)), clientOptions)
@@ -84,7 +86,7 @@ public sealed partial class OutcomeNotifier
         }
         if (Uri.TryCreate(options.WebhookUrl, UriKind.Absolute, out _))
         {
-            _webhook = httpClients.CreateClient(HttpClientRegistration.Notifications);
+            _webhook = httpClients.CreateClient(HttpClientName);
         }
     }
 
@@ -103,7 +105,7 @@ public sealed partial class OutcomeNotifier
             try
             {
                 // A JsonElement (from the source-generated context) serializes as the event's JSON "data".
-                var data = System.Text.Json.JsonSerializer.SerializeToElement(outcome, RemediationJsonContext.Default.OutcomeEvent);
+                var data = System.Text.Json.JsonSerializer.SerializeToElement(outcome, NotificationJsonContext.Default.OutcomeEvent);
                 var cloudEvent = new CloudEvent("/remediation/incidents", outcome.EventType, data)
                 {
                     Id = $"{outcome.IncidentId}-{outcome.State}",
@@ -125,7 +127,7 @@ public sealed partial class OutcomeNotifier
         {
             try
             {
-                using var response = await _webhook.PostAsJsonAsync(_options.WebhookUrl, new WebhookMessage(outcome.Text, outcome), RemediationJsonContext.Default.WebhookMessage, cancellationToken).ConfigureAwait(false);
+                using var response = await _webhook.PostAsJsonAsync(_options.WebhookUrl, new WebhookMessage(outcome.Text, outcome), NotificationJsonContext.Default.WebhookMessage, cancellationToken).ConfigureAwait(false);
                 if (!response.IsSuccessStatusCode)
                 {
                     LogFailed("webhook", outcome.IncidentId, (int)response.StatusCode, response.ReasonPhrase ?? "");

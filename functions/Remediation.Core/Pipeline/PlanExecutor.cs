@@ -2,7 +2,6 @@ using System.Net;
 using Microsoft.Extensions.Logging;
 using Remediation.Actions;
 using Remediation.Cluster;
-using Remediation.Kubernetes;
 using Remediation.Storage;
 
 namespace Remediation.Pipeline;

@@ -4,7 +4,6 @@ using Microsoft.Extensions.Logging;
 using Remediation.Actions;
 using Remediation.Alerts;
 using Remediation.Diagnosis;
-using Remediation.Hosting;
 using Remediation.Incidents;
 using Remediation.Cluster;
 using Remediation.Kubernetes;
@@ -20,11 +19,10 @@ namespace Remediation.Pipeline;
 /// </summary>
 public sealed partial class RemediationPipeline(
     IIncidentStore store,
-    IInFlightRemediations inFlight,
     IDiagnoser diagnoser,
     RemediationPlanner planner,
     PlanExecutor executor,
-    TargetLedger ledger,
+    SafetyGate gate,
     IncidentRecorder recorder,
     RemediationMetrics metrics,
     Verification.VerificationScheduler verification,
@@ -55,7 +53,7 @@ public sealed partial class RemediationPipeline(
         {
             return incident.State;
         }
-        var alert = JsonSerializer.Deserialize(incident.AlertJson, RemediationJsonContext.Default.NormalizedAlert)
+        var alert = JsonSerializer.Deserialize(incident.AlertJson, AlertJsonContext.Default.NormalizedAlert)
             ?? throw new InvalidOperationException($"incident {incident.IncidentId} has no alert");
         // The intent row and the summary's move out of Received are written in one transaction, so a Received
         // incident has no intent and the read is saved.
@@ -74,15 +72,14 @@ public sealed partial class RemediationPipeline(
 
         // A target in cooldown, over its action budget or behind an open breaker will not be acted on whatever the
         // diagnosis says: record that without reading the cluster, so an alert storm adds no load to the API server.
-        var (gate, gateReason) = await ledger.CheckAsync(target, planner.Policy.Limits, cancellationToken).ConfigureAwait(false);
-        if (gate != GateVerdict.Allowed && !planner.Policy.DryRun)
+        var check = await gate.CheckAsync(target, incident.IncidentId, cancellationToken).ConfigureAwait(false);
+        if (check.TargetVerdict != GateVerdict.Allowed && !planner.Policy.DryRun)
         {
-            return await CompleteAsync(incident, new Decision(gate == GateVerdict.Escalated ? DecisionKind.Escalate : DecisionKind.Refuse,
-                $"{gateReason} (not diagnosed)"), cancellationToken).ConfigureAwait(false);
+            return await CompleteAsync(incident, RemediationPlanner.Stopped(check.TargetVerdict, $"{check.TargetReason} (not diagnosed)"), cancellationToken).ConfigureAwait(false);
         }
         var started = timeProvider.GetTimestamp();
         var diagnosis = await DiagnoseAsync(incident, alert, aim, target, cancellationToken).ConfigureAwait(false);
-        var decision = await DecideAsync(incident, alert, target, diagnosis, (gate, gateReason), cancellationToken).ConfigureAwait(false);
+        var decision = await DecideAsync(incident, alert, target, diagnosis, check, cancellationToken).ConfigureAwait(false);
         if (decision is not { Kind: DecisionKind.Act, Plan: { } plan })
         {
             return await CompleteAsync(incident, decision, cancellationToken).ConfigureAwait(false);
@@ -104,16 +101,16 @@ public sealed partial class RemediationPipeline(
         }
         incident.DiagnosisClass = diagnosis.Class.ToString();
         incident.DiagnosisSummary = diagnosis.Summary;
-        incident.DiagnosisJson = JsonSerializer.Serialize(diagnosis, RemediationJsonContext.Default.DiagnosisResult);
+        incident.DiagnosisJson = JsonSerializer.Serialize(diagnosis, DiagnosisJsonContext.Default.DiagnosisResult);
         LogDiagnosis(diagnosis.Class, diagnosis.Component, diagnosis.Summary);
         return diagnosis;
     }
 
     private async Task<Decision> DecideAsync(IncidentRecord incident, NormalizedAlert alert, WorkloadTarget target, DiagnosisResult diagnosis,
-        (GateVerdict, string) gate, CancellationToken cancellationToken)
+        GateCheck check, CancellationToken cancellationToken)
     {
         using var span = RemediationMetrics.StartStage("decide", incident.IncidentId);
-        var decision = await planner.DecideAsync(alert, target, diagnosis, gate, cancellationToken).ConfigureAwait(false);
+        var decision = await planner.DecideAsync(alert, target, diagnosis, check, cancellationToken).ConfigureAwait(false);
         span?.SetTag("remediation.decision", decision.State.ToString());
         span?.SetTag("remediation.rule", decision.Rule);
         return decision;
@@ -121,32 +118,19 @@ public sealed partial class RemediationPipeline(
 
     /// <summary>
     /// Takes the target's action slot and a place under the global concurrency cap, or returns the decision not to act.
+    /// The remediation counts toward the cap from before the mutation until it concludes (or, if that removal is lost,
+    /// until its verification deadline has certainly passed).
     /// </summary>
     private async Task<Decision?> ReserveAsync(IncidentRecord incident, WorkloadTarget target, Decision decision, ActionPlan plan, CancellationToken cancellationToken)
     {
-        var limits = planner.Policy.Limits;
-        var running = await inFlight.CountInFlightAsync(incident.IncidentId, timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-        if (running >= limits.MaxConcurrent)
-        {
-            // Many remediations at once means a wide outage: stop and hand it to a human.
-            return new Decision(DecisionKind.Escalate,
-                $"global concurrency cap: {running} remediations already in flight (max {limits.MaxConcurrent}); a wide outage needs a human", decision.Rule);
-        }
-        var (verdict, reason) = await ledger.TryReserveAsync(target, incident.IncidentId, limits, cancellationToken).ConfigureAwait(false);
-        if (verdict != GateVerdict.Allowed)
-        {
-            return new Decision(verdict == GateVerdict.Escalated ? DecisionKind.Escalate : DecisionKind.Refuse, reason, decision.Rule);
-        }
-        // Counts toward the cap from before the mutation until the remediation concludes (or, if that removal is
-        // lost, until its verification deadline has certainly passed).
-        await inFlight.AddInFlightAsync(incident.IncidentId, timeProvider.GetUtcNow() + options.ActionLease + plan.Verify.Deadline, cancellationToken).ConfigureAwait(false);
-        return null;
+        var reserved = await gate.ReserveAsync(target, incident.IncidentId, options.ActionLease + plan.Verify.Deadline, cancellationToken).ConfigureAwait(false);
+        return reserved.Verdict == GateVerdict.Allowed ? null : RemediationPlanner.Stopped(reserved.Verdict, reserved.Reason, decision.Rule);
     }
 
     /// <summary>Records the intent (the lock) and the move to Acting in one transaction, applies the plan, records the outcome.</summary>
     private async Task<IncidentState> ActAsync(IncidentRecord incident, Decision decision, ActionPlan plan, long started, CancellationToken cancellationToken)
     {
-        var planJson = JsonSerializer.Serialize(plan, RemediationJsonContext.Default.ActionPlan);
+        var planJson = JsonSerializer.Serialize(plan, ActionJsonContext.Default.ActionPlan);
         var intentRow = new IncidentStepRecord
         {
             PartitionKey = incident.IncidentId, RowKey = IncidentRowKeys.For(IncidentStepRecord.Intent, incident.IncidentId), Worker = _worker, At = timeProvider.GetUtcNow(),
@@ -199,7 +183,7 @@ public sealed partial class RemediationPipeline(
             var kind = intent.Outcome switch { nameof(IncidentState.Refused) => DecisionKind.Refuse, nameof(IncidentState.Escalated) => DecisionKind.Escalate, _ => DecisionKind.NoAction };
             return await RecordDecisionAsync(incident, new Decision(kind, intent.Reason ?? "decided without acting"), takeIntent: false, cancellationToken).ConfigureAwait(false);
         }
-        var plan = JsonSerializer.Deserialize(intent.PlanJson, RemediationJsonContext.Default.ActionPlan)
+        var plan = JsonSerializer.Deserialize(intent.PlanJson, ActionJsonContext.Default.ActionPlan)
             ?? throw new InvalidOperationException($"intent of incident {incident.IncidentId} has no plan");
         LogResume(incident.IncidentId, intent.Worker);
         // Re-applying is safe: each mutation carries the resourceVersion it was planned from; if the first attempt went

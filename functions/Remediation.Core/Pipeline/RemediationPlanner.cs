@@ -8,9 +8,9 @@ namespace Remediation.Pipeline;
 
 /// <summary>
 /// Decide stage: diagnosis + policy → a decision with its plan. Reads only, so `plan`, dry runs and live runs
-/// share it and cannot disagree.
+/// share it and cannot disagree; every refusal, limit and cap comes from the <see cref="SafetyGate"/>.
 /// </summary>
-public sealed class RemediationPlanner(PolicyProvider policyProvider, ActionCatalog actions, TargetLedger ledger, OwnerResolver owners)
+public sealed class RemediationPlanner(PolicyProvider policyProvider, ActionCatalog actions, SafetyGate gate, OwnerResolver owners)
 {
     public RemediationPolicy Policy => policyProvider.Current;
 
@@ -27,7 +27,7 @@ public sealed class RemediationPlanner(PolicyProvider policyProvider, ActionCata
         {
             return Aim.Stop(new Decision(policy.Ignores(alert) ? DecisionKind.Ignore : DecisionKind.Escalate, policy.UnmappedReason(alert)));
         }
-        if (policy.NamespaceRefusal(reference.Namespace) is { } refused)
+        if (gate.NamespaceRefusal(reference.Namespace) is { } refused)
         {
             // Default deny: a target outside the allowlist is not even read.
             return Aim.Stop(new Decision(DecisionKind.Refuse, refused));
@@ -37,7 +37,7 @@ public sealed class RemediationPlanner(PolicyProvider policyProvider, ActionCata
         {
             return Aim.Stop(new Decision(DecisionKind.Escalate, $"owner of {reference.Describe()} not found: {resolution.Problem} ({resolution.Path})"), resolution);
         }
-        if (policy.RefusalFor(owner.Namespace, owner.Name) is { } refusal)
+        if (gate.Refusal(owner) is { } refusal)
         {
             return Aim.Stop(new Decision(DecisionKind.Refuse, resolution.Chain.Count > 1 ? $"{refusal} ({resolution.Path})" : refusal), resolution);
         }
@@ -49,15 +49,15 @@ public sealed class RemediationPlanner(PolicyProvider policyProvider, ActionCata
         return new Aim(owner, null, resolution);
     }
 
-    /// <param name="gate">The target's safety-limit verdict when the caller has just read it (saves a storage read).</param>
+    /// <param name="check">The safety gate's verdict when the caller has just read it (saves the storage reads).</param>
     public async Task<Decision> DecideAsync(NormalizedAlert alert, WorkloadTarget target, DiagnosisResult diagnosis,
-        (GateVerdict Verdict, string Reason)? gate = null, CancellationToken cancellationToken = default)
+        GateCheck? check = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(alert);
         ArgumentNullException.ThrowIfNull(diagnosis);
         ArgumentNullException.ThrowIfNull(target);
         var policy = policyProvider.Current;
-        if (policy.RefusalFor(target.Namespace, target.Name) is { } refusal)
+        if (gate.Refusal(target) is { } refusal)
         {
             return new Decision(DecisionKind.Refuse, refusal);
         }
@@ -85,10 +85,10 @@ public sealed class RemediationPlanner(PolicyProvider policyProvider, ActionCata
         }
         var action = actions.Find(rule.Action)
             ?? throw new InvalidOperationException($"rule '{rule.Name}' names action '{rule.Action}', which is not registered");
-        var (verdict, reason) = gate ?? await ledger.CheckAsync(target, policy.Limits, cancellationToken).ConfigureAwait(false);
-        if (verdict != GateVerdict.Allowed)
+        check ??= await gate.CheckAsync(target, alert.IncidentId, cancellationToken).ConfigureAwait(false);
+        if (check.Verdict != GateVerdict.Allowed)
         {
-            return new Decision(verdict == GateVerdict.Escalated ? DecisionKind.Escalate : DecisionKind.Refuse, reason, rule.Name);
+            return Stopped(check.Verdict, check.Reason, rule.Name);
         }
         ActionPlan plan;
         try
@@ -106,6 +106,10 @@ public sealed class RemediationPlanner(PolicyProvider policyProvider, ActionCata
         }
         return new Decision(DecisionKind.Act, $"rule '{rule.Name}': {plan.Summary}", rule.Name, plan, policy.DryRun || rule.DryRun);
     }
+
+    /// <summary>The decision not to act when the safety gate says no: a refusal, or an escalation to a human.</summary>
+    public static Decision Stopped(GateVerdict verdict, string reason, string? rule = null) =>
+        new(verdict == GateVerdict.Escalated ? DecisionKind.Escalate : DecisionKind.Refuse, reason, rule);
 }
 
 /// <summary>The aim stage's result: the workload to diagnose, or the decision that stops here; and how the owner was found.</summary>

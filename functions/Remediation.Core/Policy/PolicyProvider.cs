@@ -1,4 +1,3 @@
-using Remediation.Hosting;
 
 namespace Remediation.Policy;
 

@@ -20,7 +20,7 @@ public sealed class TargetLedgerRecord : ITableEntity
     public int ConsecutiveFailures { get; set; }
 
     public List<DateTimeOffset> ActionTimes() =>
-        JsonSerializer.Deserialize(ActionTimesJson, RemediationJsonContext.Default.ListDateTimeOffset) ?? [];
+        JsonSerializer.Deserialize(ActionTimesJson, PolicyJsonContext.Default.ListDateTimeOffset) ?? [];
 
     /// <summary>
     /// The partition of a target: "target|{namespace}|{name}" for a Deployment (the key rows were written under before
@@ -73,7 +73,7 @@ public sealed class TargetLedger(ITargetLedgerStore store, TimeProvider timeProv
             }
             var now = timeProvider.GetUtcNow();
             var times = record.ActionTimes().Where(t => now - t < limits.Window).Append(now).ToList();
-            record.ActionTimesJson = JsonSerializer.Serialize(times, RemediationJsonContext.Default.ListDateTimeOffset);
+            record.ActionTimesJson = JsonSerializer.Serialize(times, PolicyJsonContext.Default.ListDateTimeOffset);
             record.LastActionAt = now;
             record.LastIncidentId = incidentId;
             if (await TrySaveAsync(record, cancellationToken).ConfigureAwait(false))

@@ -21,11 +21,11 @@ public sealed record WorkMessage(IReadOnlyList<WorkItem> Items)
     /// <summary>Items per message: small enough that one message is processed in about a second, far below the 64 KiB limit.</summary>
     public const int MaxItems = 25;
 
-    public string ToJson() => JsonSerializer.Serialize(new WorkMessageWire { Items = [.. Items] }, RemediationJsonContext.Default.WorkMessageWire);
+    public string ToJson() => JsonSerializer.Serialize(new WorkMessageWire { Items = [.. Items] }, StorageJsonContext.Default.WorkMessageWire);
 
     public static WorkMessage Parse(string json)
     {
-        var wire = JsonSerializer.Deserialize(json, RemediationJsonContext.Default.WorkMessageWire)
+        var wire = JsonSerializer.Deserialize(json, StorageJsonContext.Default.WorkMessageWire)
             ?? throw new FormatException("work item message is null");
         List<WorkItem> items = wire.Items is { } list ? list
             : wire.IncidentId is { } id ? [new WorkItem(id, wire.TraceParent)]

@@ -3,10 +3,8 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Remediation.Actions;
-using Remediation.Hosting;
 using Remediation.Incidents;
 using Remediation.Cluster;
-using Remediation.Kubernetes;
 using Remediation.Policy;
 using Remediation.Storage;
 
@@ -77,7 +75,7 @@ public sealed partial class RemediationVerifier(
         {
             return WorkResult.In(incident.State);
         }
-        var plan = JsonSerializer.Deserialize(incident.PlanJson ?? "null", RemediationJsonContext.Default.ActionPlan);
+        var plan = JsonSerializer.Deserialize(incident.PlanJson ?? "null", ActionJsonContext.Default.ActionPlan);
         IncidentState state;
         try
         {
@@ -99,7 +97,7 @@ public sealed partial class RemediationVerifier(
     public Task<IncidentState> VerifyAsync(IncidentRecord incident, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(incident);
-        return VerifyAsync(incident, JsonSerializer.Deserialize(incident.PlanJson ?? "null", RemediationJsonContext.Default.ActionPlan), cancellationToken);
+        return VerifyAsync(incident, JsonSerializer.Deserialize(incident.PlanJson ?? "null", ActionJsonContext.Default.ActionPlan), cancellationToken);
     }
 
     private async Task<IncidentState> VerifyAsync(IncidentRecord incident, ActionPlan? plan, CancellationToken cancellationToken)

@@ -1,4 +1,3 @@
-using Remediation.Hosting;
 using Remediation.Storage;
 
 namespace Remediation.Verification;

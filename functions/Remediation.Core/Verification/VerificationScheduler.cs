@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging;
 using Remediation.Actions;
-using Remediation.Hosting;
 using Remediation.Storage;
 
 namespace Remediation.Verification;

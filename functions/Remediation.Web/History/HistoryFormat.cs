@@ -89,7 +89,9 @@ internal static class HistoryFormat
     private static readonly JsonSerializerOptions PrettyOptions = new()
     {
         WriteIndented = true,
-        TypeInfoResolver = RemediationJsonContext.Default,
+        // The JSON shown is the stored alert, diagnosis and plan.
+        TypeInfoResolver = System.Text.Json.Serialization.Metadata.JsonTypeInfoResolver.Combine(
+            Alerts.AlertJsonContext.Default, Diagnosis.DiagnosisJsonContext.Default, Actions.ActionJsonContext.Default),
         // Only for readability: the page HTML-encodes the result.
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };

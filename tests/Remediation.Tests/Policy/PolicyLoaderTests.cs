@@ -126,7 +126,7 @@ public sealed class PolicyLoaderTests
     {
         var parameters = new Dictionary<string, string> { ["weight"] = "150" };
         var problem = Assert.Single(ActionParameters.Problems(ActionNames.TrafficShift, parameters));
-        var ex = Assert.Throws<Remediation.Actions.ActionNotApplicableException>(() => ActionParameters.Int(ActionNames.TrafficShift, parameters, "weight", 0));
+        var ex = Assert.Throws<Remediation.Policy.ActionNotApplicableException>(() => ActionParameters.Int(ActionNames.TrafficShift, parameters, "weight", 0));
         Assert.Equal(problem.Message, ex.Message);
         Assert.Equal(25, ActionParameters.Int(ActionNames.TrafficShift, new Dictionary<string, string> { ["weight"] = "25" }, "weight", 0));
         Assert.Equal(0, ActionParameters.Int(ActionNames.TrafficShift, new Dictionary<string, string>(), "weight", 0));

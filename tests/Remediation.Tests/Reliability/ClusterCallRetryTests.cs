@@ -1,7 +1,7 @@
 using System.Net;
 using k8s.Autorest;
 using Microsoft.Extensions.Time.Testing;
-using Remediation.Kubernetes;
+using Remediation.Cluster;
 using Remediation.Storage;
 
 namespace Remediation.Tests.Reliability;

@@ -76,7 +76,7 @@ public sealed class ParserFuzzTests(ITestOutputHelper output)
                     Assert.False(string.IsNullOrEmpty(alert.Name), "accepted alert without a name");
                     Assert.False(string.IsNullOrEmpty(alert.Fingerprint), "accepted alert without a fingerprint");
                     Assert.Equal(32, alert.IncidentId.Length);
-                    _ = JsonSerializer.Serialize(alert, RemediationJsonContext.Default.NormalizedAlert);
+                    _ = JsonSerializer.Serialize(alert, AlertJsonContext.Default.NormalizedAlert);
                 }
                 Interlocked.Increment(ref accepted);
                 Interlocked.Add(ref alerts, result.Count);

@@ -3,9 +3,8 @@ using System.Runtime.CompilerServices;
 using k8s.Autorest;
 using Polly;
 using Polly.Retry;
-using Remediation.Storage;
 
-namespace Remediation.Kubernetes;
+namespace Remediation.Cluster;
 
 /// <summary>
 /// Runs a Kubernetes API call through a Polly pipeline: up to <see cref="MaxRetries"/> retries of transient failures

@@ -1,4 +1,4 @@
-namespace Remediation.Hosting;
+namespace Remediation;
 
 /// <summary>Configuration section "Remediation" (environment: Remediation__Storage__ConnectionString, ...).</summary>
 public sealed class RemediationOptions

@@ -4,10 +4,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Remediation.Diagnosis;
-using Remediation.Hosting;
+using Remediation.Metrics;
 using Remediation.Verification;
 
-namespace Remediation.Metrics;
+namespace Remediation.Hosting;
 
 public static class DiagnosisServiceCollectionExtensions
 {

@@ -1,6 +1,6 @@
 using Azure;
 
-namespace Remediation.Storage;
+namespace Remediation;
 
 /// <summary>A dependency (storage, the cluster) failed in a way a retry can fix; senders get 503 + Retry-After.</summary>
 public sealed class TransientDependencyException(string dependency, string message, Exception? inner = null)

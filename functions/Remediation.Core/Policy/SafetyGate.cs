@@ -1,0 +1,84 @@
+using Remediation.Alerts;
+using Remediation.Storage;
+
+namespace Remediation.Policy;
+
+/// <summary>
+/// The one place that decides whether the product may act: the policy's allow/deny lists, the target's cooldown,
+/// action budget and circuit breaker (<see cref="TargetLedger"/>), and the global concurrency cap (the remediations in
+/// flight). The pipeline checks and then reserves through it; the planner, <c>remediation plan</c>, replay and dry runs
+/// check through it, so what they report is what a live run would decide.
+/// </summary>
+public sealed class SafetyGate(PolicyProvider policyProvider, TargetLedger ledger, IInFlightRemediations inFlight, TimeProvider timeProvider)
+{
+    /// <summary>Null when the namespace may be touched, else why not. Checked before anything in it is read.</summary>
+    public string? NamespaceRefusal(string ns) => policyProvider.Current.NamespaceRefusal(ns);
+
+    /// <summary>Null when the policy allows acting on the workload, else why not.</summary>
+    public string? Refusal(WorkloadTarget target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        return policyProvider.Current.RefusalFor(target.Namespace, target.Name);
+    }
+
+    /// <summary>
+    /// Reads the target's limits and the remediations in flight other than <paramref name="incidentId"/>; changes nothing.
+    /// </summary>
+    public async Task<GateCheck> CheckAsync(WorkloadTarget target, string incidentId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentException.ThrowIfNullOrEmpty(incidentId);
+        var limits = policyProvider.Current.Limits;
+        var (verdict, reason) = await ledger.CheckAsync(target, limits, cancellationToken).ConfigureAwait(false);
+        var running = await inFlight.CountInFlightAsync(incidentId, timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        return new GateCheck(verdict, reason, running, limits.MaxConcurrent);
+    }
+
+    /// <summary>
+    /// Takes a place under the concurrency cap and the target's action slot, or says why not. On success the
+    /// remediation counts as in flight for <paramref name="hold"/> (until it concludes, or its removal is known lost).
+    /// The cap is checked first, so a remediation stopped by it spends none of the target's budget.
+    /// </summary>
+    public async Task<GateCheck> ReserveAsync(WorkloadTarget target, string incidentId, TimeSpan hold, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentException.ThrowIfNullOrEmpty(incidentId);
+        var limits = policyProvider.Current.Limits;
+        var running = await inFlight.CountInFlightAsync(incidentId, timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        if (running >= limits.MaxConcurrent)
+        {
+            return new GateCheck(GateVerdict.Allowed, "target limits not consulted", running, limits.MaxConcurrent);
+        }
+        var (verdict, reason) = await ledger.TryReserveAsync(target, incidentId, limits, cancellationToken).ConfigureAwait(false);
+        if (verdict == GateVerdict.Allowed)
+        {
+            await inFlight.AddInFlightAsync(incidentId, timeProvider.GetUtcNow() + hold, cancellationToken).ConfigureAwait(false);
+        }
+        return new GateCheck(verdict, reason, running, limits.MaxConcurrent);
+    }
+}
+
+/// <summary>
+/// What the safety gate found: the target's own limits (cooldown, budget, breaker) and the remediations in flight
+/// against the global cap. The target's limits are reported first; a reached cap escalates (a wide outage needs a human).
+/// </summary>
+public sealed record GateCheck(GateVerdict TargetVerdict, string TargetReason, int InFlight, int MaxConcurrent)
+{
+    public bool CapReached => InFlight >= MaxConcurrent;
+
+    public GateVerdict Verdict => TargetVerdict != GateVerdict.Allowed ? TargetVerdict : CapReached ? GateVerdict.Escalated : GateVerdict.Allowed;
+
+    public string Reason => TargetVerdict != GateVerdict.Allowed ? TargetReason
+        : CapReached ? $"global concurrency cap: {InFlight} remediations already in flight (max {MaxConcurrent}); a wide outage needs a human"
+        : TargetReason;
+
+    /// <summary>One line for <c>remediation plan</c>: the verdict, the target's limits and the concurrency cap.</summary>
+    public string Describe()
+    {
+        var cap = CapReached
+            ? $"concurrency cap {MaxConcurrent} reached ({InFlight} remediations in flight)"
+            : $"{InFlight} of {MaxConcurrent} remediations in flight";
+        var verdict = Verdict switch { GateVerdict.Allowed => "allowed", GateVerdict.Refused => "refused", _ => "escalated" };
+        return $"{verdict}: {TargetReason}; {cap}";
+    }
+}
