@@ -52,6 +52,8 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<OwnerResolver>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IMeshRouter, IstioVirtualServiceRouter>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IMeshRouter, GatewayHttpRouteRouter>());
+        // The service-graph blame takes its tolerances from the policy as it is at each diagnosis.
+        services.TryAddSingleton<Func<ServiceGraph.BlameOptions>>(sp => () => sp.GetRequiredService<PolicyProvider>().Current.ServiceGraph);
         services.AddRemediationDiagnosis(configuration);
 
         services.TryAddSingleton(sp => new PolicyProvider(sp.GetRequiredService<RemediationOptions>()));
