@@ -42,6 +42,7 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<IIncidentStore>(sp => sp.GetRequiredService<IncidentStore>());
         services.TryAddSingleton<IIncidentHistory>(sp => sp.GetRequiredService<IncidentStore>());
         services.TryAddSingleton<IInFlightRemediations>(sp => sp.GetRequiredService<IncidentStore>());
+        services.TryAddSingleton<IIncidentGroups>(sp => sp.GetRequiredService<IncidentStore>());
         services.TryAddSingleton<ITargetLedgerStore>(sp => new TableTargetLedgerStore(sp.GetRequiredService<TableClient>()));
         services.TryAddSingleton<TargetLedger>();
         services.TryAddSingleton<Incidents.IncidentRecorder>();
@@ -65,6 +66,7 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton(sp => new ActionCatalog(sp.GetServices<IRemediationAction>()));
         services.TryAddSingleton<RemediationPlanner>();
         services.TryAddSingleton<PlanExecutor>();
+        services.TryAddSingleton<CascadeGrouping>();
         services.TryAddSingleton<RemediationPipeline>();
         services.TryAddSingleton<WorkItemProcessor>();
         services.TryAddSingleton<RemediationVerifier>();
