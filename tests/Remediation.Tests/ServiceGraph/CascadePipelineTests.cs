@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.DependencyInjection;
+using Remediation.Alerts;
+using Remediation.ClusterSimulator;
+using Remediation.Ingest;
+using Remediation.Storage;
+using Remediation.Tests.Diagnosis;
+using Remediation.Tests.Fixtures;
+using Xunit.Abstractions;
+
+namespace Remediation.Tests.ServiceGraph;
+
+/// <summary>
+/// One remediation per cascade, in the standalone host's pipeline (Azurite, the simulator, a real Prometheus scraping it):
+/// alerts for every workload of a cascade end in one mutation of the culprit, the victims linked to its incident.
+/// </summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class CascadePipelineTests(AzuriteFixture storage, ITestOutputHelper output)
+{
+    private const string Alert = "IstioHigh5xxErrorRate";
+    private const string Healthy = "registry.example/payments:1.3.0";
+    private const string Failing = "registry.example/payments:1.4.0";
+
+    private static string Policy(string allow = "") => $$"""
+        allow:
+          namespaces: [shop]
+        {{allow}}
+        limits:
+          cooldown: 10m
+          verifySoak: 5s
+          verifyDeadline: 2m
+          healthyErrorRatio: 0.05
+        rules:
+          - name: roll-back-bad-rollouts
+            when: { classes: [BadRollout] }
+            action: rollback
+        """;
+
+    /// <summary>Short windows, so a rollout seconds old has a baseline before it in a Prometheus started with the test.</summary>
+    private static Dictionary<string, string?> Settings(PrometheusProcess prometheus) => new()
+    {
+        ["Remediation:Prometheus:Url"] = prometheus.BaseAddress.ToString(),
+        ["Remediation:Diagnosis:MetricsWindow"] = "00:00:10",
+        ["Remediation:Diagnosis:BaselineOffset"] = "00:00:20",
+    };
+
+    [Fact]
+    public async Task Cascade_alerts_for_all_three_end_in_one_rollback_of_payments_with_the_victims_linked_and_closed()
+    {
+        await using var cluster = await ScenarioDiagnosisTests.StartAsync("cascade.yaml");
+        using var client = (k8s.Kubernetes)ScenarioDiagnosisTests.Client(cluster);
+        await SetPaymentsImageAsync(client, Healthy);
+        await using var prometheus = await PrometheusProcess.StartAsync([cluster.BaseAddress.Authority], TimeSpan.FromSeconds(1));
+        // A healthy baseline of payments 20 s back (the diagnosis' offset), then the bad rollout.
+        await prometheus.WaitForSeriesAsync(
+            "(sum(rate(istio_requests_total{destination_workload=\"payments\"}[10s] offset 20s)) > 0) unless (sum(rate(istio_requests_total{destination_workload=\"payments\",response_code=~\"5..\"}[10s] offset 20s)) > 0)",
+            timeout: TimeSpan.FromSeconds(90));
+        await SetPaymentsImageAsync(client, Failing);
+        var rolledOut = cluster.Requests.Count;
+        await WaitForFailingEdgesAsync(prometheus);
+        await using var host = await HostHarness.StartAsync(storage.ConnectionString, cluster.BaseAddress, Policy(), Settings(prometheus));
+
+        var alerts = new[] { "frontend", "checkout", "payments" }.Select(w => PipelineHarness.Alert("shop", w, Alert)).ToList();
+        await host.Services.GetRequiredService<AlertIngestor>().IngestAsync(alerts);
+
+        var incidents = await WaitForAsync(host, all => all.Count == 4 && all.All(i => IncidentLifecycle.IsTerminal(i.State) && (i.GroupId is null || IncidentGroupClosure.IsClosed(i))),
+            TimeSpan.FromSeconds(180));
+        Print(incidents);
+        var lead = Assert.Single(incidents, i => i.Action is not null);
+        Assert.Equal(("shop", "payments", IncidentState.Succeeded, "rollback", "BadRollout"), (lead.Namespace, lead.Workload, lead.State, lead.Action, lead.DiagnosisClass));
+        foreach (var victim in new[] { "frontend", "checkout" })
+        {
+            var member = Assert.Single(incidents, i => i.Workload == victim);
+            Assert.Equal((IncidentState.Victim, lead.IncidentId, nameof(IncidentState.Succeeded), "Victim"), (member.State, member.GroupId, member.Outcome, member.DiagnosisClass));
+            Assert.Contains("\"culprit\":{\"namespace\":\"shop\",\"name\":\"payments\"}", member.DiagnosisJson, StringComparison.Ordinal);
+        }
+        var own = Assert.Single(incidents, i => i.IncidentId == alerts[2].IncidentId);
+        Assert.Equal((IncidentState.Grouped, lead.IncidentId, nameof(IncidentState.Succeeded)), (own.State, own.GroupId, own.Outcome));
+
+        var mutations = cluster.Requests.Skip(rolledOut).Where(r => r.IsMutating).ToList();
+        var rollback = Assert.Single(mutations);
+        Assert.Equal(("deployments", "payments"), (rollback.Resource, rollback.Name));
+        Assert.Equal(Healthy, Image(cluster));
+    }
+
+    [Fact]
+    public async Task Culprit_outside_the_allowlist_is_escalated_by_name_and_no_victim_is_touched()
+    {
+        await using var cluster = await ScenarioDiagnosisTests.StartAsync("cascade.yaml");
+        await using var prometheus = await PrometheusProcess.StartAsync([cluster.BaseAddress.Authority], TimeSpan.FromSeconds(1));
+        await WaitForFailingEdgesAsync(prometheus);
+        var allow = "  workloads: [shop/frontend, shop/checkout]";
+        await using var host = await HostHarness.StartAsync(storage.ConnectionString, cluster.BaseAddress, Policy(allow), Settings(prometheus));
+        var before = cluster.Requests.Count;
+
+        await host.Services.GetRequiredService<AlertIngestor>().IngestAsync(
+            [PipelineHarness.Alert("shop", "frontend", Alert), PipelineHarness.Alert("shop", "checkout", Alert)]);
+
+        var incidents = await WaitForAsync(host, all => all.Count == 2 && all.All(i => IncidentLifecycle.IsTerminal(i.State)), TimeSpan.FromSeconds(60));
+        Print(incidents);
+        Assert.All(incidents, i =>
+        {
+            Assert.Equal(IncidentState.Escalated, i.State);
+            Assert.Equal("Victim", i.DiagnosisClass);
+            Assert.Contains("the culprit shop/payments is not remediated (workload 'shop/payments' matches no allowlisted workload pattern", i.OutcomeReason, StringComparison.Ordinal);
+            Assert.Null(i.GroupId);
+        });
+        Assert.DoesNotContain(cluster.Requests.Skip(before), r => r.IsMutating);
+    }
+
+    private static async Task SetPaymentsImageAsync(k8s.Kubernetes client, string image)
+    {
+        var patch = $$"""[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"{{image}}"}]""";
+        await client.AppsV1.PatchNamespacedDeploymentAsync(new V1Patch(patch, V1Patch.PatchType.JsonPatch), "payments", "shop");
+    }
+
+    private static string Image(SimulatedCluster cluster) =>
+        cluster.GetObject("deployments", "shop", "payments")!["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]!.GetValue<string>();
+
+    /// <summary>rate() over the diagnosis window has two samples of every failing edge's 5xx series, from the reporter the graph prefers.</summary>
+    private static async Task WaitForFailingEdgesAsync(PrometheusProcess prometheus)
+    {
+        foreach (var (reporter, source, destination) in new[] { ("destination", "unknown", "frontend"), ("source", "frontend", "checkout"), ("source", "checkout", "payments") })
+        {
+            await prometheus.WaitForSeriesAsync(
+                $"sum(rate(istio_requests_total{{reporter=\"{reporter}\",source_workload=\"{source}\",destination_workload=\"{destination}\",response_code=~\"5..\"}}[10s])) > 0");
+        }
+    }
+
+    /// <summary>Waits until the recorded incidents satisfy <paramref name="done"/>; fails with what they are then.</summary>
+    private async Task<IReadOnlyList<IncidentRecord>> WaitForAsync(HostHarness host, Func<IReadOnlyList<IncidentRecord>, bool> done, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        IReadOnlyList<IncidentRecord> incidents = [];
+        while (clock.Elapsed < timeout)
+        {
+            incidents = await host.Store.ListAsync(new IncidentQuery(Namespace: "shop"));
+            if (done(incidents))
+            {
+                return incidents;
+            }
+            await Task.Delay(250);
+        }
+        Print(incidents);
+        throw new TimeoutException($"the incidents did not reach the expected states in {timeout.TotalSeconds:0} s");
+    }
+
+    private void Print(IReadOnlyList<IncidentRecord> incidents)
+    {
+        foreach (var i in incidents.OrderBy(i => i.ReceivedAt))
+        {
+            output.WriteLine($"{i.IncidentId[..8]} {i.Namespace}/{i.Workload} {i.State} [{i.DiagnosisClass}] group={i.GroupId?[..8]} action={i.Action} outcome={i.Outcome}: {i.OutcomeReason}");
+            output.WriteLine($"    diagnosis: {i.DiagnosisSummary}");
+        }
+    }
+}
