@@ -33,7 +33,7 @@ public sealed class ServiceGraphAnalyser : IWorkloadAnalyser
         var target = view.Target;
         if (blame is { Verdict: BlameVerdict.Callee, Culprit: { } culprit })
         {
-            return new Finding(FailureClass.Victim, culprit.ToString(), 0.8, $"{target} is a victim: {blame.Summary}") { Evidence = evidence };
+            return new Finding(FailureClass.Victim, culprit.ToString(), 0.8, blame.Summary) { Evidence = evidence };
         }
         if (reading.Graph is null)
         {
