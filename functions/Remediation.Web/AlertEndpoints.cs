@@ -175,12 +175,13 @@ public sealed record IncidentView(
     string IncidentId, string State, string Source, string AlertName, string? Namespace, string? Workload, string? Severity,
     DateTimeOffset StartsAt, DateTimeOffset ReceivedAt, DateTimeOffset? ResolvedAt, string? Diagnosis, string? DiagnosisSummary,
     string? Action, string? Outcome, string? OutcomeReason, DateTimeOffset? ActedAt, DateTimeOffset? CompletedAt,
-    System.Text.Json.Nodes.JsonNode? DiagnosisDetail, System.Text.Json.Nodes.JsonNode? Plan, System.Text.Json.Nodes.JsonNode? PriorState)
+    System.Text.Json.Nodes.JsonNode? DiagnosisDetail, System.Text.Json.Nodes.JsonNode? Plan, System.Text.Json.Nodes.JsonNode? PriorState,
+    string? GroupId = null)
 {
     public static IncidentView From(IncidentRecord r) => new(
         r.IncidentId, r.State.ToString(), r.Source, r.AlertName, r.Namespace, r.Workload, r.Severity, r.StartsAt, r.ReceivedAt, r.ResolvedAt,
         r.DiagnosisClass, r.DiagnosisSummary, r.Action, r.Outcome, r.OutcomeReason, r.ActedAt, r.CompletedAt,
-        Parse(r.DiagnosisJson), Parse(r.PlanJson), Parse(r.PriorStateJson));
+        Parse(r.DiagnosisJson), Parse(r.PlanJson), Parse(r.PriorStateJson), r.GroupId);
 
     private static System.Text.Json.Nodes.JsonNode? Parse(string? json) => json is null ? null : System.Text.Json.Nodes.JsonNode.Parse(json);
 }

@@ -22,6 +22,8 @@ public enum FailureClass
     /// <summary>The target does not exist in the cluster.</summary>
     NotFound,
     Unknown,
+    /// <summary>The workload fails only because a workload it calls fails (service-graph blame): the component is the culprit; never acted on.</summary>
+    Victim,
 }
 
 /// <summary>One fact behind a diagnosis: human-readable text plus structured data.</summary>
@@ -45,6 +47,8 @@ public sealed record DiagnosisResult
     /// <summary>For DegradedVersion: the degraded version and the healthy ones.</summary>
     public string? DegradedVersion { get; init; }
     public IReadOnlyList<string> HealthyVersions { get; init; } = [];
+    /// <summary>The service graph around the workload and the blame decided on it, when the mesh telemetry was read.</summary>
+    public ServiceGraph.ServiceGraphFinding? Graph { get; init; }
 }
 
 /// <summary>Finds the failing component behind an alert. Reads only.</summary>

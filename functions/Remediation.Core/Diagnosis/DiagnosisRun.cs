@@ -84,6 +84,7 @@ internal sealed class DiagnosisRun : IDisposable
                 HealthyRevision = finding.HealthyRevision,
                 DegradedVersion = finding.DegradedVersion,
                 HealthyVersions = finding.HealthyVersions,
+                Graph = finding.Graph,
             };
         }
     }

@@ -9,6 +9,8 @@ public sealed record Finding(FailureClass Class, string Component, double Confid
     public long? HealthyRevision { get; init; }
     public string? DegradedVersion { get; init; }
     public IReadOnlyList<string> HealthyVersions { get; init; } = [];
+    /// <summary>The service graph the finding was decided on (see <see cref="DiagnosisResult.Graph"/>).</summary>
+    public ServiceGraph.ServiceGraphFinding? Graph { get; init; }
 }
 
 /// <summary>

@@ -17,7 +17,9 @@ public sealed class KubernetesDiagnoser(
     IMeshSignals? mesh = null,
     IContainerInsights? insights = null,
     DiagnosisOptions? options = null,
-    IReadOnlyList<IWorkloadAnalyser>? analysers = null) : IDiagnoser
+    IReadOnlyList<IWorkloadAnalyser>? analysers = null,
+    ServiceGraph.IServiceGraphSource? graph = null,
+    Func<ServiceGraph.BlameOptions>? blame = null) : IDiagnoser
 {
     private readonly DiagnosisOptions _options = options ?? new DiagnosisOptions();
     private readonly IReadOnlyList<IWorkloadAnalyser> _analysers = analysers ?? WorkloadAnalysers.InPrecedence;
@@ -31,7 +33,7 @@ public sealed class KubernetesDiagnoser(
         {
             run.Unavailable("prometheus", "not configured (Remediation:Prometheus:Url)");
         }
-        var view = await WorkloadView.ReadAsync(run, new WorkloadSources(reader, mesh, insights), _options, timeProvider, target, cancellationToken).ConfigureAwait(false);
+        var view = await WorkloadView.ReadAsync(run, new WorkloadSources(reader, mesh, insights, graph, blame?.Invoke()), _options, timeProvider, target, cancellationToken).ConfigureAwait(false);
         if (view is null)
         {
             return run.Finish(new Finding(FailureClass.NotFound, target.ToString(), 1, $"Deployment {target} does not exist"),
@@ -39,6 +41,7 @@ public sealed class KubernetesDiagnoser(
         }
         StartPathReads(view);
         var finding = await AnalyseAsync(view, cancellationToken).ConfigureAwait(false);
+        finding = finding with { Graph = finding.Graph ?? view.GraphFinding };
         return run.Finish(finding, await EvidenceAsync(view, finding).ConfigureAwait(false));
     }
 

@@ -14,6 +14,8 @@ public static class WorkloadAnalysers
         new UnschedulableAnalyser(),
         new CrashingRolloutAnalyser(),
         new CrashLoopAnalyser(),
+        // Pods run and fail requests or answer slowly: a callee to blame makes the workload a victim, acted on through its culprit.
+        new ServiceGraphAnalyser(),
         // Pods run: the mesh signals and the HPA decide; a degraded version before the workload's own error rate.
         new DegradedVersionAnalyser(),
         new ErroringRolloutAnalyser(),

@@ -1,11 +1,12 @@
 using k8s.Models;
 using Remediation.Alerts;
 using Remediation.Cluster;
+using Remediation.ServiceGraph;
 
 namespace Remediation.Diagnosis;
 
-/// <summary>The ports a diagnosis reads: the cluster, and the optional mesh and Container insights sources.</summary>
-internal sealed record WorkloadSources(IClusterReader Cluster, IMeshSignals? Mesh, IContainerInsights? Insights);
+/// <summary>The ports a diagnosis reads: the cluster, and the optional mesh, Container insights and service-graph sources (with the blame tuning).</summary>
+internal sealed record WorkloadSources(IClusterReader Cluster, IMeshSignals? Mesh, IContainerInsights? Insights, IServiceGraphSource? Graph = null, BlameOptions? Blame = null);
 
 /// <summary>
 /// The workload as one diagnosis sees it, read once and shared by every analyser: the Deployment, its ReplicaSets (by
@@ -26,6 +27,7 @@ public sealed class WorkloadView
     private Task<IReadOnlyList<ContainerLogLine>?>? _errorLines;
     private Task<HpaState?>? _hpa;
     private Task<IReadOnlyList<Evidence>>? _routing;
+    private Task<(GraphReading Reading, Blame Blame)?>? _blame;
 
     private WorkloadView(DiagnosisRun run, WorkloadSources sources, DiagnosisOptions options, WorkloadTarget target, V1Deployment deployment)
     {
@@ -114,6 +116,18 @@ public sealed class WorkloadView
     /// <summary>The VirtualService(s) routing the workload's service and the DestinationRule subsets, as evidence.</summary>
     public Task<IReadOnlyList<Evidence>> RoutingAsync() => _routing ??= MeshRoutingEvidence.ReadAsync(_run, _sources.Cluster, Target.Namespace, Service);
 
+    /// <summary>Whether a service-graph source is configured.</summary>
+    public bool GraphConfigured => _sources.Graph is not null;
+
+    /// <summary>The service graph as recorded with the diagnosis, once <see cref="BlameAsync"/> read one.</summary>
+    public ServiceGraphFinding? GraphFinding { get; private set; }
+
+    /// <summary>
+    /// The service graph around the workload over the metrics window and the blame for <paramref name="symptom"/> decided
+    /// on it (read once; the first symptom asked decides); null without a service-graph source.
+    /// </summary>
+    public Task<(GraphReading Reading, Blame Blame)?> BlameAsync(Symptom symptom) => _blame ??= ReadBlameAsync(symptom);
+
     /// <summary>Reads the Deployment and its family; null when the Deployment does not exist. Cluster faults propagate.</summary>
     internal static async Task<WorkloadView?> ReadAsync(DiagnosisRun run, WorkloadSources sources, DiagnosisOptions options, TimeProvider timeProvider,
         WorkloadTarget target, CancellationToken cancellationToken)
@@ -151,6 +165,21 @@ public sealed class WorkloadView
         var baseline = await baselineTask.ConfigureAwait(false);
         // Prometheus is configured but could not be read: the conclusions that rest on metrics (healthy, no errors) cannot be drawn.
         return new MeshReading(true, current, baseline, current is null ? _run.Why("prometheus") ?? "prometheus: no answer" : null);
+    }
+
+    private async Task<(GraphReading Reading, Blame Blame)?> ReadBlameAsync(Symptom symptom)
+    {
+        if (_sources.Graph is not { } graph)
+        {
+            return null;
+        }
+        const string source = "prometheus service graph";
+        var alerted = new WorkloadId(Target.Namespace, Target.Name);
+        var reading = await _run.OptionalAsync(source, ct => graph.ReadAsync(alerted, Options.MetricsWindow, ct), useSourceTimeout: false).ConfigureAwait(false)
+            ?? GraphReading.Failed(_run.Why(source) ?? $"{source}: no answer");
+        var blame = BlameAnalyzer.Analyze(reading, alerted, symptom, _sources.Blame);
+        GraphFinding = reading.Graph is { } read ? ServiceGraphFinding.From(read, blame, _sources.Blame?.Health) : null;
+        return (reading, blame);
     }
 
     private async Task<IReadOnlyList<Corev1Event>> ReadPodEventsAsync()

@@ -33,6 +33,8 @@ public static class DiagnosisServiceCollectionExtensions
             });
             services.TryAddSingleton<IMeshSignals>(sp => new IstioSignals(sp.GetRequiredService<PrometheusClient>()));
             services.TryAddSingleton<IHealthSignal, PrometheusHealthSignal>();
+            services.TryAddSingleton<ServiceGraph.IServiceGraphSource>(sp => new PrometheusServiceGraphSource(sp.GetRequiredService<PrometheusClient>(),
+                sp.GetRequiredService<DiagnosisOptions>().BaselineOffset is var offset && offset > TimeSpan.Zero ? offset : null));
         }
 
         if (!string.IsNullOrWhiteSpace(configuration[LogAnalyticsOptions.SectionName + ":WorkspaceId"]))
@@ -50,7 +52,9 @@ public static class DiagnosisServiceCollectionExtensions
 
         services.TryAddSingleton<IDiagnoser>(sp => new KubernetesDiagnoser(
             sp.GetRequiredService<Cluster.IClusterReader>(), sp.GetRequiredService<TimeProvider>(),
-            sp.GetService<IMeshSignals>(), sp.GetService<IContainerInsights>(), sp.GetRequiredService<DiagnosisOptions>()));
+            sp.GetService<IMeshSignals>(), sp.GetService<IContainerInsights>(), sp.GetRequiredService<DiagnosisOptions>(),
+            graph: sp.GetService<ServiceGraph.IServiceGraphSource>(),
+            blame: sp.GetService<Func<ServiceGraph.BlameOptions>>()));
         services.TryAddSingleton<IHealthSignal, NoHealthSignal>();
         return services;
     }

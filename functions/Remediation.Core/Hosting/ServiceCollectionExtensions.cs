@@ -42,6 +42,7 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<IIncidentStore>(sp => sp.GetRequiredService<IncidentStore>());
         services.TryAddSingleton<IIncidentHistory>(sp => sp.GetRequiredService<IncidentStore>());
         services.TryAddSingleton<IInFlightRemediations>(sp => sp.GetRequiredService<IncidentStore>());
+        services.TryAddSingleton<IIncidentGroups>(sp => sp.GetRequiredService<IncidentStore>());
         services.TryAddSingleton<ITargetLedgerStore>(sp => new TableTargetLedgerStore(sp.GetRequiredService<TableClient>()));
         services.TryAddSingleton<TargetLedger>();
         services.TryAddSingleton<SafetyGate>();
@@ -53,6 +54,8 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<OwnerResolver>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IMeshRouter, IstioVirtualServiceRouter>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IMeshRouter, GatewayHttpRouteRouter>());
+        // The service-graph blame takes its tolerances from the policy as it is at each diagnosis.
+        services.TryAddSingleton<Func<ServiceGraph.BlameOptions>>(sp => () => sp.GetRequiredService<PolicyProvider>().Current.ServiceGraph);
         services.AddRemediationDiagnosis(configuration);
 
         services.TryAddSingleton(sp => new PolicyProvider(sp.GetRequiredService<RemediationOptions>()));
@@ -64,6 +67,7 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton(sp => new ActionCatalog(sp.GetServices<IRemediationAction>()));
         services.TryAddSingleton<RemediationPlanner>();
         services.TryAddSingleton<PlanExecutor>();
+        services.TryAddSingleton<CascadeGrouping>();
         services.TryAddSingleton<RemediationPipeline>();
         services.TryAddSingleton<WorkItemProcessor>();
         services.TryAddSingleton<RemediationVerifier>();

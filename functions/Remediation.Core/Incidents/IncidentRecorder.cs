@@ -48,6 +48,7 @@ public sealed record Recorded(bool Written, IncidentRecord? Incident)
 public sealed partial class IncidentRecorder(
     IIncidentStore store,
     IInFlightRemediations inFlight,
+    IIncidentGroups groups,
     TargetLedger ledger,
     OutcomeNotifier notifier,
     RemediationMetrics metrics,
@@ -170,6 +171,8 @@ public sealed partial class IncidentRecorder(
                 metrics.RecordVerification(plan.Action, finish.State switch { IncidentState.Succeeded => "succeeded", IncidentState.Escalated => "unverified", _ => "failed" });
                 break;
         }
+        // A group's lead is over: its members (victims, alerts of the same target) close with its outcome.
+        await IncidentGroupClosure.CloseMembersAsync(store, groups, incident, now, cancellationToken).ConfigureAwait(false);
         await notifier.NotifyAsync(incident, cancellationToken).ConfigureAwait(false);
         LogFinished(incident.IncidentId, finish.State, finish.Reason);
     }

@@ -26,6 +26,7 @@ public sealed partial class RemediationPipeline(
     IncidentRecorder recorder,
     RemediationMetrics metrics,
     Verification.VerificationScheduler verification,
+    CascadeGrouping cascade,
     RemediationOptions options,
     TimeProvider timeProvider,
     ILogger<RemediationPipeline> logger)
@@ -69,6 +70,10 @@ public sealed partial class RemediationPipeline(
         }
         // The record names the workload acted on (the owner), not the pod or ReplicaSet the alert named.
         (incident.Namespace, incident.Workload) = (target.Namespace, target.Name);
+        if (await cascade.OpenGroupAsync(incident, target, cancellationToken).ConfigureAwait(false) is { } grouped)
+        {
+            return await JoinAsync(incident, grouped, cancellationToken).ConfigureAwait(false);
+        }
 
         // A target in cooldown, over its action budget or behind an open breaker will not be acted on whatever the
         // diagnosis says: record that without reading the cluster, so an alert storm adds no load to the API server.
@@ -80,9 +85,17 @@ public sealed partial class RemediationPipeline(
         var started = timeProvider.GetTimestamp();
         var diagnosis = await DiagnoseAsync(incident, alert, aim, target, cancellationToken).ConfigureAwait(false);
         var decision = await DecideAsync(incident, alert, target, diagnosis, check, cancellationToken).ConfigureAwait(false);
+        if (decision.Kind == DecisionKind.Victim)
+        {
+            return await JoinAsync(incident, await cascade.JoinCulpritAsync(incident, alert, diagnosis, decision, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        }
         if (decision is not { Kind: DecisionKind.Act, Plan: { } plan })
         {
             return await CompleteAsync(incident, decision, cancellationToken).ConfigureAwait(false);
+        }
+        if (await cascade.ClaimLeadAsync(incident, target, cancellationToken).ConfigureAwait(false) is { } joined)
+        {
+            return await JoinAsync(incident, joined, cancellationToken).ConfigureAwait(false);
         }
         if (!decision.DryRun && await ReserveAsync(incident, target, decision, plan, cancellationToken).ConfigureAwait(false) is { } refusal)
         {
@@ -234,7 +247,14 @@ public sealed partial class RemediationPipeline(
     {
         var now = timeProvider.GetUtcNow();
         var findings = incident;
-        var finish = new IncidentFinish(FinishKind.Decided, decision.State, decision.Reason) { Change = row => CopyFindings(findings, row) };
+        var finish = new IncidentFinish(FinishKind.Decided, decision.State, decision.Reason)
+        {
+            Change = row =>
+            {
+                CopyFindings(findings, row);
+                row.GroupId = decision.GroupId ?? row.GroupId;
+            },
+        };
         IncidentStepRecord Row(string kind)
         {
             var row = IncidentRecorder.Step(incident, kind, _worker, now, finish);
@@ -250,25 +270,4 @@ public sealed partial class RemediationPipeline(
         LogOutcome("none", decision.State, decision.Reason);
         return decision.State;
     }
-
-    /// <summary>What this run found out about the incident (the workload acted on, the diagnosis), copied onto the row as it is now.</summary>
-    private static void CopyFindings(IncidentRecord from, IncidentRecord to)
-    {
-        (to.Namespace, to.Workload) = (from.Namespace, from.Workload);
-        to.DiagnosisClass = from.DiagnosisClass;
-        to.DiagnosisSummary = from.DiagnosisSummary;
-        to.DiagnosisJson = from.DiagnosisJson;
-    }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Work item for unknown incident {IncidentId} ignored")]
-    private partial void LogMissing(string incidentId);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Diagnosis {Class} of {Component}: {Summary}")]
-    private partial void LogDiagnosis(FailureClass @class, string component, string summary);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Incident {IncidentId}: resuming the action interrupted on worker {Worker}")]
-    private partial void LogResume(string incidentId, string worker);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Outcome of {Action}: {Outcome} ({Reason})")]
-    private partial void LogOutcome(string action, IncidentState outcome, string reason);
 }

@@ -69,6 +69,9 @@ public sealed class RemediationPlanner(PolicyProvider policyProvider, ActionCata
                 return new Decision(DecisionKind.Escalate, $"diagnosis unknown: {diagnosis.Summary}");
             case FailureClass.NotFound:
                 return new Decision(DecisionKind.Escalate, diagnosis.Summary);
+            case FailureClass.Victim:
+                // Never acted on: the culprit (the component) is remediated in its own incident, under the policy that applies to it.
+                return new Decision(DecisionKind.Victim, $"not acted on: {diagnosis.Summary}; the culprit {diagnosis.Component} is remediated in its own incident");
         }
         var rule = policy.Match(alert.Labels, diagnosis.Class);
         if (rule is null)

@@ -38,7 +38,7 @@ public static class PolicyLoader
             throw new PolicyValidationException([$"{source}:1: expected a mapping with 'allow', 'limits' and 'rules'"]);
         }
         var reader = new PolicyNodeReader(source, errors);
-        reader.CheckKeys(root, "dryRun", "ownNamespace", "unmappedAlerts", "allow", "limits", "rules");
+        reader.CheckKeys(root, "dryRun", "ownNamespace", "unmappedAlerts", "allow", "limits", "rules", ServiceGraphPolicyReader.Key);
         var allow = reader.Mapping(root, "allow");
         var policy = new RemediationPolicy
         {
@@ -49,6 +49,7 @@ public static class PolicyLoader
             Limits = ReadLimits(reader, reader.Mapping(root, "limits")),
             Rules = PolicyRuleReader.Read(reader, root),
             UnmappedAlerts = ReadUnmappedAlerts(reader, root),
+            ServiceGraph = ServiceGraphPolicyReader.Read(reader, root),
         };
         if (allow is not null)
         {

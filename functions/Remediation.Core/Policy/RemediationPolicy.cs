@@ -49,6 +49,9 @@ public sealed record RemediationPolicy
     /// </summary>
     public UnmappedAlerts UnmappedAlerts { get; init; } = UnmappedAlerts.Ignore;
 
+    /// <summary>Service-graph blame tuning (policy key <c>serviceGraph</c>): Kiali's health tolerances unless overridden.</summary>
+    public Remediation.ServiceGraph.BlameOptions ServiceGraph { get; init; } = Remediation.ServiceGraph.BlameOptions.Default;
+
     /// <summary>Whether the alert is to be recorded as Ignored: it names no Kubernetes workload and the policy ignores those.</summary>
     public bool Ignores(Alerts.NormalizedAlert alert)
     {

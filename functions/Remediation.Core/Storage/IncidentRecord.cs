@@ -67,6 +67,8 @@ public sealed class IncidentRecord : ITableEntity
     /// <summary>When the sweep last re-queued this incident (each is re-queued at most once per interval).</summary>
     public DateTimeOffset? RequeuedAt { get; set; }
     public string? TraceParent { get; set; }
+    /// <summary>The incident leading this incident's group (a cascade's culprit remediation); null outside a group.</summary>
+    public string? GroupId { get; set; }
 
     /// <summary>A copy (every property is a value or an immutable string), to apply a change to without touching the original.</summary>
     public IncidentRecord Copy() => (IncidentRecord)MemberwiseClone();

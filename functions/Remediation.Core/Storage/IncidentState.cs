@@ -30,6 +30,11 @@ public enum IncidentState
     /// to the culprit's incident (GroupId) and closed when it closes.
     /// </summary>
     Victim,
+    /// <summary>
+    /// An alert for a workload whose remediation is already open in a group (it leads it, e.g. a cascade's culprit): never
+    /// acted on again; linked to the lead (GroupId) and closed when it closes.
+    /// </summary>
+    Grouped,
 }
 
 /// <summary>
@@ -40,7 +45,7 @@ public static class IncidentLifecycle
 {
     /// <summary>A decision that takes no action on the alerted workload ends an incident in one of these, from Received or Acting.</summary>
     private static readonly IncidentState[] Decided =
-        [IncidentState.Refused, IncidentState.Escalated, IncidentState.NoAction, IncidentState.Ignored, IncidentState.Victim];
+        [IncidentState.Refused, IncidentState.Escalated, IncidentState.NoAction, IncidentState.Ignored, IncidentState.Victim, IncidentState.Grouped];
 
     private static readonly FrozenDictionary<IncidentState, IncidentState[]> Moves = new Dictionary<IncidentState, IncidentState[]>
     {
@@ -59,6 +64,7 @@ public static class IncidentLifecycle
         [IncidentState.Resolved] = [],
         [IncidentState.Ignored] = [],
         [IncidentState.Victim] = [],
+        [IncidentState.Grouped] = [],
     }.ToFrozenDictionary();
 
     /// <summary>Every state, in declaration order.</summary>

@@ -1,0 +1,210 @@
+using System.Diagnostics;
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.DependencyInjection;
+using Remediation.Alerts;
+using Remediation.ClusterSimulator;
+using Remediation.Ingest;
+using Remediation.Storage;
+using Remediation.Tests.Diagnosis;
+using Remediation.Tests.Fixtures;
+using Xunit.Abstractions;
+
+namespace Remediation.Tests.ServiceGraph;
+
+/// <summary>
+/// One remediation per cascade, in the standalone host's pipeline (Azurite, the simulator, a real Prometheus scraping it):
+/// alerts for every workload of a cascade end in one mutation of the culprit, the victims linked to its incident.
+/// </summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class CascadePipelineTests(AzuriteFixture storage, ITestOutputHelper output)
+{
+    private const string Alert = "IstioHigh5xxErrorRate";
+
+    private static string Policy(string allow = "") => $$"""
+        allow:
+          namespaces: [shop]
+        {{allow}}
+        limits:
+          cooldown: 10m
+          verifySoak: 5s
+          verifyDeadline: 2m
+          healthyErrorRatio: 0.05
+        rules:
+          - name: roll-back-bad-rollouts
+            when: { classes: [BadRollout] }
+            action: rollback
+        """;
+
+    /// <summary>Short windows, so a rollout seconds old has a baseline before it in a Prometheus started with the test.</summary>
+    private static Dictionary<string, string?> Settings(PrometheusProcess prometheus) => new()
+    {
+        ["Remediation:Prometheus:Url"] = prometheus.BaseAddress.ToString(),
+        ["Remediation:Diagnosis:MetricsWindow"] = "00:00:15",
+        ["Remediation:Diagnosis:BaselineOffset"] = "00:00:45",
+    };
+
+    [Fact]
+    public async Task Cascade_alerts_for_all_three_end_in_one_rollback_of_payments_with_the_victims_linked_and_closed()
+    {
+        await using var run = await LiveBadRolloutAsync("cascade.yaml", "payments", "registry.example/payments:1.3.0", "registry.example/payments:1.4.1",
+            [("destination", "unknown", "frontend"), ("source", "frontend", "checkout"), ("source", "checkout", "payments")], ["frontend", "checkout", "payments"]);
+
+        var lead = AssertOneRollback(run, "payments", "registry.example/payments:1.3.0");
+        AssertVictims(run.Incidents, lead, "payments", "frontend", "checkout");
+        var own = Assert.Single(run.Incidents, i => i.IncidentId == run.Alerts[2].IncidentId);
+        Assert.Equal((IncidentState.Grouped, lead.IncidentId, nameof(IncidentState.Succeeded)), (own.State, own.GroupId, own.Outcome));
+    }
+
+    [Fact]
+    public async Task Caller_regression_is_the_callers_own_fault_and_the_caller_is_rolled_back()
+    {
+        await using var run = await LiveBadRolloutAsync("caller-regression.yaml", "checkout", "registry.example/checkout:2.0.0", "registry.example/checkout:2.1.1",
+            [("destination", "unknown", "frontend"), ("source", "frontend", "checkout")], ["frontend", "checkout"]);
+
+        var lead = AssertOneRollback(run, "checkout", "registry.example/checkout:2.0.0");
+        AssertVictims(run.Incidents, lead, "checkout", "frontend");
+        var graph = System.Text.Json.Nodes.JsonNode.Parse(lead.DiagnosisJson!)!["graph"]!;
+        Assert.Equal("OwnFault", graph["verdict"]!.GetValue<string>());
+    }
+
+    private sealed record LiveRun(SimulatedCluster Cluster, IReadOnlyList<RecordedRequest> Mutations, IReadOnlyList<NormalizedAlert> Alerts, IReadOnlyList<IncidentRecord> Incidents)
+        : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => Cluster.DisposeAsync();
+    }
+
+    /// <summary>
+    /// Rolls <paramref name="workload"/> back to a healthy image, lets Prometheus record a healthy baseline, rolls it out to a
+    /// failing image (a new template: the rollout is recent), waits until the failing edges show, fires an alert per workload
+    /// and waits until every incident is over and every member closed. The mutations are those after the bad rollout.
+    /// </summary>
+    private async Task<LiveRun> LiveBadRolloutAsync(string scenario, string workload, string healthy, string failing,
+        (string Reporter, string Source, string Destination)[] failingEdges, string[] alerted)
+    {
+        var cluster = await ScenarioDiagnosisTests.StartAsync(scenario);
+        try
+        {
+            using var client = (k8s.Kubernetes)ScenarioDiagnosisTests.Client(cluster);
+            await SetImageAsync(client, workload, healthy);
+            await using var prometheus = await PrometheusProcess.StartAsync([cluster.BaseAddress.Authority], TimeSpan.FromSeconds(1));
+            // A healthy baseline 45 s back (the diagnosis' offset), then the bad rollout.
+            await prometheus.WaitForSeriesAsync(
+                $"(sum(rate(istio_requests_total{{destination_workload=\"{workload}\"}}[15s] offset 45s)) > 0) unless (sum(rate(istio_requests_total{{destination_workload=\"{workload}\",response_code=~\"5..\"}}[15s] offset 45s)) > 0)",
+                timeout: TimeSpan.FromSeconds(120));
+            await SetImageAsync(client, workload, failing);
+            var rolledOut = cluster.Requests.Count;
+            await WaitForFailingEdgesAsync(prometheus, failingEdges);
+            await using var host = await HostHarness.StartAsync(storage.ConnectionString, cluster.BaseAddress, Policy(), Settings(prometheus));
+
+            var alerts = alerted.Select(w => PipelineHarness.Alert("shop", w, Alert)).ToList();
+            await host.Services.GetRequiredService<AlertIngestor>().IngestAsync(alerts);
+            var incidents = await WaitForAsync(host, all => all.Count >= alerted.Length && all.All(i => IncidentLifecycle.IsTerminal(i.State) && (i.GroupId is null || IncidentGroupClosure.IsClosed(i))),
+                TimeSpan.FromSeconds(180));
+            Print(incidents);
+            return new LiveRun(cluster, cluster.Requests.Skip(rolledOut).Where(r => r.IsMutating).ToList(), alerts, incidents);
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Exactly one mutation, the rollback of <paramref name="workload"/> to <paramref name="healthy"/>, by the one incident that acted, verified.</summary>
+    private static IncidentRecord AssertOneRollback(LiveRun run, string workload, string healthy)
+    {
+        var rollback = Assert.Single(run.Mutations);
+        Assert.Equal(("deployments", workload), (rollback.Resource, rollback.Name));
+        Assert.Equal(healthy, Image(run.Cluster, workload));
+        var lead = Assert.Single(run.Incidents, i => i.Action is not null);
+        Assert.Equal(("shop", workload, IncidentState.Succeeded, "rollback", "BadRollout"), (lead.Namespace, lead.Workload, lead.State, lead.Action, lead.DiagnosisClass));
+        return lead;
+    }
+
+    /// <summary>Each victim's incident: Victim, linked to the lead, closed with its outcome, its recorded graph naming the culprit.</summary>
+    private static void AssertVictims(IReadOnlyList<IncidentRecord> incidents, IncidentRecord lead, string culprit, params string[] victims)
+    {
+        foreach (var victim in victims)
+        {
+            var member = Assert.Single(incidents, i => i.Workload == victim);
+            Assert.Equal((IncidentState.Victim, lead.IncidentId, nameof(IncidentState.Succeeded), "Victim"), (member.State, member.GroupId, member.Outcome, member.DiagnosisClass));
+            var graph = System.Text.Json.Nodes.JsonNode.Parse(member.DiagnosisJson!)!["graph"];
+            Assert.True(graph is not null, member.DiagnosisJson);
+            Assert.Equal(("Callee", culprit), (graph["verdict"]!.GetValue<string>(), graph["culprit"]!["name"]!.GetValue<string>()));
+        }
+    }
+
+    [Fact]
+    public async Task Culprit_outside_the_allowlist_is_escalated_by_name_and_no_victim_is_touched()
+    {
+        await using var cluster = await ScenarioDiagnosisTests.StartAsync("cascade.yaml");
+        await using var prometheus = await PrometheusProcess.StartAsync([cluster.BaseAddress.Authority], TimeSpan.FromSeconds(1));
+        await WaitForFailingEdgesAsync(prometheus, [("destination", "unknown", "frontend"), ("source", "frontend", "checkout")]);
+        var allow = "  workloads: [shop/frontend, shop/checkout]";
+        await using var host = await HostHarness.StartAsync(storage.ConnectionString, cluster.BaseAddress, Policy(allow), Settings(prometheus));
+        var before = cluster.Requests.Count;
+
+        await host.Services.GetRequiredService<AlertIngestor>().IngestAsync(
+            [PipelineHarness.Alert("shop", "frontend", Alert), PipelineHarness.Alert("shop", "checkout", Alert)]);
+
+        var incidents = await WaitForAsync(host, all => all.Count == 2 && all.All(i => IncidentLifecycle.IsTerminal(i.State)), TimeSpan.FromSeconds(60));
+        Print(incidents);
+        Assert.All(incidents, i =>
+        {
+            Assert.Equal(IncidentState.Escalated, i.State);
+            Assert.Equal("Victim", i.DiagnosisClass);
+            Assert.Contains("the culprit shop/payments is not remediated (workload 'shop/payments' matches no allowlisted workload pattern", i.OutcomeReason, StringComparison.Ordinal);
+            Assert.Null(i.GroupId);
+        });
+        Assert.DoesNotContain(cluster.Requests.Skip(before), r => r.IsMutating);
+    }
+
+    private static async Task SetImageAsync(k8s.Kubernetes client, string workload, string image)
+    {
+        var patch = $$"""[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"{{image}}"}]""";
+        await client.AppsV1.PatchNamespacedDeploymentAsync(new V1Patch(patch, V1Patch.PatchType.JsonPatch), workload, "shop");
+    }
+
+    private static string Image(SimulatedCluster cluster, string workload) =>
+        cluster.GetObject("deployments", "shop", workload)!["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]!.GetValue<string>();
+
+    /// <summary>rate() over the diagnosis window (15 s) has two samples of every failing edge's 5xx series, from the reporter the graph prefers.</summary>
+    private static async Task WaitForFailingEdgesAsync(PrometheusProcess prometheus, (string Reporter, string Source, string Destination)[] edges)
+    {
+        foreach (var (reporter, source, destination) in edges)
+        {
+            // Each edge fails well above the 5 % the diagnosis calls erroring (frontend, half of whose calls go to checkout, ~25 %).
+            var edge = $"reporter=\"{reporter}\",source_workload=\"{source}\",destination_workload=\"{destination}\"";
+            await prometheus.WaitForSeriesAsync(
+                $"sum(rate(istio_requests_total{{{edge},response_code=~\"5..\"}}[15s])) / sum(rate(istio_requests_total{{{edge}}}[15s])) > 0.15", timeout: TimeSpan.FromSeconds(60));
+        }
+    }
+
+    /// <summary>Waits until the recorded incidents satisfy <paramref name="done"/>; fails with what they are then.</summary>
+    private async Task<IReadOnlyList<IncidentRecord>> WaitForAsync(HostHarness host, Func<IReadOnlyList<IncidentRecord>, bool> done, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        IReadOnlyList<IncidentRecord> incidents = [];
+        while (clock.Elapsed < timeout)
+        {
+            incidents = await host.Store.ListAsync(new IncidentQuery(Namespace: "shop"));
+            if (done(incidents))
+            {
+                return incidents;
+            }
+            await Task.Delay(250);
+        }
+        Print(incidents);
+        throw new TimeoutException($"the incidents did not reach the expected states in {timeout.TotalSeconds:0} s");
+    }
+
+    private void Print(IReadOnlyList<IncidentRecord> incidents)
+    {
+        foreach (var i in incidents.OrderBy(i => i.ReceivedAt))
+        {
+            output.WriteLine($"{i.IncidentId[..8]} {i.Namespace}/{i.Workload} {i.State} [{i.DiagnosisClass}] group={i.GroupId?[..8]} action={i.Action} outcome={i.Outcome}: {i.OutcomeReason}");
+            output.WriteLine($"    diagnosis: {i.DiagnosisSummary}");
+        }
+    }
+}
