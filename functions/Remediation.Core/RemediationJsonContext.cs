@@ -13,6 +13,8 @@ namespace Remediation;
 [JsonSerializable(typeof(WorkMessageWire))]
 [JsonSerializable(typeof(Remediation.Notifications.OutcomeEvent))]
 [JsonSerializable(typeof(Remediation.Notifications.WebhookMessage))]
+[JsonSerializable(typeof(Remediation.Notifications.ApprovalRequestedEvent))]
+[JsonSerializable(typeof(Remediation.Notifications.ApprovalWebhookMessage))]
 [JsonSerializable(typeof(Remediation.Actions.ActionPlan))]
 [JsonSerializable(typeof(Remediation.Diagnosis.DiagnosisResult))]
 [JsonSerializable(typeof(Dictionary<string, string>))]

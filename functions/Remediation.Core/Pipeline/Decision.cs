@@ -15,9 +15,12 @@ public enum DecisionKind
 /// <summary>What the decide stage concluded; a plan when it acts.</summary>
 public sealed record Decision(DecisionKind Kind, string Reason, string? Rule = null, ActionPlan? Plan = null, bool DryRun = false)
 {
+    /// <summary>Set when the plan waits for a person's approval (mode approve): the deadline and who may approve.</summary>
+    public Policy.ResolvedMode? Approval { get; init; }
+
     public Storage.IncidentState State => Kind switch
     {
-        DecisionKind.Act => DryRun ? Storage.IncidentState.DryRun : Storage.IncidentState.Acting,
+        DecisionKind.Act => DryRun ? Storage.IncidentState.DryRun : Approval is not null ? Storage.IncidentState.AwaitingApproval : Storage.IncidentState.Acting,
         DecisionKind.Refuse => Storage.IncidentState.Refused,
         DecisionKind.Escalate => Storage.IncidentState.Escalated,
         DecisionKind.Ignore => Storage.IncidentState.Ignored,

@@ -28,6 +28,7 @@ public sealed partial class RemediationPipeline(
     IncidentRecorder recorder,
     RemediationMetrics metrics,
     Verification.VerificationScheduler verification,
+    ApprovalRequests approvals,
     RemediationOptions options,
     TimeProvider timeProvider,
     ILogger<RemediationPipeline> logger)
@@ -54,6 +55,10 @@ public sealed partial class RemediationPipeline(
         if (IncidentLifecycle.IsTerminal(incident.State) || incident.State == IncidentState.Verifying)
         {
             return incident.State;
+        }
+        if (IsApprovalWork(incident))
+        {
+            return await ProcessApprovalAsync(incident, cancellationToken).ConfigureAwait(false);
         }
         var alert = JsonSerializer.Deserialize(incident.AlertJson, RemediationJsonContext.Default.NormalizedAlert)
             ?? throw new InvalidOperationException($"incident {incident.IncidentId} has no alert");
@@ -90,6 +95,10 @@ public sealed partial class RemediationPipeline(
         if (!decision.DryRun && await ReserveAsync(incident, target, decision, plan, cancellationToken).ConfigureAwait(false) is { } refusal)
         {
             return await CompleteAsync(incident, refusal, cancellationToken).ConfigureAwait(false);
+        }
+        if (decision.Approval is not null)
+        {
+            return await RequestApprovalAsync(incident, decision, plan, reason: null, cancellationToken).ConfigureAwait(false);
         }
         return await ActAsync(incident, decision, plan, started, cancellationToken).ConfigureAwait(false);
     }
@@ -139,7 +148,8 @@ public sealed partial class RemediationPipeline(
         }
         // Counts toward the cap from before the mutation until the remediation concludes (or, if that removal is
         // lost, until its verification deadline has certainly passed).
-        await inFlight.AddInFlightAsync(incident.IncidentId, timeProvider.GetUtcNow() + options.ActionLease + plan.Verify.Deadline, cancellationToken).ConfigureAwait(false);
+        // A plan awaiting approval counts from the request, through its deadline.
+        await inFlight.AddInFlightAsync(incident.IncidentId, timeProvider.GetUtcNow() + (decision.Approval?.Deadline ?? TimeSpan.Zero) + options.ActionLease + plan.Verify.Deadline, cancellationToken).ConfigureAwait(false);
         return null;
     }
 
@@ -268,7 +278,7 @@ public sealed partial class RemediationPipeline(
     }
 
     /// <summary>What this run found out about the incident (the workload acted on, the diagnosis), copied onto the row as it is now.</summary>
-    private static void CopyFindings(IncidentRecord from, IncidentRecord to)
+    internal static void CopyFindings(IncidentRecord from, IncidentRecord to)
     {
         (to.Namespace, to.Workload) = (from.Namespace, from.Workload);
         to.DiagnosisClass = from.DiagnosisClass;
