@@ -44,6 +44,7 @@ public static class StandaloneHost
         builder.Services.AddSingleton<WebhookAuthenticator>();
         builder.Services.AddSingleton(builder.Configuration.GetSection(HistoryPageOptions.SectionName).Get<HistoryPageOptions>() ?? new HistoryPageOptions());
         builder.Services.AddSingleton<HistoryPage>();
+        builder.Services.AddAntiforgery();
         builder.Services.AddSingleton<MetricsExposition>();
         builder.Services.AddSingleton(builder.Configuration.GetSection(HostRunOptions.SectionName).Get<HostRunOptions>() ?? new HostRunOptions());
         if (builder.Configuration.GetValue("Remediation:Host:Worker", true))
@@ -66,6 +67,7 @@ public static class StandaloneHost
             throw new HostSettingsException(problem);
         }
         _ = app.Services.GetRequiredService<Policy.PolicyProvider>();
+        ApprovalRoutes.CheckSettings(app.Services);
         // Listen from the start, so /metrics counts everything since the host started.
         _ = app.Services.GetRequiredService<MetricsExposition>();
         MapEndpoints(app);
@@ -91,6 +93,7 @@ public static class StandaloneHost
                 }
                 return ApiProblem.Result(failure.Status, failure.Status switch { 401 => "Unauthorized", 403 => "Forbidden", _ => "Payload Too Large" }, failure.Reason);
             }
+            context.HttpContext.User = CallerPrincipal.Of(context.HttpContext.Request, context.HttpContext.RequestServices.GetRequiredService<WebhookAuthOptions>());
             return await next(context).ConfigureAwait(false);
         });
         api.MapPost("/alerts/alertmanager", (HttpRequest request, AlertEndpoints endpoints, CancellationToken ct) => endpoints.AlertmanagerAsync(request, ct));
@@ -125,11 +128,13 @@ public static class StandaloneHost
                     http.Response.Headers.WWWAuthenticate = authenticator.Challenge;
                     return ApiProblem.Result(failure.Status, failure.Status == 401 ? "Unauthorized" : "Forbidden", failure.Reason, "Authorization");
                 }
+                http.User = CallerPrincipal.Of(http.Request, http.RequestServices.GetRequiredService<WebhookAuthOptions>());
             }
             return await next(context).ConfigureAwait(false);
         });
         ui.MapGet("/", (HttpRequest request, HistoryPage page, CancellationToken ct) => page.RenderAsync(request, ct));
         ui.MapGet("/ui", (HttpRequest request, HistoryPage page, CancellationToken ct) => page.RenderAsync(request, ct));
+        ApprovalRoutes.Map(api, ui);
     }
 
     /// <summary>
