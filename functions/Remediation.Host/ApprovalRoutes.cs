@@ -15,6 +15,11 @@ public static class ApprovalRoutes
     {
         ArgumentNullException.ThrowIfNull(api);
         ArgumentNullException.ThrowIfNull(ui);
+        // After each group's authentication filter (added first, so it runs first): the caller's principal, named only
+        // when the request was authenticated (an anonymous page names nobody, whatever its headers say).
+        api.AddEndpointFilter((context, next) => Named(context, anonymous: false, next));
+        ui.AddEndpointFilter((context, next) =>
+            Named(context, context.HttpContext.RequestServices.GetRequiredService<HistoryPageOptions>().AllowAnonymous, next));
         foreach (var (verb, name) in new[] { (ApprovalVerb.Approve, "approve"), (ApprovalVerb.Reject, "reject") })
         {
             api.MapPost($"/remediations/{{id}}/{name}", (HttpRequest request, string id, ApprovalEndpoints endpoints, CancellationToken ct) =>
@@ -23,6 +28,14 @@ public static class ApprovalRoutes
                 ApprovalEndpoints.GuardedAsync(() => endpoints.FormAsync(request, id, verb, ct)));
         }
         ui.MapGet("/ui/approvals/{id}", (HttpRequest request, string id, ApprovalEndpoints endpoints, CancellationToken ct) => endpoints.ConfirmAsync(request, id, ct));
+    }
+
+    private static ValueTask<object?> Named(EndpointFilterInvocationContext context, bool anonymous, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var auth = http.RequestServices.GetRequiredService<WebhookAuthOptions>();
+        http.User = CallerPrincipal.Of(http.Request, anonymous ? new WebhookAuthOptions { AllowAnonymous = true } : auth);
+        return next(context);
     }
 
     /// <summary>A malformed signing key or public URL stops the host at start, named.</summary>

@@ -9,7 +9,7 @@ namespace Remediation.Host;
 /// The principal of a request the <see cref="WebhookAuthenticator"/> has accepted, for the answers to approval requests:
 /// a Basic user is named by its user name; an Entra ID token by its preferred_username (else upn, email, oid), with its
 /// groups and roles. A shared bearer token or an HMAC signature authenticates a sender, not a person: the principal
-/// is authenticated but unnamed, and cannot approve. Anonymous hosts name nobody.
+/// names nobody and cannot approve. Anonymous hosts name nobody.
 /// </summary>
 public static class CallerPrincipal
 {
@@ -40,7 +40,8 @@ public static class CallerPrincipal
                 return Named("EntraId", name, groups);
             }
         }
-        return new ClaimsPrincipal(new ClaimsIdentity("Sender"));
+        // A sender, not a person: no identity (an authenticated identity without a name is refused by anti-forgery too).
+        return new ClaimsPrincipal(new ClaimsIdentity());
     }
 
     private static ClaimsPrincipal Named(string scheme, string name, IEnumerable<string> groups) =>

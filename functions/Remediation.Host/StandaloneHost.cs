@@ -93,7 +93,6 @@ public static class StandaloneHost
                 }
                 return ApiProblem.Result(failure.Status, failure.Status switch { 401 => "Unauthorized", 403 => "Forbidden", _ => "Payload Too Large" }, failure.Reason);
             }
-            context.HttpContext.User = CallerPrincipal.Of(context.HttpContext.Request, context.HttpContext.RequestServices.GetRequiredService<WebhookAuthOptions>());
             return await next(context).ConfigureAwait(false);
         });
         api.MapPost("/alerts/alertmanager", (HttpRequest request, AlertEndpoints endpoints, CancellationToken ct) => endpoints.AlertmanagerAsync(request, ct));
@@ -128,7 +127,6 @@ public static class StandaloneHost
                     http.Response.Headers.WWWAuthenticate = authenticator.Challenge;
                     return ApiProblem.Result(failure.Status, failure.Status == 401 ? "Unauthorized" : "Forbidden", failure.Reason, "Authorization");
                 }
-                http.User = CallerPrincipal.Of(http.Request, http.RequestServices.GetRequiredService<WebhookAuthOptions>());
             }
             return await next(context).ConfigureAwait(false);
         });
