@@ -17,6 +17,8 @@ public static class Cli
         root.Subcommands.Add(DemoCommandLine(urls, output, errors));
         root.Subcommands.Add(PolicyCommand(output, errors));
         AddPlanningCommands(root, output, errors);
+        root.Subcommands.Add(ApprovalCommand.Create("approve", output, errors));
+        root.Subcommands.Add(ApprovalCommand.Create("reject", output, errors));
 
         var parseResult = root.Parse(args);
         if (parseResult.Errors.Count > 0)

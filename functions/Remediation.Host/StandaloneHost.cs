@@ -44,6 +44,7 @@ public static class StandaloneHost
         builder.Services.AddSingleton<WebhookAuthenticator>();
         builder.Services.AddSingleton(builder.Configuration.GetSection(HistoryPageOptions.SectionName).Get<HistoryPageOptions>() ?? new HistoryPageOptions());
         builder.Services.AddSingleton<HistoryPage>();
+        builder.Services.AddAntiforgery();
         builder.Services.AddSingleton<MetricsExposition>();
         builder.Services.AddSingleton(builder.Configuration.GetSection(HostRunOptions.SectionName).Get<HostRunOptions>() ?? new HostRunOptions());
         if (builder.Configuration.GetValue("Remediation:Host:Worker", true))
@@ -66,6 +67,7 @@ public static class StandaloneHost
             throw new HostSettingsException(problem);
         }
         _ = app.Services.GetRequiredService<Policy.PolicyProvider>();
+        ApprovalRoutes.CheckSettings(app.Services);
         // Listen from the start, so /metrics counts everything since the host started.
         _ = app.Services.GetRequiredService<MetricsExposition>();
         MapEndpoints(app);
@@ -130,6 +132,7 @@ public static class StandaloneHost
         });
         ui.MapGet("/", (HttpRequest request, HistoryPage page, CancellationToken ct) => page.RenderAsync(request, ct));
         ui.MapGet("/ui", (HttpRequest request, HistoryPage page, CancellationToken ct) => page.RenderAsync(request, ct));
+        ApprovalRoutes.Map(api, ui);
     }
 
     /// <summary>

@@ -60,7 +60,11 @@ public sealed class HistoryPage(IncidentStore store, TimeProvider timeProvider, 
             return await ProblemAsync(services, filter, $"{ex.Dependency} is unavailable; reload in a moment", StatusCodes.Status503ServiceUnavailable, cancellationToken)
                 .ConfigureAwait(false);
         }
-        var view = new HistoryView(filter, page.Incidents, null, timeProvider.GetUtcNow(), counts, page.Continuation);
+        var view = new HistoryView(filter, page.Incidents, null, timeProvider.GetUtcNow(), counts, page.Continuation)
+        {
+            // The approve/reject forms, when the host protects forms (anti-forgery registered).
+            CardExtras = services.GetService<Microsoft.AspNetCore.Antiforgery.IAntiforgery>()?.GetAndStoreTokens(request.HttpContext) is { } tokens ? new ApprovalForms(tokens).CardExtras : null,
+        };
         var html = await RenderDocumentAsync(services, loggerFactory, view, cancellationToken).ConfigureAwait(false);
         return Results.Content(html, HtmlContentType, Encoding.UTF8, StatusCodes.Status200OK);
     }

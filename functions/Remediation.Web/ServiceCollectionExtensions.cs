@@ -9,6 +9,7 @@ public static class ServiceCollectionExtensions
     public static IServiceCollection AddRemediationEndpoints(this IServiceCollection services)
     {
         services.TryAddSingleton<AlertEndpoints>();
+        services.TryAddSingleton<ApprovalEndpoints>();
         return services;
     }
 }

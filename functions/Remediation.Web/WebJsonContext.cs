@@ -11,5 +11,7 @@ namespace Remediation.Http;
 [JsonSerializable(typeof(List<IncidentView>))]
 [JsonSerializable(typeof(IncidentListResponse))]
 [JsonSerializable(typeof(IncidentView))]
+[JsonSerializable(typeof(ApprovalRequestBody))]
+[JsonSerializable(typeof(ApprovalResponse))]
 [JsonSerializable(typeof(Remediation.ServiceGraph.ServiceGraphFinding))]
 public sealed partial class WebJsonContext : JsonSerializerContext;

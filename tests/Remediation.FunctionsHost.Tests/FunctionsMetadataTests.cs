@@ -20,6 +20,8 @@ public sealed class FunctionsMetadataTests
     private static readonly Expected[] Table =
     [
         new("AlertmanagerWebhook", "httpTrigger", "alerts/alertmanager", ["post"], "Function"),
+        new("ApproveRemediation", "httpTrigger", "remediations/{id}/approve", ["post"], "Function"),
+        new("RejectRemediation", "httpTrigger", "remediations/{id}/reject", ["post"], "Function"),
         new("AzureMonitorWebhook", "httpTrigger", "alerts/azuremonitor", ["post"], "Function"),
         new("EventGridWebhook", "httpTrigger", "alerts/eventgrid", ["post", "options"], "Function"),
         new("ListRemediations", "httpTrigger", "remediations", ["get"], "Function"),

@@ -16,7 +16,7 @@ public sealed class WorkerStartupTests
         await host.InitializeAsync(Timeout);
 
         Assert.Equal(
-            ["AlertmanagerWebhook", "AzureMonitorWebhook", "EventGridWebhook", "ListRemediations", "ProcessWorkItem", "RecordPoisonedWorkItem", "VerifyRemediations"],
+            ["AlertmanagerWebhook", "ApproveRemediation", "AzureMonitorWebhook", "EventGridWebhook", "ListRemediations", "ProcessWorkItem", "RecordPoisonedWorkItem", "RejectRemediation", "VerifyRemediations"],
             host.FunctionIds.Keys.Order(StringComparer.Ordinal));
         Assert.NotNull(host.HttpUri);
         var processWorkItem = Assert.Single(host.Metadata, m => m.Name == "ProcessWorkItem");

@@ -75,6 +75,9 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<VerificationScheduler>();
         services.TryAddSingleton<AlertIngestor>();
         services.TryAddSingleton<Notifications.OutcomeNotifier>();
+        services.TryAddSingleton(sp => Approvals.ApprovalLinks.From(key => configuration[key], sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<ApprovalRequests>();
+        services.TryAddSingleton<ApprovalService>();
         services.AddLogging();
         return services;
     }

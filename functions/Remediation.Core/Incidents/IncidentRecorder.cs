@@ -19,6 +19,8 @@ public enum FinishKind
     Verified,
     /// <summary>The work item was poisoned: Failed, from any state that is not terminal.</summary>
     Poisoned,
+    /// <summary>A request for approval rejected (Refused) or unanswered by its deadline (Escalated), from AwaitingApproval.</summary>
+    Unapproved,
 }
 
 /// <summary>
@@ -29,6 +31,8 @@ public sealed record IncidentFinish(FinishKind Kind, IncidentState State, string
 {
     public IReadOnlyList<IncidentStepRecord> Steps { get; init; } = [];
     public Action<IncidentRecord>? Change { get; init; }
+    /// <summary>A further condition on the row as it is now (e.g. still awaiting the same plan); false: not written.</summary>
+    public Func<IncidentRecord, bool>? Condition { get; init; }
     /// <summary>The plan acted on, when there was one (the ledger's target, the metric's action).</summary>
     public ActionPlan? Plan { get; init; }
 }
@@ -100,7 +104,7 @@ public sealed partial class IncidentRecorder(
         }
         bool Apply(IncidentRecord row)
         {
-            if (!MayFinish(finish.Kind, row.State) || !IncidentLifecycle.CanMove(row.State, finish.State))
+            if (!MayFinish(finish.Kind, row.State) || !IncidentLifecycle.CanMove(row.State, finish.State) || finish.Condition?.Invoke(row) == false)
             {
                 return false;
             }
@@ -140,6 +144,7 @@ public sealed partial class IncidentRecorder(
         FinishKind.Decided => state is IncidentState.Received or IncidentState.Acting,
         FinishKind.Acted => state == IncidentState.Acting,
         FinishKind.Verified => state == IncidentState.Verifying,
+        FinishKind.Unapproved => state == IncidentState.AwaitingApproval,
         _ => !IncidentLifecycle.IsTerminal(state),
     };
 
@@ -164,7 +169,7 @@ public sealed partial class IncidentRecorder(
         }
         switch (finish.Kind)
         {
-            case FinishKind.Decided:
+            case FinishKind.Decided or FinishKind.Unapproved:
                 metrics.RecordDecision(finish.State.ToString());
                 break;
             case FinishKind.Verified when finish.Plan is { } plan:

@@ -10,4 +10,6 @@ namespace Remediation.Notifications;
     UseStringEnumConverter = true)]
 [JsonSerializable(typeof(OutcomeEvent))]
 [JsonSerializable(typeof(WebhookMessage))]
+[JsonSerializable(typeof(ApprovalRequestedEvent))]
+[JsonSerializable(typeof(ApprovalWebhookMessage))]
 public sealed partial class NotificationJsonContext : JsonSerializerContext;

@@ -21,10 +21,12 @@ public sealed record Decision(DecisionKind Kind, string Reason, string? Rule = n
 {
     /// <summary>For <see cref="DecisionKind.Victim"/> and <see cref="DecisionKind.Grouped"/>: the incident leading the group joined.</summary>
     public string? GroupId { get; init; }
+    /// <summary>Set when the plan waits for a person's approval (mode approve): the deadline and who may approve.</summary>
+    public Policy.ResolvedMode? Approval { get; init; }
 
     public Storage.IncidentState State => Kind switch
     {
-        DecisionKind.Act => DryRun ? Storage.IncidentState.DryRun : Storage.IncidentState.Acting,
+        DecisionKind.Act => DryRun ? Storage.IncidentState.DryRun : Approval is not null ? Storage.IncidentState.AwaitingApproval : Storage.IncidentState.Acting,
         DecisionKind.Refuse => Storage.IncidentState.Refused,
         DecisionKind.Escalate => Storage.IncidentState.Escalated,
         DecisionKind.Ignore => Storage.IncidentState.Ignored,

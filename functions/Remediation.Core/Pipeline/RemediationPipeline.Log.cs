@@ -8,7 +8,7 @@ namespace Remediation.Pipeline;
 public sealed partial class RemediationPipeline
 {
     /// <summary>What this run found out about the incident (the workload acted on, the diagnosis), copied onto the row as it is now.</summary>
-    private static void CopyFindings(IncidentRecord from, IncidentRecord to)
+    internal static void CopyFindings(IncidentRecord from, IncidentRecord to)
     {
         (to.Namespace, to.Workload) = (from.Namespace, from.Workload);
         to.DiagnosisClass = from.DiagnosisClass;

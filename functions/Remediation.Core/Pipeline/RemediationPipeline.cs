@@ -27,6 +27,7 @@ public sealed partial class RemediationPipeline(
     RemediationMetrics metrics,
     Verification.VerificationScheduler verification,
     CascadeGrouping cascade,
+    ApprovalRequests approvals,
     RemediationOptions options,
     TimeProvider timeProvider,
     ILogger<RemediationPipeline> logger)
@@ -53,6 +54,10 @@ public sealed partial class RemediationPipeline(
         if (IncidentLifecycle.IsTerminal(incident.State) || incident.State == IncidentState.Verifying)
         {
             return incident.State;
+        }
+        if (IsApprovalWork(incident))
+        {
+            return await ProcessApprovalAsync(incident, cancellationToken).ConfigureAwait(false);
         }
         var alert = JsonSerializer.Deserialize(incident.AlertJson, AlertJsonContext.Default.NormalizedAlert)
             ?? throw new InvalidOperationException($"incident {incident.IncidentId} has no alert");
@@ -101,6 +106,10 @@ public sealed partial class RemediationPipeline(
         {
             return await CompleteAsync(incident, refusal, cancellationToken).ConfigureAwait(false);
         }
+        if (decision.Approval is not null)
+        {
+            return await RequestApprovalAsync(incident, decision, plan, reason: null, cancellationToken).ConfigureAwait(false);
+        }
         return await ActAsync(incident, decision, plan, started, cancellationToken).ConfigureAwait(false);
     }
 
@@ -136,7 +145,7 @@ public sealed partial class RemediationPipeline(
     /// </summary>
     private async Task<Decision?> ReserveAsync(IncidentRecord incident, WorkloadTarget target, Decision decision, ActionPlan plan, CancellationToken cancellationToken)
     {
-        var reserved = await gate.ReserveAsync(target, incident.IncidentId, options.ActionLease + plan.Verify.Deadline, cancellationToken).ConfigureAwait(false);
+        var reserved = await gate.ReserveAsync(target, incident.IncidentId, (decision.Approval?.Deadline ?? TimeSpan.Zero) + options.ActionLease + plan.Verify.Deadline, cancellationToken).ConfigureAwait(false);
         return reserved.Verdict == GateVerdict.Allowed ? null : RemediationPlanner.Stopped(reserved.Verdict, reserved.Reason, decision.Rule);
     }
 

@@ -107,7 +107,19 @@ public sealed class RemediationPlanner(PolicyProvider policyProvider, ActionCata
         {
             return new Decision(DecisionKind.Escalate, $"{rule.Action} planned {plan.Mutations.Count} mutating calls; a remediation makes 1 to 3", rule.Name);
         }
-        return new Decision(DecisionKind.Act, $"rule '{rule.Name}': {plan.Summary}", rule.Name, plan, policy.DryRun || rule.DryRun);
+        return ActOn(policy, rule, target, plan);
+    }
+
+    /// <summary>The decision to act under the rule's mode: dry run, wait for approval, or act.</summary>
+    private static Decision ActOn(RemediationPolicy policy, PolicyRule rule, WorkloadTarget target, ActionPlan plan)
+    {
+        var mode = policy.Approval.Resolve(rule.Name, target.Namespace);
+        // The older dryRun flags: a policy built without modes keeps its global dry run unless a more specific mode is set.
+        var dryRun = mode.Mode == RemediationMode.DryRun || rule.DryRun || (policy.DryRun && mode.ModeFrom is "mode" or "default");
+        return new Decision(DecisionKind.Act, $"rule '{rule.Name}': {plan.Summary}", rule.Name, plan, dryRun)
+        {
+            Approval = !dryRun && mode.Mode == RemediationMode.Approve ? mode : null,
+        };
     }
 
     /// <summary>The decision not to act when the safety gate says no: a refusal, or an escalation to a human.</summary>

@@ -38,7 +38,7 @@ public static class PolicyLoader
             throw new PolicyValidationException([$"{source}:1: expected a mapping with 'allow', 'limits' and 'rules'"]);
         }
         var reader = new PolicyNodeReader(source, errors);
-        reader.CheckKeys(root, "dryRun", "ownNamespace", "unmappedAlerts", "allow", "limits", "rules", ServiceGraphPolicyReader.Key);
+        reader.CheckKeys(root, "dryRun", "mode", "approval", ApprovalPolicy.NamespacesKey, "ownNamespace", "unmappedAlerts", "allow", "limits", "rules", ServiceGraphPolicyReader.Key);
         var allow = reader.Mapping(root, "allow");
         var policy = new RemediationPolicy
         {
@@ -51,6 +51,7 @@ public static class PolicyLoader
             UnmappedAlerts = ReadUnmappedAlerts(reader, root),
             ServiceGraph = ServiceGraphPolicyReader.Read(reader, root),
         };
+        policy = policy with { Approval = new PolicyModeReader(reader, source, errors).Read(root, [.. policy.AllowedNamespaces]) };
         if (allow is not null)
         {
             reader.CheckKeys(allow, "namespaces", "workloads");

@@ -36,7 +36,7 @@ internal static class PolicyRuleReader
 
     private static PolicyRule ReadRule(PolicyNodeReader reader, YamlMappingNode rule, HashSet<string> names)
     {
-        reader.CheckKeys(rule, "name", "when", "action", "params", "dryRun");
+        reader.CheckKeys(rule, "name", "when", "action", "params", "dryRun", PolicyModeReader.ModeKey, PolicyModeReader.ApprovalKey);
         var name = reader.String(rule, "name");
         if (name is null)
         {

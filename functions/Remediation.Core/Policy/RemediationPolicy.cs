@@ -36,6 +36,8 @@ public sealed record RemediationPolicy
     public static readonly IReadOnlySet<string> AlwaysDenied = new HashSet<string>(StringComparer.Ordinal) { "kube-system", "kube-public", "kube-node-lease" };
 
     public bool DryRun { get; init; }
+    /// <summary>The trust ladder: dry-run, approve or auto per rule, per namespace and globally, with who may approve.</summary>
+    public ApprovalPolicy Approval { get; init; } = new();
     /// <summary>The product's own namespace: never touched.</summary>
     public string OwnNamespace { get; init; } = "remediation";
     public IReadOnlyList<string> AllowedNamespaces { get; init; } = [];

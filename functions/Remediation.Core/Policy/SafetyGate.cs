@@ -39,6 +39,10 @@ public sealed class SafetyGate(PolicyProvider policyProvider, TargetLedger ledge
     /// remediation counts as in flight for <paramref name="hold"/> (until it concludes, or its removal is known lost).
     /// The cap is checked first, so a remediation stopped by it spends none of the target's budget.
     /// </summary>
+    /// <summary>Gives back the incident's place under the concurrency cap (its in-flight row).</summary>
+    public Task ReleaseAsync(string incidentId, CancellationToken cancellationToken = default) =>
+        inFlight.RemoveInFlightAsync(incidentId, cancellationToken);
+
     public async Task<GateCheck> ReserveAsync(WorkloadTarget target, string incidentId, TimeSpan hold, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(target);
@@ -64,6 +68,9 @@ public sealed class SafetyGate(PolicyProvider policyProvider, TargetLedger ledge
 /// </summary>
 public sealed record GateCheck(GateVerdict TargetVerdict, string TargetReason, int InFlight, int MaxConcurrent)
 {
+    /// <summary>The check of an incident that already holds its target's slot and its place under the cap.</summary>
+    public static GateCheck Held(string reason) => new(GateVerdict.Allowed, reason, 0, int.MaxValue);
+
     public bool CapReached => InFlight >= MaxConcurrent;
 
     public GateVerdict Verdict => TargetVerdict != GateVerdict.Allowed ? TargetVerdict : CapReached ? GateVerdict.Escalated : GateVerdict.Allowed;

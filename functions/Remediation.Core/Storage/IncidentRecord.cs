@@ -31,7 +31,7 @@ public static class IncidentRowKeys
 }
 
 /// <summary>The summary row of one incident (PartitionKey = incident id, RowKey = <c>incident|{id}</c>).</summary>
-public sealed class IncidentRecord : ITableEntity
+public sealed partial class IncidentRecord : ITableEntity
 {
     private string? _rowKey;
 
@@ -78,7 +78,7 @@ public sealed class IncidentRecord : ITableEntity
 /// Insert-only rows in the incident's partition (row keys <c>intent|{id}</c>, <c>outcome|{id}</c>). The "intent" row is written before any mutation and its
 /// insert is the lock: only the worker whose insert succeeds may mutate. The "outcome" row follows the mutation.
 /// </summary>
-public sealed class IncidentStepRecord : ITableEntity
+public sealed partial class IncidentStepRecord : ITableEntity
 {
     public const string Intent = IncidentRowKeys.Intent;
     public const string OutcomeKey = IncidentRowKeys.Outcome;

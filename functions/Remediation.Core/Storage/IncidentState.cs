@@ -35,6 +35,11 @@ public enum IncidentState
     /// acted on again; linked to the lead (GroupId) and closed when it closes.
     /// </summary>
     Grouped,
+    /// <summary>
+    /// The plan is recorded and waits for a person (mode approve) until its deadline: approved, it is acted on exactly as
+    /// recorded; rejected, it is Refused; unanswered by the deadline, it is Escalated.
+    /// </summary>
+    AwaitingApproval,
 }
 
 /// <summary>
@@ -50,9 +55,13 @@ public static class IncidentLifecycle
     private static readonly FrozenDictionary<IncidentState, IncidentState[]> Moves = new Dictionary<IncidentState, IncidentState[]>
     {
         // Acting: a worker took the intent. Failed: the poison handler gave up on its work item.
-        [IncidentState.Received] = [IncidentState.Acting, IncidentState.Failed, .. Decided],
-        // The outcome of acting (Verifying, Failed, DryRun) or a decision recorded on resuming an interrupted worker.
-        [IncidentState.Acting] = [IncidentState.Verifying, IncidentState.Failed, IncidentState.DryRun, .. Decided],
+        // AwaitingApproval: the decision to act under mode approve.
+        [IncidentState.Received] = [IncidentState.Acting, IncidentState.AwaitingApproval, IncidentState.Failed, .. Decided],
+        // The outcome of acting (Verifying, Failed, DryRun) or a decision recorded on resuming an interrupted worker;
+        // AwaitingApproval again: the approved plan's preconditions failed and the re-planned incident asks anew.
+        [IncidentState.Acting] = [IncidentState.Verifying, IncidentState.Failed, IncidentState.DryRun, IncidentState.AwaitingApproval, .. Decided],
+        // Approved (Acting), rejected (Refused), unanswered by the deadline (Escalated), or the poison handler's Failed.
+        [IncidentState.AwaitingApproval] = [IncidentState.Acting, IncidentState.Refused, IncidentState.Escalated, IncidentState.Failed],
         // The verifier's verdict (Escalated: could not be verified), or the poison handler's Failed.
         [IncidentState.Verifying] = [IncidentState.Succeeded, IncidentState.Failed, IncidentState.Escalated],
         [IncidentState.Succeeded] = [],

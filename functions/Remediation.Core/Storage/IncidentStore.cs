@@ -152,7 +152,7 @@ public sealed partial class IncidentStore(TableClient table) : IIncidentStore, I
 
     /// <summary>The columns the sweep reads of each open incident.</summary>
     public static readonly IReadOnlyList<string> SweepColumns =
-        ["PartitionKey", "RowKey", "State", "ReceivedAt", "ActedAt", "RequeuedAt", "TraceParent"];
+        ["PartitionKey", "RowKey", "State", "ReceivedAt", "ActedAt", "RequeuedAt", "TraceParent", "ApprovalDeadline"];
 
     /// <summary>
     /// Sets RequeuedAt alone (a merge, so a record read with <see cref="SweepColumns"/> only loses nothing), if the row is

@@ -44,6 +44,8 @@ public sealed class StaleWorkSweeper(
                 stale.Add(incident);
             }
         }
+        // A request for approval whose deadline passed without its deadline message (lost) is re-queued to be escalated.
+        stale.AddRange(open.Where(i => i.State == IncidentState.AwaitingApproval && i.ApprovalDeadline < now && !(now - i.RequeuedAt < options.RequeueAfter)));
         // A backlog that can hold the stale incidents (a message holds up to WorkMessage.MaxItems) most likely still
         // holds their work items: wait for it.
         if (stale.Count == 0 || (long)await queue.ApproximateCountAsync(cancellationToken).ConfigureAwait(false) * WorkMessage.MaxItems >= stale.Count)

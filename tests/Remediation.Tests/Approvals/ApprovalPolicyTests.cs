@@ -1,4 +1,5 @@
 using Remediation.Approvals;
+using Remediation.Policy;
 
 namespace Remediation.Tests.Approvals;
 

@@ -44,7 +44,7 @@ public sealed class IncidentLifecycleTests
     [Fact]
     public void Terminal_states_never_move_and_the_open_ones_are_those_the_pipeline_works_on()
     {
-        Assert.Equal([IncidentState.Received, IncidentState.Acting, IncidentState.Verifying], IncidentLifecycle.Open);
+        Assert.Equal([IncidentState.Received, IncidentState.Acting, IncidentState.Verifying, IncidentState.AwaitingApproval], IncidentLifecycle.Open);
         foreach (var state in IncidentLifecycle.All.Where(IncidentLifecycle.IsTerminal))
         {
             Assert.All(IncidentLifecycle.All.Where(s => s != state), to => Assert.False(IncidentLifecycle.CanMove(state, to), $"{state} -> {to}"));

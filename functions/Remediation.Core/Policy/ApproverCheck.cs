@@ -1,4 +1,4 @@
-namespace Remediation.Approvals;
+namespace Remediation.Policy;
 
 /// <summary>
 /// Who may approve: a list of identities (user principal names, e-mail addresses, object ids) and groups written

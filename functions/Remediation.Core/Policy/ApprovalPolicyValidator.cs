@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Remediation.Approvals;
+namespace Remediation.Policy;
 
 /// <summary>
 /// The <c>policy validate</c> errors of an <see cref="ApprovalPolicy"/>, each naming its policy path, e.g.

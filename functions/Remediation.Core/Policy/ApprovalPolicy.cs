@@ -1,4 +1,4 @@
-namespace Remediation.Approvals;
+namespace Remediation.Policy;
 
 /// <summary>The trust ladder: watch, then approve each action, then let the product act alone.</summary>
 public enum RemediationMode
