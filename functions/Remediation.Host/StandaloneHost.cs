@@ -42,6 +42,7 @@ public static class StandaloneHost
         builder.Services.AddRemediationEndpoints();
         builder.Services.AddSingleton(auth);
         builder.Services.AddSingleton<WebhookAuthenticator>();
+        builder.Services.AddEntraIdAuthentication(auth.EntraId);
         builder.Services.AddSingleton(builder.Configuration.GetSection(HistoryPageOptions.SectionName).Get<HistoryPageOptions>() ?? new HistoryPageOptions());
         builder.Services.AddSingleton<HistoryPage>();
         builder.Services.AddAntiforgery();
@@ -87,11 +88,7 @@ public static class StandaloneHost
             var authenticator = context.HttpContext.RequestServices.GetRequiredService<WebhookAuthenticator>();
             if (await authenticator.CheckAsync(context.HttpContext.Request, context.HttpContext.RequestAborted).ConfigureAwait(false) is { } failure)
             {
-                if (failure.Status == 401)
-                {
-                    context.HttpContext.Response.Headers.WWWAuthenticate = authenticator.Challenge;
-                }
-                return ApiProblem.Result(failure.Status, failure.Status switch { 401 => "Unauthorized", 403 => "Forbidden", _ => "Payload Too Large" }, failure.Reason);
+                return failure.ToResult(context.HttpContext, authenticator.Challenge);
             }
             return await next(context).ConfigureAwait(false);
         });
@@ -124,8 +121,7 @@ public static class StandaloneHost
                 var authenticator = http.RequestServices.GetRequiredService<WebhookAuthenticator>();
                 if (await authenticator.CheckAsync(http.Request, http.RequestAborted).ConfigureAwait(false) is { } failure)
                 {
-                    http.Response.Headers.WWWAuthenticate = authenticator.Challenge;
-                    return ApiProblem.Result(failure.Status, failure.Status == 401 ? "Unauthorized" : "Forbidden", failure.Reason, "Authorization");
+                    return failure.ToResult(http, authenticator.Challenge, "Authorization");
                 }
             }
             return await next(context).ConfigureAwait(false);
@@ -141,10 +137,9 @@ public static class StandaloneHost
     /// </summary>
     private static void CheckSettings(WebhookAuthOptions auth)
     {
-        if (!auth.HasCredentials && !auth.AllowAnonymous)
+        if (auth.Problem() is { } problem)
         {
-            throw new HostSettingsException(
-                "no webhook credentials configured: set Remediation:Auth:BearerTokens:0 (or BasicUsername + BasicPasswords:0, HmacSecrets:0, EntraId:TenantId + EntraId:Audiences:0), or Remediation:Auth:AllowAnonymous=true for local experiments");
+            throw new HostSettingsException(problem);
         }
     }
 

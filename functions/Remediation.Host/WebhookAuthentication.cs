@@ -1,12 +1,9 @@
 using System.Globalization;
-using System.Net.Http.Json;
+using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
-using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.IdentityModel.Tokens;
 using Remediation.Http;
 
 namespace Remediation.Host;
@@ -19,7 +16,8 @@ namespace Remediation.Host;
 /// <item>an HMAC-SHA256 signature of <c>{timestamp}.{body}</c> (X-Remediation-Signature: sha256=&lt;hex&gt;,
 /// X-Remediation-Timestamp: unix seconds), timestamps outside ±<see cref="HmacTolerance"/> rejected, each signature
 /// accepted once within that window (bounded in-memory replay cache);</item>
-/// <item>Microsoft Entra ID tokens, as Event Grid sends them to an Entra-protected webhook (<see cref="EntraId"/>).</item>
+/// <item>Microsoft Entra ID tokens, as Event Grid sends them to an Entra-protected webhook (<see cref="EntraId"/>),
+/// validated by ASP.NET Core's JWT bearer handler (<see cref="EntraIdAuthentication"/>).</item>
 /// </list>
 /// Every secret list may hold two secrets during a rotation (Entra ID: two audiences, and the signing-key set holds
 /// every current key). Secrets are compared in constant time and never logged.
@@ -50,41 +48,48 @@ public sealed class WebhookAuthOptions
         BearerTokens.Count > 0 || (BasicUsername is not null && BasicPasswords.Count > 0) || HmacSecrets.Count > 0 || EntraId.IsConfigured;
 
     public IEnumerable<string> Secrets() => BearerTokens.Concat(BasicPasswords).Concat(HmacSecrets);
+
+    /// <summary>What keeps the host from starting with these settings, in one line naming the setting, or null.</summary>
+    public string? Problem() => !HasCredentials && !AllowAnonymous
+        ? "no webhook credentials configured: set Remediation:Auth:BearerTokens:0 (or BasicUsername + BasicPasswords:0, HmacSecrets:0, EntraId:TenantId + EntraId:Audiences:0), or Remediation:Auth:AllowAnonymous=true for local experiments"
+        : EntraId.Problem();
 }
 
-/// <summary>Remediation:Auth:EntraId — validation of Entra ID access tokens (RS256).</summary>
-public sealed class EntraIdAuthOptions
+/// <summary>
+/// Why a request was refused: the status (401 or 403; 413 when a signed body is too large; 503 with
+/// <paramref name="RetryAfter"/> when the Entra ID keys could not be fetched) and a reason without secrets.
+/// </summary>
+public sealed record AuthFailure(int Status, string Reason, TimeSpan? RetryAfter = null)
 {
-    /// <summary>Directory (tenant) id; issuers https://login.microsoftonline.com/{tenant}/v2.0 and https://sts.windows.net/{tenant}/ are accepted.</summary>
-    public string? TenantId { get; set; }
-    /// <summary>Accepted audiences: the app id URI and/or client id of the app registration protecting the webhook (two during a rotation).</summary>
-    public List<string> Audiences { get; set; } = [];
-    /// <summary>Accepted callers (azp / appid claim), e.g. Event Grid's application id; empty: any caller of the tenant.</summary>
-    public List<string> AllowedClientIds { get; set; } = [];
-    /// <summary>
-    /// A JWKS document ({"keys": [...]}) to validate signatures with instead of fetching the authority's metadata
-    /// (tests, air-gapped installs). When unset, keys come from <see cref="MetadataAddress"/>.
-    /// </summary>
-    public string? SigningKeys { get; set; }
-    /// <summary>OpenID configuration URL; default https://login.microsoftonline.com/{tenant}/v2.0/.well-known/openid-configuration.</summary>
-    public string? MetadataAddress { get; set; }
-    /// <summary>Allowed clock difference for exp/nbf.</summary>
-    public TimeSpan ClockSkew { get; set; } = TimeSpan.FromMinutes(5);
-
-    public bool IsConfigured => !string.IsNullOrEmpty(TenantId) && Audiences.Count > 0;
+    /// <summary>The problem+json answer; a 401 carries <paramref name="challenge"/> as WWW-Authenticate, a 503 Retry-After.</summary>
+    public IResult ToResult(HttpContext context, string challenge, string? field = null)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (Status == 401)
+        {
+            context.Response.Headers.WWWAuthenticate = challenge;
+        }
+        return Status switch
+        {
+            503 => ApiProblem.Unavailable(Reason, RetryAfter ?? EntraIdAuthentication.MetadataRetry),
+            401 => ApiProblem.Result(401, "Unauthorized", Reason, field),
+            403 => ApiProblem.Result(403, "Forbidden", Reason, field),
+            _ => ApiProblem.Result(Status, "Payload Too Large", Reason, field),
+        };
+    }
 }
 
-/// <summary>Why a request was refused: the status (401 or 403; 413 when a signed body is too large) and a reason without secrets.</summary>
-public sealed record AuthFailure(int Status, string Reason);
-
-public sealed partial class WebhookAuthenticator(WebhookAuthOptions options, TimeProvider timeProvider, ILogger<WebhookAuthenticator> logger,
-    IHttpClientFactory? httpClients = null) : IDisposable
+/// <summary>
+/// Checks a request's credentials against <see cref="WebhookAuthOptions"/>; an accepted caller becomes the request's
+/// <see cref="HttpContext.User"/> (Basic: the user name; Entra ID: the token's claims; shared bearer token and HMAC:
+/// a principal named after the scheme).
+/// </summary>
+public sealed partial class WebhookAuthenticator(WebhookAuthOptions options, TimeProvider timeProvider, ILogger<WebhookAuthenticator> logger)
 {
     public const string SignatureHeader = "X-Remediation-Signature";
     public const string TimestampHeader = "X-Remediation-Timestamp";
 
     private readonly ReplayCache _replays = new(options.HmacReplayCacheSize);
-    private readonly EntraSigningKeys? _entraKeys = options.EntraId.IsConfigured ? new EntraSigningKeys(options.EntraId, timeProvider, httpClients) : null;
 
     /// <summary>The WWW-Authenticate challenge for a 401.</summary>
     public string Challenge => options.HmacSecrets.Count > 0
@@ -123,22 +128,22 @@ public sealed partial class WebhookAuthenticator(WebhookAuthOptions options, Tim
             var token = header[7..].Trim();
             if (options.BearerTokens.Any(t => FixedEquals(t, token)))
             {
-                return null;
+                return Accept(request, "Bearer", "shared bearer token");
             }
-            if (_entraKeys is not null && token.Count(c => c == '.') == 2)
+            if (options.EntraId.IsConfigured && EntraIdAuthentication.LooksLikeJwt(token))
             {
-                return await CheckEntraTokenAsync(token, cancellationToken).ConfigureAwait(false);
+                return await EntraIdAuthentication.AuthenticateAsync(request.HttpContext, options.EntraId).ConfigureAwait(false);
             }
             return Unauthorized("bearer token not accepted");
         }
         if (header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
         {
-            return CheckBasic(header[6..].Trim());
+            return CheckBasic(request, header[6..].Trim());
         }
         return Unauthorized("unsupported Authorization scheme (use Bearer or Basic)");
     }
 
-    private AuthFailure? CheckBasic(string encoded)
+    private AuthFailure? CheckBasic(HttpRequest request, string encoded)
     {
         string decoded;
         try
@@ -157,7 +162,7 @@ public sealed partial class WebhookAuthenticator(WebhookAuthOptions options, Tim
         var userOk = FixedEquals(options.BasicUsername, decoded[..colon]);
         var password = decoded[(colon + 1)..];
         var passwordOk = options.BasicPasswords.Any(p => FixedEquals(p, password));
-        return userOk && passwordOk ? null : Unauthorized("basic credentials not accepted");
+        return userOk && passwordOk ? Accept(request, "Basic", options.BasicUsername) : Unauthorized("basic credentials not accepted");
     }
 
     private async Task<AuthFailure?> CheckSignatureAsync(HttpRequest request, CancellationToken cancellationToken)
@@ -218,89 +223,23 @@ public sealed partial class WebhookAuthenticator(WebhookAuthOptions options, Tim
         {
             return Unauthorized("HMAC signature already used (replayed request)");
         }
-        return null;
-    }
-
-    private async Task<AuthFailure?> CheckEntraTokenAsync(string token, CancellationToken cancellationToken)
-    {
-        var entra = options.EntraId;
-        IReadOnlyList<SecurityKey> keys;
-        try
-        {
-            keys = await _entraKeys!.GetAsync(refresh: false, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is HttpRequestException or JsonException or ArgumentException or TaskCanceledException)
-        {
-            LogKeysUnavailable(ex.Message);
-            return Unauthorized("Entra ID signing keys are unavailable; token not validated");
-        }
-        var parameters = new TokenValidationParameters
-        {
-            ValidIssuers = [$"https://login.microsoftonline.com/{entra.TenantId}/v2.0", $"https://sts.windows.net/{entra.TenantId}/"],
-            ValidAudiences = entra.Audiences,
-            IssuerSigningKeys = keys,
-            ValidAlgorithms = [SecurityAlgorithms.RsaSha256],
-            RequireSignedTokens = true,
-            RequireExpirationTime = true,
-            ValidateLifetime = true,
-            LifetimeValidator = ValidateLifetime,
-        };
-        var handler = new JsonWebTokenHandler();
-        var result = await handler.ValidateTokenAsync(token, parameters).ConfigureAwait(false);
-        if (!result.IsValid && result.Exception is SecurityTokenSignatureKeyNotFoundException && _entraKeys.CanRefresh)
-        {
-            // Keys rotated since we fetched them: refetch once, then retry.
-            parameters.IssuerSigningKeys = await _entraKeys.GetAsync(refresh: true, cancellationToken).ConfigureAwait(false);
-            result = await handler.ValidateTokenAsync(token, parameters).ConfigureAwait(false);
-        }
-        if (!result.IsValid)
-        {
-            return Unauthorized(result.Exception switch
-            {
-                SecurityTokenInvalidAudienceException => "Entra ID token not accepted: wrong audience",
-                SecurityTokenInvalidIssuerException => "Entra ID token not accepted: wrong issuer (tenant)",
-                SecurityTokenInvalidLifetimeException or SecurityTokenExpiredException or SecurityTokenNotYetValidException or SecurityTokenNoExpirationException
-                    => "Entra ID token not accepted: expired or not yet valid",
-                SecurityTokenSignatureKeyNotFoundException or SecurityTokenInvalidSignatureException
-                    => "Entra ID token not accepted: signature not valid",
-                SecurityTokenInvalidAlgorithmException => "Entra ID token not accepted: algorithm not allowed (RS256 only)",
-                _ => "Entra ID token not accepted: malformed token",
-            });
-        }
-        if (entra.AllowedClientIds.Count > 0)
-        {
-            var client = (result.Claims.TryGetValue("azp", out var azp) ? azp : result.Claims.TryGetValue("appid", out var appId) ? appId : null)?.ToString();
-            if (client is null || !entra.AllowedClientIds.Contains(client, StringComparer.OrdinalIgnoreCase))
-            {
-                return new AuthFailure(403, $"Entra ID caller '{client ?? "(none)"}' is not an allowed client");
-            }
-        }
-        return null;
-    }
-
-    private bool ValidateLifetime(DateTime? notBefore, DateTime? expires, SecurityToken token, TokenValidationParameters parameters)
-    {
-        var now = timeProvider.GetUtcNow();
-        var skew = options.EntraId.ClockSkew;
-        if (expires is null || new DateTimeOffset(DateTime.SpecifyKind(expires.Value, DateTimeKind.Utc)) + skew < now)
-        {
-            return false;
-        }
-        return notBefore is null || new DateTimeOffset(DateTime.SpecifyKind(notBefore.Value, DateTimeKind.Utc)) - skew <= now;
+        return Accept(request, "HMAC-SHA256", "HMAC-signed sender");
     }
 
     private static AuthFailure Unauthorized(string reason) => new(401, reason);
 
+    /// <summary>The caller, as the request's principal (read by endpoints that record who acted); no refusal.</summary>
+    private static AuthFailure? Accept(HttpRequest request, string scheme, string name)
+    {
+        request.HttpContext.User = new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.Name, name)], scheme));
+        return null;
+    }
+
     private static bool FixedEquals(string expected, string actual) =>
         CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(expected)), SHA256.HashData(Encoding.UTF8.GetBytes(actual)));
 
-    public void Dispose() => _entraKeys?.Dispose();
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refused {Method} {Path}: {Status} {Reason}")]
     private partial void LogRefused(string method, string path, int status, string reason);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Entra ID signing keys could not be fetched: {Error}")]
-    private partial void LogKeysUnavailable(string error);
 
     /// <summary>Signatures seen within the tolerance window; bounded, the soonest-expiring forgotten first.</summary>
     private sealed class ReplayCache(int capacity)
@@ -328,71 +267,3 @@ public sealed partial class WebhookAuthenticator(WebhookAuthOptions options, Tim
         }
     }
 }
-
-/// <summary>Entra ID signing keys: the configured JWKS, or the authority's, fetched via its OpenID configuration and cached.</summary>
-internal sealed class EntraSigningKeys(EntraIdAuthOptions options, TimeProvider timeProvider, IHttpClientFactory? httpClients) : IDisposable
-{
-    private static readonly TimeSpan CacheFor = TimeSpan.FromHours(12);
-    private static readonly TimeSpan MinRefreshInterval = TimeSpan.FromMinutes(5);
-    private readonly HttpClient? _http = string.IsNullOrEmpty(options.SigningKeys) ? Metadata(options, httpClients) : null;
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private IReadOnlyList<SecurityKey>? _keys;
-    private DateTimeOffset _fetchedAt;
-
-    public bool CanRefresh => string.IsNullOrEmpty(options.SigningKeys) && timeProvider.GetUtcNow() - _fetchedAt > MinRefreshInterval;
-
-    public async Task<IReadOnlyList<SecurityKey>> GetAsync(bool refresh, CancellationToken cancellationToken = default)
-    {
-        if (!string.IsNullOrEmpty(options.SigningKeys))
-        {
-            return _keys ??= new JsonWebKeySet(options.SigningKeys).GetSigningKeys().ToList();
-        }
-        var now = timeProvider.GetUtcNow();
-        if (_keys is { } cached && !refresh && now - _fetchedAt < CacheFor)
-        {
-            return cached;
-        }
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (_keys is { } again && now - _fetchedAt < (refresh ? MinRefreshInterval : CacheFor))
-            {
-                return again;
-            }
-            var metadata = options.MetadataAddress ?? $"https://login.microsoftonline.com/{options.TenantId}/v2.0/.well-known/openid-configuration";
-            using var configuration = await _http!.GetFromJsonAsync(metadata, EntraJsonContext.Default.JsonDocument, cancellationToken).ConfigureAwait(false)
-                ?? throw new JsonException("empty OpenID configuration");
-            var jwksUri = configuration.RootElement.TryGetProperty("jwks_uri", out var uri) && uri.ValueKind == JsonValueKind.String
-                ? uri.GetString()!
-                : throw new JsonException("OpenID configuration without jwks_uri");
-            var jwks = await _http!.GetStringAsync(new Uri(jwksUri), cancellationToken).ConfigureAwait(false);
-            _keys = new JsonWebKeySet(jwks).GetSigningKeys().ToList();
-            _fetchedAt = timeProvider.GetUtcNow();
-            return _keys;
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
-
-    public void Dispose()
-    {
-        _http?.Dispose();
-        _gate.Dispose();
-    }
-
-    private static HttpClient Metadata(EntraIdAuthOptions options, IHttpClientFactory? httpClients)
-    {
-        if (httpClients is null)
-        {
-            throw new ArgumentNullException(nameof(httpClients), "Entra ID keys from the authority's metadata need an HTTP client factory (or set Remediation:Auth:EntraId:SigningKeys)");
-        }
-        var client = httpClients.CreateClient(nameof(EntraSigningKeys));
-        client.Timeout = TimeSpan.FromSeconds(10);
-        return client;
-    }
-}
-
-[System.Text.Json.Serialization.JsonSerializable(typeof(JsonDocument))]
-internal sealed partial class EntraJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

@@ -17,7 +17,7 @@ public sealed class HmacClockTests
     public async Task Signature_is_accepted_once_and_refused_as_stale_after_the_tolerance()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-26T03:00:00Z", CultureInfo.InvariantCulture));
-        using var authenticator = new WebhookAuthenticator(new WebhookAuthOptions { HmacSecrets = [Secret] }, clock, NullLogger<WebhookAuthenticator>.Instance);
+        var authenticator = new WebhookAuthenticator(new WebhookAuthOptions { HmacSecrets = [Secret] }, clock, NullLogger<WebhookAuthenticator>.Instance);
         var timestamp = clock.GetUtcNow().ToUnixTimeSeconds();
 
         Assert.Null(await authenticator.CheckAsync(Signed("{\"a\":1}", timestamp)));
@@ -34,7 +34,7 @@ public sealed class HmacClockTests
     public async Task Body_stays_readable_for_the_endpoint_after_verification()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-26T03:00:00Z", CultureInfo.InvariantCulture));
-        using var authenticator = new WebhookAuthenticator(new WebhookAuthOptions { HmacSecrets = [Secret] }, clock, NullLogger<WebhookAuthenticator>.Instance);
+        var authenticator = new WebhookAuthenticator(new WebhookAuthOptions { HmacSecrets = [Secret] }, clock, NullLogger<WebhookAuthenticator>.Instance);
         var request = Signed("{\"body\":true}", clock.GetUtcNow().ToUnixTimeSeconds());
         Assert.Null(await authenticator.CheckAsync(request));
         using var reader = new StreamReader(request.Body);
