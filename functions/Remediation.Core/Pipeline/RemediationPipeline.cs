@@ -90,6 +90,13 @@ public sealed partial class RemediationPipeline(
         var started = timeProvider.GetTimestamp();
         var diagnosis = await DiagnoseAsync(incident, alert, aim, target, cancellationToken).ConfigureAwait(false);
         var decision = await DecideAsync(incident, alert, target, diagnosis, check, cancellationToken).ConfigureAwait(false);
+        return await CarryOutAsync(incident, alert, target, diagnosis, decision, started, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>group → reserve → ask for approval or act, or record the decision not to act.</summary>
+    private async Task<IncidentState> CarryOutAsync(IncidentRecord incident, NormalizedAlert alert, WorkloadTarget target, DiagnosisResult diagnosis,
+        Decision decision, long started, CancellationToken cancellationToken)
+    {
         if (decision.Kind == DecisionKind.Victim)
         {
             return await JoinAsync(incident, await cascade.JoinCulpritAsync(incident, alert, diagnosis, decision, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);

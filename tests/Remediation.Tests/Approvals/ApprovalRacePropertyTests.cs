@@ -83,9 +83,29 @@ public sealed class ApprovalRacePropertyTests(AzuriteFixture storage)
             }
             var winner = approved ? "approve" : rejected ? "reject" : "deadline";
             wins[winner] = wins.GetValueOrDefault(winner) + 1;
+            if (approved)
+            {
+                // The approved remediation leads its workload's incident group until verified: verify it, so the next
+                // trial's alert is a new remediation, not an alert joining this one's group.
+                await VerifyToTheEndAsync(harness, incident.IncidentId);
+            }
             harness.Time.Advance(TimeSpan.FromMinutes(2));
         }
         // Every kind of outcome happened: the race was a race.
         Assert.True(wins.Count == 3, string.Join(", ", wins.Select(w => $"{w.Key} {w.Value}")));
+    }
+
+    private static async Task VerifyToTheEndAsync(PipelineHarness harness, string incidentId)
+    {
+        var verifier = harness.Services.GetRequiredService<Remediation.Verification.RemediationVerifier>();
+        for (var attempt = 0; attempt < 60; attempt++)
+        {
+            harness.Time.Advance(TimeSpan.FromMinutes(1));
+            if ((await verifier.VerifyScheduledAsync(incidentId)).State is { } state && IncidentLifecycle.IsTerminal(state))
+            {
+                return;
+            }
+        }
+        Assert.Fail($"incident {incidentId} was not verified within an hour of simulated time");
     }
 }
