@@ -57,47 +57,14 @@ public sealed partial class OutcomeNotifier
     public async Task NotifyApprovalRequestedAsync(IncidentRecord incident, PlanDiff diff, ApprovalLinkPair? links, CancellationToken cancellationToken = default)
     {
         var request = ApprovalRequestedEvent.From(incident, diff, links);
-        if (_eventGrid is not null)
+        await PublishAsync(request.IncidentId, new CloudEvent("/remediation/incidents", ApprovalRequestedEvent.EventType,
+            System.Text.Json.JsonSerializer.SerializeToElement(request, NotificationJsonContext.Default.ApprovalRequestedEvent))
         {
-            try
-            {
-                var data = System.Text.Json.JsonSerializer.SerializeToElement(request, NotificationJsonContext.Default.ApprovalRequestedEvent);
-                var cloudEvent = new CloudEvent("/remediation/incidents", ApprovalRequestedEvent.EventType, data)
-                {
-                    Id = $"{request.IncidentId}-approval-{request.Round}",
-                    Subject = $"{request.Namespace}/{request.Workload}",
-                    Time = incident.ApprovalRequestedAt,
-                };
-                await _eventGrid.SendEventAsync(cloudEvent, cancellationToken).ConfigureAwait(false);
-            }
-            catch (RequestFailedException ex)
-            {
-                LogFailed("Event Grid", request.IncidentId, ex.Status, ex.Message);
-            }
-            catch (Exception ex) when (ResilienceFailure.Describe(ex) is { } why)
-            {
-                LogFailed("Event Grid", request.IncidentId, 0, why);
-            }
-        }
-        if (_webhook is not null)
-        {
-            try
-            {
-                using var response = await _webhook.PostAsJsonAsync(_options.WebhookUrl, new ApprovalWebhookMessage(request.Text, request),
-                    NotificationJsonContext.Default.ApprovalWebhookMessage, cancellationToken).ConfigureAwait(false);
-                if (!response.IsSuccessStatusCode)
-                {
-                    LogFailed("webhook", request.IncidentId, (int)response.StatusCode, response.ReasonPhrase ?? "");
-                }
-            }
-            catch (HttpRequestException ex)
-            {
-                LogFailed("webhook", request.IncidentId, 0, ex.Message);
-            }
-            catch (Exception ex) when (ResilienceFailure.Describe(ex) is { } why)
-            {
-                LogFailed("webhook", request.IncidentId, 0, why);
-            }
-        }
+            Id = $"{request.IncidentId}-approval-{request.Round}",
+            Subject = $"{request.Namespace}/{request.Workload}",
+            Time = incident.ApprovalRequestedAt,
+        }, cancellationToken).ConfigureAwait(false);
+        await PostAsync(request.IncidentId, new ApprovalWebhookMessage(request.Text, request), NotificationJsonContext.Default.ApprovalWebhookMessage,
+            cancellationToken).ConfigureAwait(false);
     }
 }

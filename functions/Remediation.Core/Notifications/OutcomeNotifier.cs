@@ -100,47 +100,60 @@ public sealed partial class OutcomeNotifier
             return;
         }
         var outcome = OutcomeEvent.From(incident);
-        if (_eventGrid is not null)
+        // A JsonElement (from the source-generated context) serializes as the event's JSON "data".
+        await PublishAsync(outcome.IncidentId, new CloudEvent("/remediation/incidents", outcome.EventType,
+            System.Text.Json.JsonSerializer.SerializeToElement(outcome, NotificationJsonContext.Default.OutcomeEvent))
         {
-            try
+            Id = $"{outcome.IncidentId}-{outcome.State}",
+            Subject = $"{outcome.Namespace}/{outcome.Workload}",
+            Time = outcome.CompletedAt,
+        }, cancellationToken).ConfigureAwait(false);
+        await PostAsync(outcome.IncidentId, new WebhookMessage(outcome.Text, outcome), NotificationJsonContext.Default.WebhookMessage, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Sends the event to the Event Grid topic when one is configured; a failure is logged, never thrown.</summary>
+    private async Task PublishAsync(string incidentId, CloudEvent cloudEvent, CancellationToken cancellationToken)
+    {
+        if (_eventGrid is null)
+        {
+            return;
+        }
+        try
+        {
+            await _eventGrid.SendEventAsync(cloudEvent, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException ex)
+        {
+            LogFailed("Event Grid", incidentId, ex.Status, ex.Message);
+        }
+        catch (Exception ex) when (ResilienceFailure.Describe(ex) is { } why)
+        {
+            LogFailed("Event Grid", incidentId, 0, why);
+        }
+    }
+
+    /// <summary>Posts the message to the incoming webhook when one is configured; a failure is logged, never thrown.</summary>
+    private async Task PostAsync<T>(string incidentId, T message, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken)
+    {
+        if (_webhook is null)
+        {
+            return;
+        }
+        try
+        {
+            using var response = await _webhook.PostAsJsonAsync(_options.WebhookUrl, message, typeInfo, cancellationToken).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
             {
-                // A JsonElement (from the source-generated context) serializes as the event's JSON "data".
-                var data = System.Text.Json.JsonSerializer.SerializeToElement(outcome, NotificationJsonContext.Default.OutcomeEvent);
-                var cloudEvent = new CloudEvent("/remediation/incidents", outcome.EventType, data)
-                {
-                    Id = $"{outcome.IncidentId}-{outcome.State}",
-                    Subject = $"{outcome.Namespace}/{outcome.Workload}",
-                    Time = outcome.CompletedAt,
-                };
-                await _eventGrid.SendEventAsync(cloudEvent, cancellationToken).ConfigureAwait(false);
-            }
-            catch (RequestFailedException ex)
-            {
-                LogFailed("Event Grid", outcome.IncidentId, ex.Status, ex.Message);
-            }
-            catch (Exception ex) when (ResilienceFailure.Describe(ex) is { } why)
-            {
-                LogFailed("Event Grid", outcome.IncidentId, 0, why);
+                LogFailed("webhook", incidentId, (int)response.StatusCode, response.ReasonPhrase ?? "");
             }
         }
-        if (_webhook is not null)
+        catch (HttpRequestException ex)
         {
-            try
-            {
-                using var response = await _webhook.PostAsJsonAsync(_options.WebhookUrl, new WebhookMessage(outcome.Text, outcome), NotificationJsonContext.Default.WebhookMessage, cancellationToken).ConfigureAwait(false);
-                if (!response.IsSuccessStatusCode)
-                {
-                    LogFailed("webhook", outcome.IncidentId, (int)response.StatusCode, response.ReasonPhrase ?? "");
-                }
-            }
-            catch (HttpRequestException ex)
-            {
-                LogFailed("webhook", outcome.IncidentId, 0, ex.Message);
-            }
-            catch (Exception ex) when (ResilienceFailure.Describe(ex) is { } why)
-            {
-                LogFailed("webhook", outcome.IncidentId, 0, why);
-            }
+            LogFailed("webhook", incidentId, 0, ex.Message);
+        }
+        catch (Exception ex) when (ResilienceFailure.Describe(ex) is { } why)
+        {
+            LogFailed("webhook", incidentId, 0, why);
         }
     }
 

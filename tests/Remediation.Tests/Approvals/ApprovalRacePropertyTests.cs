@@ -12,7 +12,7 @@ namespace Remediation.Tests.Approvals;
 /// Approve racing reject racing the deadline, 1,000 times: each incident ends with exactly one recorded outcome, the
 /// losers are told so (409), and nothing is ever written to the cluster after a reject or the deadline.
 /// </summary>
-[Collection(AzuriteCollection.Name)]
+[Collection(LongRunningAzuriteCollection.Name)]
 public sealed class ApprovalRacePropertyTests(AzuriteFixture storage)
 {
     private const int Trials = 1000;

@@ -16,3 +16,13 @@ public sealed class AzuriteCollection : ICollectionFixture<AzuriteFixture>
 {
     public const string Name = "azurite";
 }
+
+/// <summary>
+/// The long property tests (minutes each, mostly waiting on storage round trips) run on an Azurite of their own, so they
+/// run beside the rest of the suite instead of after it.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class LongRunningAzuriteCollection : ICollectionFixture<AzuriteFixture>
+{
+    public const string Name = "azurite-long";
+}
