@@ -4,7 +4,8 @@ namespace Remediation.ServiceGraph;
 
 /// <summary>
 /// Decides whether an alerted workload's errors or latency are its own or a callee's: a callee Y explains a caller X when
-/// X's calls to Y account for X's failures (or p99) within the tolerance and Y fails (or is slow) for all of its callers.
+/// X's calls to Y account for X's failures (or p99, within the histograms' resolution too) within the tolerance and Y fails
+/// (or is slow) for all of its callers.
 /// The chain is followed to the deepest such workload, the culprit; the callers its failures explain are its victims.
 /// </summary>
 public static class BlameAnalyzer
@@ -17,6 +18,13 @@ public static class BlameAnalyzer
     }
 
     private readonly record struct Step(StepKind Kind, WorkloadId Callee);
+
+    /// <summary>
+    /// How far apart two p99 figures read from Istio's duration histograms can be and still be the same latency: its
+    /// default buckets (…, 1000, 2500, 5000, 10000 ms) are up to 2.5 times apart and a quantile is interpolated inside one,
+    /// so over a short window a caller whose latency is its callee's often reads one bucket higher (2.6 s as 5.1 s).
+    /// </summary>
+    public const double HistogramResolution = 2.5;
 
     public static Blame Analyze(GraphReading reading, WorkloadId alerted, Symptom symptom, BlameOptions? options = null)
     {
@@ -136,7 +144,7 @@ public static class BlameAnalyzer
         var px = graph.Inbound(x)?.P99Ms ?? 0;
         var best = graph.OutEdges(x).Where(e => !e.Destination.IsUnknown && e.Stats.RequestsPerSecond >= o.Health.MinRequestsPerSecond && e.Stats.P99Ms is not null)
             .OrderByDescending(e => e.Stats.P99Ms).FirstOrDefault();
-        if (best is null || best.Stats.P99Ms < (1 - o.Tolerance) * px)
+        if (best is null || !ExplainsLatency(best.Stats.P99Ms, px, o))
         {
             evidence.Add(best is null
                 ? $"{x} has p99 {Millis(px)} and calls no workload in the mesh with enough traffic"
@@ -184,7 +192,7 @@ public static class BlameAnalyzer
                 var explained = symptom == Symptom.Errors
                     ? inbound.FailuresPerSecond > 0 && edge.Stats.FailuresPerSecond >= (1 - o.Tolerance) * inbound.FailuresPerSecond
                         && HealthRules.ServerSide(inbound, o.Health) is Health.Degraded or Health.Failure
-                    : inbound.P99Ms is > 0 && edge.Stats.P99Ms >= (1 - o.Tolerance) * inbound.P99Ms;
+                    : inbound.P99Ms is > 0 && ExplainsLatency(edge.Stats.P99Ms, inbound.P99Ms.Value, o);
                 if (explained)
                 {
                     victims.Add(caller);
@@ -195,4 +203,8 @@ public static class BlameAnalyzer
 
         return victims;
     }
+
+    /// <summary>A callee's p99 accounts for its caller's, within the tolerance and the histograms' resolution.</summary>
+    private static bool ExplainsLatency(double? calleeP99, double callerP99, BlameOptions o) =>
+        calleeP99 is { } p99 && p99 * HistogramResolution >= (1 - o.Tolerance) * callerP99;
 }

@@ -173,6 +173,23 @@ public sealed class BlameAnalyzerTests
         Assert.Equal(culprit == "frontend" ? BlameVerdict.OwnFault : BlameVerdict.Callee, blame.Verdict);
     }
 
+    /// <summary>p99 figures as Prometheus reads them from Istio's buckets (…, 1000, 2500, 5000, 10000 ms) over a short window.</summary>
+    [Theory]
+    [InlineData(5100, 2575, 2441, "pricing")]   // read one bucket above its callee's (2.6 s as 5.1 s): still the callee's latency
+    [InlineData(3717, 2600, 2441, "pricing")]
+    [InlineData(2600, 2575, 2441, "pricing")]
+    [InlineData(4000, 1200, 1100, "frontend")]  // over three times its callee's: its own
+    [InlineData(2000, 80, 40, "frontend")]
+    public void Latency_figures_are_compared_within_the_histograms_resolution(double frontend, double catalog, double pricing, string culprit)
+    {
+        var blame = BlameAnalyzer.Analyze(Graph("frontend",
+            Edge("unknown", "frontend", 50, p99: frontend), Edge("frontend", "catalog", 50, p99: catalog), Edge("catalog", "pricing", 50, p99: pricing)),
+            W("frontend"), Symptom.Latency);
+
+        Assert.Equal((W(culprit), culprit == "frontend" ? BlameVerdict.OwnFault : BlameVerdict.Callee), (blame.Culprit, blame.Verdict));
+        Assert.Equal(culprit == "frontend" ? [] : new[] { W("catalog"), W("frontend") }, blame.Victims);
+    }
+
     /// <summary>Whatever the figures: a failing caller whose callees all answer it without server errors is its own culprit.</summary>
     [Fact]
     public void Property_a_caller_whose_callees_are_all_healthy_is_its_own_culprit()

@@ -21,7 +21,7 @@ public sealed class CascadePipelineTests(AzuriteFixture storage, ITestOutputHelp
 {
     private const string Alert = "IstioHigh5xxErrorRate";
 
-    private static string Policy(string allow = "") => $$"""
+    internal static string Policy(string allow = "", string rules = "") => $$"""
         allow:
           namespaces: [shop]
         {{allow}}
@@ -34,10 +34,11 @@ public sealed class CascadePipelineTests(AzuriteFixture storage, ITestOutputHelp
           - name: roll-back-bad-rollouts
             when: { classes: [BadRollout] }
             action: rollback
+        {{rules}}
         """;
 
     /// <summary>Short windows, so a rollout seconds old has a baseline before it in a Prometheus started with the test.</summary>
-    private static Dictionary<string, string?> Settings(PrometheusProcess prometheus) => new()
+    internal static Dictionary<string, string?> Settings(PrometheusProcess prometheus) => new()
     {
         ["Remediation:Prometheus:Url"] = prometheus.BaseAddress.ToString(),
         ["Remediation:Diagnosis:MetricsWindow"] = "00:00:15",
@@ -66,6 +67,76 @@ public sealed class CascadePipelineTests(AzuriteFixture storage, ITestOutputHelp
         AssertVictims(run.Incidents, lead, "checkout", "frontend");
         var graph = System.Text.Json.Nodes.JsonNode.Parse(lead.DiagnosisJson!)!["graph"]!;
         Assert.Equal("OwnFault", graph["verdict"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Shared_dependency_failing_for_two_independent_callers_is_rolled_back_once_with_both_callers_victims()
+    {
+        // orders calls inventory over HTTP, catalog over gRPC (status 14): the edges waited on are the HTTP ones, scraped with it.
+        await using var run = await LiveBadRolloutAsync("shared-dependency.yaml", "inventory", "registry.example/inventory:5.0.0", "registry.example/inventory:5.1.1",
+            [("destination", "unknown", "orders"), ("destination", "unknown", "catalog"), ("source", "orders", "inventory")], ["orders", "catalog", "inventory"]);
+
+        var lead = AssertOneRollback(run, "inventory", "registry.example/inventory:5.0.0");
+        AssertVictims(run.Incidents, lead, "inventory", "orders", "catalog");
+        AssertOwnAlertLedOrGrouped(run.Incidents, lead, run.Alerts[2].IncidentId);
+        // catalog's failures come from gRPC status 14 on its calls to inventory (HTTP 200): the recorded edge carries them.
+        var catalog = Assert.Single(run.Incidents, i => i.Workload == "catalog");
+        var edges = System.Text.Json.Nodes.JsonNode.Parse(catalog.DiagnosisJson!)!["graph"]!["edges"]!.AsArray();
+        var grpc = Assert.Single(edges, e => e!["source"]!["name"]!.GetValue<string>() == "catalog" && e["destination"]!["name"]!.GetValue<string>() == "inventory");
+        Assert.InRange(grpc!["grpcErrorRatio"]!.GetValue<double>(), 0.1, 0.6);
+    }
+
+    [Fact]
+    public async Task Latency_cascade_scales_out_the_saturated_callee_and_not_its_callers()
+    {
+        await using var cluster = await ScenarioDiagnosisTests.StartAsync("latency-cascade.yaml");
+        await using var prometheus = await PrometheusProcess.StartAsync([cluster.BaseAddress.Authority], TimeSpan.FromSeconds(1));
+        await WaitForSlowEdgesAsync(prometheus, [("destination", "unknown", "frontend"), ("source", "frontend", "catalog"), ("source", "catalog", "pricing")]);
+        var rules = """
+              - name: scale-out-saturated
+                when: { classes: [Saturation] }
+                action: scale-out
+            """;
+        await using var host = await HostHarness.StartAsync(storage.ConnectionString, cluster.BaseAddress, Policy(rules: rules), Settings(prometheus));
+        var before = cluster.Requests.Count;
+
+        // Latency alerts for the callers only: the saturated callee gets its incident from the blame.
+        await host.Services.GetRequiredService<AlertIngestor>().IngestAsync(
+            [PipelineHarness.Alert("shop", "frontend", LatencyAlert), PipelineHarness.Alert("shop", "catalog", LatencyAlert)]);
+
+        var incidents = await WaitForAsync(host, all => all.Count >= 3 && all.All(i => IncidentLifecycle.IsTerminal(i.State) && (i.GroupId is null || IncidentGroupClosure.IsClosed(i))),
+            TimeSpan.FromSeconds(120));
+        Print(incidents);
+        var scale = Assert.Single(cluster.Requests.Skip(before), r => r.IsMutating);
+        Assert.Equal(("horizontalpodautoscalers", "pricing"), (scale.Resource, scale.Name));
+        Assert.Equal(6, cluster.GetObject("horizontalpodautoscalers", "shop", "pricing")!["spec"]!["maxReplicas"]!.GetValue<int>());
+        var lead = Assert.Single(incidents, i => i.Action is not null);
+        Assert.Equal(("shop", "pricing", IncidentState.Succeeded, "scale-out", "Saturation"), (lead.Namespace, lead.Workload, lead.State, lead.Action, lead.DiagnosisClass));
+        Assert.Equal(3, incidents.Count);
+        AssertVictims(incidents, lead, "pricing", "frontend", "catalog");
+    }
+
+    private const string LatencyAlert = "IstioHighRequestLatency";
+
+    /// <summary>The alert's own incident: the lead itself, or a member of the lead's group when a victim's derived lead came first.</summary>
+    internal static void AssertOwnAlertLedOrGrouped(IReadOnlyList<IncidentRecord> incidents, IncidentRecord lead, string incidentId)
+    {
+        var own = Assert.Single(incidents, i => i.IncidentId == incidentId);
+        if (own.IncidentId != lead.IncidentId)
+        {
+            Assert.Equal((IncidentState.Grouped, lead.IncidentId, nameof(IncidentState.Succeeded)), (own.State, own.GroupId, own.Outcome));
+        }
+    }
+
+    /// <summary>rate() over the diagnosis window (15 s) shows each edge's p99 above the 1 s the diagnosis calls slow.</summary>
+    private static async Task WaitForSlowEdgesAsync(PrometheusProcess prometheus, (string Reporter, string Source, string Destination)[] edges)
+    {
+        foreach (var (reporter, source, destination) in edges)
+        {
+            var edge = $"reporter=\"{reporter}\",source_workload=\"{source}\",destination_workload=\"{destination}\"";
+            await prometheus.WaitForSeriesAsync(
+                $"histogram_quantile(0.99, sum by (le) (rate(istio_request_duration_milliseconds_bucket{{{edge}}}[15s]))) > 1500", timeout: TimeSpan.FromSeconds(60));
+        }
     }
 
     private sealed record LiveRun(SimulatedCluster Cluster, IReadOnlyList<RecordedRequest> Mutations, IReadOnlyList<NormalizedAlert> Alerts, IReadOnlyList<IncidentRecord> Incidents)
@@ -123,7 +194,7 @@ public sealed class CascadePipelineTests(AzuriteFixture storage, ITestOutputHelp
     }
 
     /// <summary>Each victim's incident: Victim, linked to the lead, closed with its outcome, its recorded graph naming the culprit.</summary>
-    private static void AssertVictims(IReadOnlyList<IncidentRecord> incidents, IncidentRecord lead, string culprit, params string[] victims)
+    internal static void AssertVictims(IReadOnlyList<IncidentRecord> incidents, IncidentRecord lead, string culprit, params string[] victims)
     {
         foreach (var victim in victims)
         {
@@ -160,17 +231,17 @@ public sealed class CascadePipelineTests(AzuriteFixture storage, ITestOutputHelp
         Assert.DoesNotContain(cluster.Requests.Skip(before), r => r.IsMutating);
     }
 
-    private static async Task SetImageAsync(k8s.Kubernetes client, string workload, string image)
+    internal static async Task SetImageAsync(k8s.Kubernetes client, string workload, string image)
     {
         var patch = $$"""[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"{{image}}"}]""";
         await client.AppsV1.PatchNamespacedDeploymentAsync(new V1Patch(patch, V1Patch.PatchType.JsonPatch), workload, "shop");
     }
 
-    private static string Image(SimulatedCluster cluster, string workload) =>
+    internal static string Image(SimulatedCluster cluster, string workload) =>
         cluster.GetObject("deployments", "shop", workload)!["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]!.GetValue<string>();
 
     /// <summary>rate() over the diagnosis window (15 s) has two samples of every failing edge's 5xx series, from the reporter the graph prefers.</summary>
-    private static async Task WaitForFailingEdgesAsync(PrometheusProcess prometheus, (string Reporter, string Source, string Destination)[] edges)
+    internal static async Task WaitForFailingEdgesAsync(PrometheusProcess prometheus, (string Reporter, string Source, string Destination)[] edges)
     {
         foreach (var (reporter, source, destination) in edges)
         {
@@ -205,6 +276,11 @@ public sealed class CascadePipelineTests(AzuriteFixture storage, ITestOutputHelp
         {
             output.WriteLine($"{i.IncidentId[..8]} {i.Namespace}/{i.Workload} {i.State} [{i.DiagnosisClass}] group={i.GroupId?[..8]} action={i.Action} outcome={i.Outcome}: {i.OutcomeReason}");
             output.WriteLine($"    diagnosis: {i.DiagnosisSummary}");
+            var blame = i.DiagnosisJson is { } json ? System.Text.Json.Nodes.JsonNode.Parse(json)?["graph"]?["evidence"]?.AsArray() : null;
+            foreach (var line in blame ?? [])
+            {
+                output.WriteLine($"    blame: {line}");
+            }
         }
     }
 }
