@@ -36,7 +36,7 @@ public sealed class ScaleOutAction(IClusterReader reader) : IRemediationAction
                 Patch(hpa.Metadata.ResourceVersion, "maxReplicas", next), Patch(null, "maxReplicas", current),
                 $"raise HPA {hpa.Metadata.Name} maxReplicas {current} → {next} (cap {cap})",
                 new JsonObject { ["kind"] = "HorizontalPodAutoscaler", ["name"] = hpa.Metadata.Name, ["maxReplicas"] = current, ["currentReplicas"] = hpa.Status?.CurrentReplicas, ["resourceVersion"] = hpa.Metadata.ResourceVersion },
-                verify with { RolloutComplete = false });
+                verify);
         }
         var replicas = deployment.Spec.Replicas ?? 1;
         var wanted = Math.Min(replicas + step, cap);

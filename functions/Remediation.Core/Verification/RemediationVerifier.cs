@@ -200,7 +200,9 @@ public sealed partial class RemediationVerifier(
                 details.Add($"error ratio of {scope} not available ({reading.NoRatio ?? "no ratio"}); verified on rollout state only");
             }
         }
-        return new CheckResult(passed, string.Join("; ", details), metricsUnavailable);
+        // A plan that names nothing to check has not been verified: unknown, never a success.
+        return details.Count == 0 ? new CheckResult(true, "the plan names nothing to verify", MetricsUnavailable: true)
+            : new CheckResult(passed, string.Join("; ", details), metricsUnavailable);
     }
 
     /// <summary>A health signal that throws could not be read: that is unknown, never healthy.</summary>
