@@ -23,6 +23,8 @@ public sealed class CascadeGrouping(IIncidentStore store, IIncidentGroups groups
     /// <summary>Alert name of a derived lead's alert when the victim's has none.</summary>
     public const string DerivedAlertName = "ServiceGraphCulprit";
 
+    private const string DerivedFingerprintPrefix = "culprit|";
+
     private const int MaxAttempts = 5;
 
     /// <summary>The decision to join the open group of <paramref name="target"/> led by another incident; null when there is none.</summary>
@@ -31,7 +33,7 @@ public sealed class CascadeGrouping(IIncidentStore store, IIncidentGroups groups
         ArgumentNullException.ThrowIfNull(incident);
         ArgumentNullException.ThrowIfNull(target);
         var group = await groups.GetGroupAsync(target.Namespace, target.Name, cancellationToken).ConfigureAwait(false);
-        if (group is null || group.LeadIncidentId == incident.IncidentId || await OpenLeadAsync(group, cancellationToken).ConfigureAwait(false) is not { } lead)
+        if (group is null || group.LeadIncidentId == incident.IncidentId || await OpenCascadeLeadAsync(group, cancellationToken).ConfigureAwait(false) is not { } lead)
         {
             return null;
         }
@@ -55,7 +57,9 @@ public sealed class CascadeGrouping(IIncidentStore store, IIncidentGroups groups
             }
             if (group is not null && await OpenLeadAsync(group, cancellationToken).ConfigureAwait(false) is { } lead)
             {
-                return Grouped(target, lead);
+                // Another open remediation of this workload: a cascade's culprit lead is joined; any other one is left to
+                // the safety gate (cooldown, budget, the target's reservation), as for any repeated alert.
+                return IsDerived(lead) ? Grouped(target, lead) : null;
             }
             if (await groups.TrySetLeadAsync(target.Namespace, target.Name, incident.IncidentId, group, timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false))
             {
@@ -123,6 +127,16 @@ public sealed class CascadeGrouping(IIncidentStore store, IIncidentGroups groups
         throw new TransientDependencyException("storage", $"could not find or make the lead incident of {culprit}: the group row kept changing");
     }
 
+    /// <summary>
+    /// The open lead of a cascade: a lead derived for a culprit its victims named. Alerts for that workload join it; a
+    /// workload's own repeated alerts are otherwise left to the safety gate.
+    /// </summary>
+    private async Task<IncidentRecord?> OpenCascadeLeadAsync(IncidentGroupRecord group, CancellationToken cancellationToken) =>
+        await OpenLeadAsync(group, cancellationToken).ConfigureAwait(false) is { } lead && IsDerived(lead) ? lead : null;
+
+    /// <summary>True for the incident of a culprit's derived alert (<see cref="DerivedAlert"/>).</summary>
+    private static bool IsDerived(IncidentRecord lead) => lead.Fingerprint.StartsWith(DerivedFingerprintPrefix, StringComparison.Ordinal);
+
     /// <summary>The lead the group row names, when it exists and is not over.</summary>
     private async Task<IncidentRecord?> OpenLeadAsync(IncidentGroupRecord group, CancellationToken cancellationToken) =>
         await store.GetAsync(group.LeadIncidentId, cancellationToken).ConfigureAwait(false) is { } lead && !IncidentLifecycle.IsTerminal(lead.State) ? lead : null;
@@ -148,7 +162,7 @@ public sealed class CascadeGrouping(IIncidentStore store, IIncidentGroups groups
         }
         return new NormalizedAlert
         {
-            Source = victimAlert.Source, Name = name, Status = AlertStatus.Firing, Fingerprint = $"culprit|{culprit.Namespace}/{culprit.Name}", StartsAt = window,
+            Source = victimAlert.Source, Name = name, Status = AlertStatus.Firing, Fingerprint = $"{DerivedFingerprintPrefix}{culprit.Namespace}/{culprit.Name}", StartsAt = window,
             Severity = victimAlert.Severity, Labels = labels, Target = culprit,
             Annotations = new Dictionary<string, string> { ["summary"] = $"{culprit} is blamed for the failures of {victim} (service graph)" },
         };

@@ -137,7 +137,10 @@ public sealed partial class RemediationVerifier(
         return await FinishAsync(incident, plan, IncidentState.Failed, reason, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>A check's verdict: <see cref="ReadablePassed"/> covers what could be read; unreadable metrics fail it too.</summary>
+    /// <summary>
+    /// A check's verdict: <see cref="ReadablePassed"/> covers what could be read; unreadable metrics fail it too, and so
+    /// does a plan that names nothing to check (unknown, never a success).
+    /// </summary>
     private sealed record CheckResult(bool ReadablePassed, string Detail, bool MetricsUnavailable)
     {
         public bool Passed => ReadablePassed && !MetricsUnavailable;
@@ -200,9 +203,7 @@ public sealed partial class RemediationVerifier(
                 details.Add($"error ratio of {scope} not available ({reading.NoRatio ?? "no ratio"}); verified on rollout state only");
             }
         }
-        // A plan that names nothing to check has not been verified: unknown, never a success.
-        return details.Count == 0 ? new CheckResult(true, "the plan names nothing to verify", MetricsUnavailable: true)
-            : new CheckResult(passed, string.Join("; ", details), metricsUnavailable);
+        return details.Count == 0 ? new CheckResult(true, "the plan names nothing to verify", MetricsUnavailable: true) : new CheckResult(passed, string.Join("; ", details), metricsUnavailable);
     }
 
     /// <summary>A health signal that throws could not be read: that is unknown, never healthy.</summary>
