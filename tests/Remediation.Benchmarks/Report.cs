@@ -40,7 +40,7 @@ public sealed record MachineInfo(int Cores, string Cpu, string Os, string Runtim
     }
 }
 
-public sealed class BenchReport
+public sealed partial class BenchReport
 {
     public required MachineInfo Machine { get; init; }
     public required BenchSettings Settings { get; init; }

@@ -1,0 +1,150 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Azure.Data.Tables;
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.DependencyInjection;
+using Remediation.Storage;
+
+namespace Remediation.Benchmarks;
+public sealed record StormFigures(int Alerts, int Deliveries, int Failed, int Incidents, int Actions, int WorkloadsActedOnce, int Refused, int Succeeded,
+    int Failures, int NonTerminal, double IngestSeconds, double DrainSeconds, bool Drained, double? PeakRssMb, int MutatingPerRemediationMax, string States);
+
+/// <summary>The alert storm.</summary>
+public static partial class Phases
+{
+    /// <summary>
+    /// The storm: distinct alerts over 100 workloads, in Alertmanager-sized groups, every group delivered 3 times, into
+    /// the host running as its own process (so its peak RSS is its own). Actions are counted at the simulator.
+    /// </summary>
+    public static async Task<StormFigures> StormAsync(AzuriteProcess azurite, BenchCluster cluster, BenchSettings s)
+    {
+        var policy = await Hosts.WritePolicyAsync("storm", Hosts.StormPolicy).ConfigureAwait(false);
+        var table = "storm" + Environment.ProcessId;
+        var settings = Hosts.Settings(azurite.ConnectionString, cluster.BaseAddress, table, policy, worker: true);
+        settings["Remediation:Host:QueueConcurrency"] = s.StormQueueConcurrency.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var before = cluster.Cluster.Requests.Count;
+        var (process, baseAddress, _) = await Hosts.StartProcessAsync(s.HostDll, settings, TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+        const int phase = 300;
+        var pid = process.Id;
+        double? peak = null;
+        try
+        {
+            using var client = Hosts.Client(baseAddress);
+            var storeTable = new TableServiceClient(azurite.ConnectionString).GetTableClient(table);
+            var groups = Enumerable.Range(0, (s.StormAlerts + s.StormGroupSize - 1) / s.StormGroupSize)
+                .Select(g => Payloads.Alertmanager(Enumerable.Range(g * s.StormGroupSize, Math.Min(s.StormGroupSize, s.StormAlerts - g * s.StormGroupSize))
+                    .Select(i => new Payloads.AlertSpec(BenchCluster.Namespace, BenchCluster.StormName(i % s.StormWorkloads), Payloads.Fingerprint(phase, i), i)).ToList()))
+                .ToList();
+            var random = new Random(42);
+            var deliveries = Enumerable.Range(0, 3).SelectMany(_ => Enumerable.Range(0, groups.Count)).ToArray();
+            random.Shuffle(deliveries);
+            Console.WriteLine($"  {s.StormAlerts} alerts over {s.StormWorkloads} workloads, {groups.Count} groups of {s.StormGroupSize}, each delivered 3 times ({deliveries.Length} requests, {s.StormSenders} senders)");
+            var started = Clock.Now;
+            var next = -1;
+            var failed = 0;
+            await Task.WhenAll(Enumerable.Range(0, s.StormSenders).Select(sender => Task.Run(async () =>
+            {
+                int d;
+                while ((d = Interlocked.Increment(ref next)) < deliveries.Length && !process.HasExited)
+                {
+                    // Like Alertmanager: a failed delivery is retried (backoff), so a 503 is not a loss.
+                    var ok = false;
+                    for (var attempt = 0; attempt < 10 && !ok; attempt++)
+                    {
+                        (ok, _) = await LoadGen.SendAsync(client, groups[deliveries[d]]).ConfigureAwait(false);
+                        if (!ok)
+                        {
+                            await Task.Delay(200 * (attempt + 1)).ConfigureAwait(false);
+                        }
+                    }
+                    if (!ok)
+                    {
+                        Interlocked.Increment(ref failed);
+                    }
+                }
+            }))).ConfigureAwait(false);
+            var ingestSeconds = Clock.Ms(started, Clock.Now) / 1000.0;
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"the host process exited during the storm (exit code {process.ExitCode})");
+            }
+            Console.WriteLine($"    delivered in {ingestSeconds:F1} s ({failed} failed after retries); draining...");
+
+            var open = IncidentRowKeys.SummaryFilter + " and (State eq 'Received' or State eq 'Acting' or State eq 'Verifying')";
+            var drained = false;
+            var nonTerminal = -1;
+            var total = 0;
+            var timeout = Clock.After(started, TimeSpan.FromSeconds(s.StormTimeoutSeconds));
+            // Polling must not load the storage it measures: a table scan under Azurite walks every row, so scan only
+            // once the work queue is empty (its message count is one cheap call).
+            var workQueue = new Azure.Storage.Queues.QueueServiceClient(azurite.ConnectionString).GetQueueClient("work-" + table);
+            while (Clock.Now < timeout)
+            {
+                peak = ProcStatus.PeakRssMb(pid) ?? peak;
+                if ((await workQueue.GetPropertiesAsync().ConfigureAwait(false)).Value.ApproximateMessagesCount > 0)
+                {
+                    await Task.Delay(250).ConfigureAwait(false);
+                    continue;
+                }
+                nonTerminal = await CountAsync(storeTable, open).ConfigureAwait(false);
+                if (nonTerminal == 0)
+                {
+                    total = await CountAsync(storeTable, IncidentRowKeys.SummaryFilter).ConfigureAwait(false);
+                    if (total >= s.StormAlerts)
+                    {
+                        drained = true;
+                        break;
+                    }
+                }
+                await Task.Delay(500).ConfigureAwait(false);
+            }
+            var drainSeconds = Clock.Ms(started, Clock.Now) / 1000.0;
+            peak = ProcStatus.PeakRssMb(pid) ?? peak;
+            total = await CountAsync(storeTable, IncidentRowKeys.SummaryFilter).ConfigureAwait(false);
+            var refused = await CountAsync(storeTable, IncidentRowKeys.SummaryFilter + " and State eq 'Refused'").ConfigureAwait(false);
+            var succeeded = await CountAsync(storeTable, IncidentRowKeys.SummaryFilter + " and State eq 'Succeeded'").ConfigureAwait(false);
+            var failures = await CountAsync(storeTable, IncidentRowKeys.SummaryFilter + " and State eq 'Failed'").ConfigureAwait(false);
+            var states = new Dictionary<string, int>(StringComparer.Ordinal);
+            var otherReasons = new Dictionary<string, int>(StringComparer.Ordinal);
+            await foreach (var row in storeTable.QueryAsync<TableEntity>(IncidentRowKeys.SummaryFilter, maxPerPage: 1000, select: ["State", "OutcomeReason"]).ConfigureAwait(false))
+            {
+                var state = row.GetString("State") ?? "(none)";
+                states[state] = states.GetValueOrDefault(state) + 1;
+                if (state is not ("Refused" or "Succeeded"))
+                {
+                    var reason = $"{state}: {row.GetString("OutcomeReason")}";
+                    otherReasons[reason] = otherReasons.GetValueOrDefault(reason) + 1;
+                }
+            }
+            var stateText = string.Join(", ", states.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Value:N0} {kv.Key}"));
+            Console.WriteLine($"    states: {stateText}");
+            foreach (var (reason, count) in otherReasons.OrderByDescending(kv => kv.Value).Take(5))
+            {
+                Console.WriteLine($"      {count} × {reason}");
+            }
+            Console.WriteLine($"    {(drained ? "drained" : "NOT drained")} after {drainSeconds:F1} s: {total} incidents, {nonTerminal} not terminal");
+
+            var mutating = cluster.Cluster.Requests.Skip(before)
+                .Where(r => r.IsMutating && r.Namespace == BenchCluster.Namespace && r.Name?.StartsWith("storm-", StringComparison.Ordinal) == true).ToList();
+            var perWorkload = mutating.GroupBy(r => r.Name).ToList();
+            return new StormFigures(s.StormAlerts, deliveries.Length, failed, total, mutating.Count, perWorkload.Count(g => g.Count() == 1), refused, succeeded, failures,
+                nonTerminal, ingestSeconds, drainSeconds, drained, peak, perWorkload.Count == 0 ? 0 : perWorkload.Max(g => g.Count()), stateText);
+        }
+        finally
+        {
+            await Hosts.StopProcessAsync(process).ConfigureAwait(false);
+            File.Delete(policy);
+        }
+    }
+
+    private static async Task<int> CountAsync(TableClient table, string filter)
+    {
+        var n = 0;
+        await foreach (var _ in table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, select: ["PartitionKey"]).ConfigureAwait(false))
+        {
+            n++;
+        }
+        return n;
+    }
+}
