@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using Remediation.Storage;
 using Remediation.Tests.Diagnosis;
 using Remediation.Tests.Fixtures;
@@ -26,13 +25,9 @@ public sealed class CascadeEndToEndTests(AzuriteFixture storage, ITestOutputHelp
         await using var cluster = await ScenarioDiagnosisTests.StartAsync("cascade.yaml");
         using var client = (k8s.Kubernetes)ScenarioDiagnosisTests.Client(cluster);
         await CascadePipelineTests.SetImageAsync(client, "payments", Healthy);
-        var simulator = $"127.0.0.1:{cluster.BaseAddress.Port.ToString(CultureInfo.InvariantCulture)}";
-        var alertmanagerPort = FreePort.Next();
-        await using var prometheus = await PrometheusProcess.StartAsync([simulator], TimeSpan.FromSeconds(1),
-            rules: PrometheusAlertmanagerEndToEndTests.Rules, alertmanager: $"127.0.0.1:{alertmanagerPort.ToString(CultureInfo.InvariantCulture)}");
-        await using var host = await HostHarness.StartAsync(storage.ConnectionString, cluster.BaseAddress, CascadePipelineTests.Policy(),
-            CascadePipelineTests.Settings(prometheus));
-        await using var alertmanager = await AlertmanagerProcess.StartAsync(new Uri(host.BaseAddress, "api/alerts/alertmanager"), HostHarness.Token, alertmanagerPort);
+        await using var stack = await MonitoringStack.StartAsync(cluster, storage.ConnectionString, CascadePipelineTests.Policy(),
+            PrometheusAlertmanagerEndToEndTests.Rules, CascadePipelineTests.Settings);
+        var (prometheus, host, alertmanager) = (stack.Prometheus, stack.Host, stack.Alertmanager);
 
         // A healthy baseline 45 s back (the diagnosis' offset), then the bad rollout of payments.
         await prometheus.WaitForSeriesAsync(

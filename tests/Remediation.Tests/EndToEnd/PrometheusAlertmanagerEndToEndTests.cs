@@ -42,16 +42,9 @@ public sealed class PrometheusAlertmanagerEndToEndTests(AzuriteFixture storage, 
         cluster.LoadScenarioFile(RepoPaths.Scenario("bad-rollout.yaml"));
         cluster.LoadScenarioFile(RepoPaths.Scenario("v2-degraded.yaml"));
         await cluster.ReconcileAsync();
-        var simulator = $"127.0.0.1:{cluster.BaseAddress.Port.ToString(CultureInfo.InvariantCulture)}";
-
-        // Prometheus needs the Alertmanager address and Alertmanager the host's: start the host first.
-        var alertmanagerPort = FreePort.Next();
-        await using var prometheus = await PrometheusProcess.StartAsync([simulator], TimeSpan.FromSeconds(1), rules: Rules, alertmanager: $"127.0.0.1:{alertmanagerPort}");
-        await using var host = await HostHarness.StartAsync(storage.ConnectionString, cluster.BaseAddress, Policy, new Dictionary<string, string?>
-        {
-            ["Remediation:Prometheus:Url"] = prometheus.BaseAddress.ToString(),
-        });
-        await using var alertmanager = await AlertmanagerProcess.StartAsync(new Uri(host.BaseAddress, "api/alerts/alertmanager"), HostHarness.Token, alertmanagerPort);
+        await using var stack = await MonitoringStack.StartAsync(cluster, storage.ConnectionString, Policy, Rules,
+            p => new Dictionary<string, string?> { ["Remediation:Prometheus:Url"] = p.BaseAddress.ToString() });
+        var (prometheus, host, alertmanager) = (stack.Prometheus, stack.Host, stack.Alertmanager);
 
         var clock = Stopwatch.StartNew();
         var firedAt = new Dictionary<string, TimeSpan>();

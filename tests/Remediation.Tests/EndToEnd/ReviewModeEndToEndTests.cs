@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using Remediation.ClusterSimulator;
 using Remediation.Storage;
 using Remediation.Tests.Fixtures;
@@ -43,17 +42,14 @@ public sealed class ReviewModeEndToEndTests(AzuriteFixture storage, ITestOutputH
         await using var cluster = await SimulatedCluster.StartAsync();
         cluster.LoadScenarioFile(RepoPaths.Scenario("bad-rollout.yaml"));
         await cluster.ReconcileAsync();
-        var simulator = $"127.0.0.1:{cluster.BaseAddress.Port.ToString(CultureInfo.InvariantCulture)}";
-        var alertmanagerPort = FreePort.Next();
-        await using var prometheus = await PrometheusProcess.StartAsync([simulator], TimeSpan.FromSeconds(1),
-            rules: PrometheusAlertmanagerEndToEndTests.Rules, alertmanager: $"127.0.0.1:{alertmanagerPort}");
-        await using var host = await HostHarness.StartAsync(storage.ConnectionString, cluster.BaseAddress, Policy, new Dictionary<string, string?>
-        {
-            ["Remediation:Prometheus:Url"] = prometheus.BaseAddress.ToString(),
-            ["Remediation:Auth:BasicUsername"] = Approver,
-            ["Remediation:Auth:BasicPasswords:0"] = Password,
-        });
-        await using var alertmanager = await AlertmanagerProcess.StartAsync(new Uri(host.BaseAddress, "api/alerts/alertmanager"), HostHarness.Token, alertmanagerPort);
+        await using var stack = await MonitoringStack.StartAsync(cluster, storage.ConnectionString, Policy, PrometheusAlertmanagerEndToEndTests.Rules,
+            p => new Dictionary<string, string?>
+            {
+                ["Remediation:Prometheus:Url"] = p.BaseAddress.ToString(),
+                ["Remediation:Auth:BasicUsername"] = Approver,
+                ["Remediation:Auth:BasicPasswords:0"] = Password,
+            });
+        var (host, alertmanager) = (stack.Host, stack.Alertmanager);
 
         var clock = Stopwatch.StartNew();
         IncidentRecord? awaiting = null;
