@@ -82,11 +82,16 @@ internal sealed class ScenarioLoader
                 CreateHpa(h);
             }
 
+            // Actions due at the same instant are applied together and reconciled once: a scenario of N workloads created
+            // at once would otherwise reconcile the whole cluster N times.
             var fine = 0;
-            foreach (var (at, _, run) in actions.OrderBy(a => a.At).ThenBy(a => a.Seq))
+            foreach (var due in actions.OrderBy(a => a.At).ThenBy(a => a.Seq).GroupBy(a => a.At))
             {
-                StepTo(at, ref fine);
-                run();
+                StepTo(due.Key, ref fine);
+                foreach (var (_, _, run) in due)
+                {
+                    run();
+                }
                 _core.Controllers.Reconcile();
                 fine = 0;
             }
