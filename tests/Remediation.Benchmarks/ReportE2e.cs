@@ -48,6 +48,11 @@ public sealed partial class BenchReport
         {
             b.AppendLine(inv, $"| {s.Name} | {s.Spans} | {F(s.Ms.Percentile(50))} | {F(s.Ms.Percentile(99))} | {F(s.Ms.Percentile(100))} |");
         }
+        if (e.Segments.Where(x => x.Ms.Count > 0).OrderByDescending(x => x.Ms.Percentile(99)).FirstOrDefault() is { } worst)
+        {
+            var rest = e.Segments.Where(x => x != worst && x.Ms.Count > 0).Sum(x => x.Ms.Percentile(50));
+            b.AppendLine().AppendLine(inv, $"Largest slice at p99: {worst.Name}, {F(worst.Ms.Percentile(99))} ms (its p50 {F(worst.Ms.Percentile(50))} ms; the other slices' p50s add up to {F(rest)} ms).");
+        }
         if (e.Runtime is { } r)
         {
             b.AppendLine().AppendLine(inv, $"Bench process during the phase (host, simulator and load generator share it): GC collections gen0/gen1/gen2 {r.Gen0}/{r.Gen1}/{r.Gen2}, total GC pause {F(r.GcPauseMs)} ms; thread-pool queue (sampled every 10 ms, {r.Samples} samples) p99 {r.PendingP99}, max {r.PendingMax}; at most {r.ThreadsMax} pool threads. Verification checks run meanwhile: {e.VerifyChecks}; sweeps: {e.Sweeps}.");
