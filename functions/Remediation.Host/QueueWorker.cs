@@ -120,6 +120,8 @@ public sealed partial class SweepTimer(Verification.StaleWorkSweeper sweeper, Ho
             var started = timeProvider.GetTimestamp();
             try
             {
+                // A span per sweep, so a trace shows when the sweep's table scan overlapped other work.
+                using var span = RemediationMetrics.ActivitySource.StartActivity("remediation.sweep");
                 var result = await sweeper.SweepAsync(stoppingToken).ConfigureAwait(false);
                 if (result.Verified + result.Requeued > 0)
                 {

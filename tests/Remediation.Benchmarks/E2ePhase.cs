@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using Azure.Data.Tables;
 using k8s;
@@ -11,7 +10,14 @@ public sealed record E2eFigures(int Incidents, int Acted, Samples EndToEnd, Samp
     double MutatingPerRemediation, IReadOnlyList<string> ReadResources, string LimitComposition)
 {
     public double Ratio => EndToEnd.Percentile(50) / Limit.Percentile(50);
+    public double TailRatio => EndToEnd.Percentile(99) / Limit.Percentile(99);
     public double ProcessingRatio => Processing.Percentile(50) / Limit.Percentile(50);
+    public int Warmup { get; init; }
+    public IReadOnlyList<E2eSegment> Segments { get; init; } = [];
+    public IReadOnlyList<E2eTailIncident> Tail { get; init; } = [];
+    public E2eRuntime? Runtime { get; init; }
+    public int VerifyChecks { get; init; }
+    public int Sweeps { get; init; }
 }
 
 /// <summary>End to end: alert received → outcome recorded, beside the physical limit.</summary>
@@ -19,47 +25,40 @@ public static partial class Phases
 {
     /// <summary>
     /// End-to-end latency per incident from the product's own spans (in-process host): remediation.ingest start (alert
-    /// parsed) → remediation.act stop (mutating call acknowledged) → remediation.process stop (outcome row and summary
-    /// written). Then the physical limit: the same round trips issued directly, one after another.
+    /// parsed) → remediation.act stop (mutating call acknowledged) → remediation.record stop (outcome row and summary
+    /// written), cut into slices by the stage spans, beside the process's GC and thread-pool figures. The first
+    /// <see cref="BenchSettings.E2eWarmup"/> incidents warm the host up and are not counted. Then the physical limit:
+    /// the same round trips issued directly, one after another.
     /// </summary>
     public static async Task<E2eFigures> EndToEndAsync(AzuriteProcess azurite, BenchCluster cluster, BenchSettings s)
     {
-        var spans = new ConcurrentDictionary<(string Name, string Incident), (DateTime Start, DateTime End)>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name == RemediationMetrics.Name,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = activity =>
-            {
-                if (activity.GetTagItem("remediation.incident_id") is string id)
-                {
-                    spans[(activity.OperationName, id)] = (activity.StartTimeUtc, activity.StartTimeUtc + activity.Duration);
-                }
-            },
-        };
-        ActivitySource.AddActivityListener(listener);
-
+        using var spans = new E2eSpans();
         var policy = await Hosts.WritePolicyAsync("e2e", Hosts.ActingPolicy).ConfigureAwait(false);
         var table = "e2e" + Environment.ProcessId;
         var (app, baseAddress) = await Hosts.StartInProcessAsync(Hosts.Settings(azurite.ConnectionString, cluster.BaseAddress, table, policy, worker: true)).ConfigureAwait(false);
         const int phase = 200;
-        var ids = Enumerable.Range(0, s.E2eIncidents).Select(i => LoadGen.IncidentId(phase, i)).ToList();
+        var total = s.E2eWarmup + s.E2eIncidents;
+        var all = Enumerable.Range(0, total).Select(i => LoadGen.IncidentId(phase, i)).ToList();
+        var ids = all.Skip(s.E2eWarmup).ToList();
         var before = cluster.Cluster.Requests.Count;
+        await using var runtime = new RuntimeSampler();
+        E2eRuntime? runtimeFigures;
         try
         {
             using var client = Hosts.Client(baseAddress);
             var store = app.Services.GetRequiredService<IncidentStore>();
-            Console.WriteLine($"  {s.E2eIncidents} incidents on distinct deployments, open loop {s.E2eRate}/s");
-            var run = await LoadGen.OpenLoopAsync(client, "e2e", phase, s.E2eRate, s.E2eIncidents, BenchCluster.E2eName).ConfigureAwait(false);
+            Console.WriteLine($"  {s.E2eWarmup} warm-up + {s.E2eIncidents} measured incidents on distinct deployments, open loop {s.E2eRate}/s");
+            var run = await LoadGen.OpenLoopAsync(client, "e2e", phase, s.E2eRate, total, BenchCluster.E2eName).ConfigureAwait(false);
             if (run.Failed > 0)
             {
                 Console.WriteLine($"    {run.Failed} deliveries failed");
             }
             var clock = Stopwatch.StartNew();
-            while (clock.Elapsed < TimeSpan.FromSeconds(120) && ids.Any(id => !spans.ContainsKey(("remediation.process", id))))
+            while (clock.Elapsed < TimeSpan.FromSeconds(120) && all.Any(id => !spans.Has("remediation.process", id)))
             {
                 await Task.Delay(100).ConfigureAwait(false);
             }
+            runtimeFigures = await runtime.StopAsync().ConfigureAwait(false);
             var states = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var id in ids)
             {
@@ -78,34 +77,75 @@ public static partial class Phases
         var requests = cluster.Cluster.Requests.Skip(before).Where(r => r.Namespace == BenchCluster.Namespace).ToList();
         var mutating = requests.Where(r => r.IsMutating && r.Name?.StartsWith("e2e-", StringComparison.Ordinal) == true).ToList();
         var readResources = requests.Where(r => r.Verb is "get" or "list").Select(r => $"{r.Verb} {r.Resource}").Distinct().Order().ToList();
+        var figures = Measure(spans, runtime, ids);
+        // Warm-up incidents act too: the calls are divided by every incident that acted.
+        var actedAll = all.Count(id => spans.Has("remediation.act", id));
+        var mutatingPer = actedAll == 0 ? double.NaN : (double)mutating.Count / actedAll;
+        PrintBreakdown(figures.Segments, figures.Tail, runtimeFigures);
+
+        Console.WriteLine("  physical limit: claim AddEntity + Kubernetes reads + patch + record AddEntity, issued directly and in sequence");
+        var (limit, composition) = await PhysicalLimitAsync(azurite, cluster, s.E2eIncidents).ConfigureAwait(false);
+        return figures with
+        {
+            Limit = limit, LimitComposition = composition, MutatingPerRemediation = mutatingPer, ReadResources = readResources, Warmup = s.E2eWarmup,
+            Runtime = runtimeFigures, VerifyChecks = spans.Background.Count(b => b.Name == "remediation.verify"), Sweeps = spans.Background.Count(b => b.Name == "remediation.sweep"),
+        };
+    }
+
+    private static E2eFigures Measure(E2eSpans spans, RuntimeSampler runtime, List<string> ids)
+    {
         var endToEnd = new Samples();
         var toMutation = new Samples();
         var queueWait = new Samples();
         var processing = new Samples();
-        var acted = 0;
+        var segments = E2eBreakdown.Slices.Select(x => new E2eSegment(x.Name, x.Spans, new Samples())).ToList();
+        var sliced = new List<(string, double[])>();
         foreach (var id in ids)
         {
-            if (!spans.TryGetValue(("remediation.ingest", id), out var ingest) || !spans.TryGetValue(("remediation.process", id), out var process))
+            if (!spans.TryGet("remediation.ingest", id, out var ingest) || !spans.TryGet("remediation.process", id, out var process))
             {
                 continue;
             }
             // The end point is the outcome row written (the "record" stage); what follows it in the worker (scheduling the
             // first verification check, notifications) is not on the path the issue measures.
-            var recorded = spans.TryGetValue(("remediation.record", id), out var record) ? record.End : process.End;
+            var recorded = spans.TryGet("remediation.record", id, out var record) ? record.End : process.End;
             endToEnd.Add((recorded - ingest.Start).TotalMilliseconds);
             queueWait.Add((process.Start - ingest.End).TotalMilliseconds);
             processing.Add((recorded - process.Start).TotalMilliseconds);
-            if (spans.TryGetValue(("remediation.act", id), out var act))
+            if (spans.TryGet("remediation.act", id, out var act))
             {
-                acted++;
                 toMutation.Add((act.End - ingest.Start).TotalMilliseconds);
             }
+            if (E2eBreakdown.Of(spans, id) is { } slices)
+            {
+                sliced.Add((id, slices));
+                for (var i = 0; i < slices.Length; i++)
+                {
+                    segments[i].Ms.Add(slices[i]);
+                }
+            }
         }
-        var mutatingPer = acted == 0 ? double.NaN : (double)mutating.Count / acted;
+        return new E2eFigures(ids.Count, toMutation.Count, endToEnd, toMutation, queueWait, processing, new Samples(), double.NaN, [], "")
+        {
+            Segments = segments,
+            Tail = E2eBreakdown.Tail(spans, runtime, sliced, 5),
+        };
+    }
 
-        Console.WriteLine("  physical limit: claim AddEntity + Kubernetes reads + patch + record AddEntity, issued directly and in sequence");
-        var (limit, composition) = await PhysicalLimitAsync(azurite, cluster, s.E2eIncidents).ConfigureAwait(false);
-        return new E2eFigures(ids.Count, acted, endToEnd, toMutation, queueWait, processing, limit, mutatingPer, readResources, composition);
+    private static void PrintBreakdown(IReadOnlyList<E2eSegment> segments, IReadOnlyList<E2eTailIncident> tail, E2eRuntime? runtime)
+    {
+        foreach (var seg in segments)
+        {
+            Console.WriteLine($"    {seg.Name,-32} p50 {seg.Ms.Percentile(50),7:F1} ms  p99 {seg.Ms.Percentile(99),7:F1} ms  max {seg.Ms.Percentile(100),7:F1} ms");
+        }
+        foreach (var t in tail)
+        {
+            Console.WriteLine($"    tail {t.Incident}: {t.EndToEndMs:F1} ms = [{string.Join(", ", t.SegmentMs.Select(x => x.ToString("F0", System.Globalization.CultureInfo.InvariantCulture)))}]; verify {t.VerifyChecksOverlapping}, sweeps {t.SweepsOverlapping}, GC {t.GcPauseMs:F1} ms, pending {t.MaxPendingWorkItems}");
+        }
+        if (runtime is { } r)
+        {
+            Console.WriteLine($"    GC gen0/1/2 {r.Gen0}/{r.Gen1}/{r.Gen2}, pause {r.GcPauseMs:F1} ms; thread pool pending p99 {r.PendingP99}, max {r.PendingMax}; threads max {r.ThreadsMax}");
+        }
     }
 
     private static async Task<(Samples, string)> PhysicalLimitAsync(AzuriteProcess azurite, BenchCluster cluster, int count)

@@ -16,7 +16,7 @@ if (!settings.SkipMicro)
 
 // Each phase gets its own Azurite (an emulator slows down as it fills: the ack phase leaves thousands of rows and
 // unconsumed messages behind), so every measurement starts from the same empty storage.
-await using (var cluster = await BenchCluster.StartAsync(settings.E2eIncidents, settings.StormWorkloads))
+await using (var cluster = await BenchCluster.StartAsync(settings.E2eWarmup + settings.E2eIncidents, settings.StormWorkloads))
 {
     Console.WriteLine($"simulator {cluster.BaseAddress}; a fresh Azurite per phase");
     double? azuritePeak = null;
@@ -77,7 +77,8 @@ namespace Remediation.Benchmarks
         public List<(double Rate, double Seconds)> Rates { get; private set; } = [(50, 10), (200, 10), (1000, 5)];
         public List<(int Senders, int PerRequest)> Saturation { get; } = [(16, 1), (8, 50)];
         public double SaturationSeconds { get; private set; } = 8;
-        public int E2eIncidents { get; private set; } = 60;
+        public int E2eIncidents { get; private set; } = 200;
+        public int E2eWarmup { get; private set; } = 10;
         public double E2eRate { get; private set; } = 4;
         public int StormAlerts { get; private set; } = 10_000;
         public int StormWorkloads { get; } = 100;
@@ -109,6 +110,7 @@ namespace Remediation.Benchmarks
                         s.Rates = [(50, 2), (200, 2), (1000, 2)];
                         s.SaturationSeconds = 2;
                         s.E2eIncidents = 10;
+                        s.E2eWarmup = 3;
                         s.StormAlerts = 1_000;
                         s.StormTimeoutSeconds = 120;
                         s.StartupRuns = 1;

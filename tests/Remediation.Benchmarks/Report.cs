@@ -74,11 +74,7 @@ public sealed partial class BenchReport
                 t.Add(("burst of 1,000 alerts/s", "≥ 1,000 alerts/s sustained, 0 lost", $"{F(at1000.AlertsPerSecond, 0)} alerts/s at the 1,000/s schedule (p99 {F(at1000.Latency.Percentile(99))} ms), {at1000.Lost} lost, {at1000.Failed} failed; best {F(best, 0)} alerts/s", ok));
             }
         }
-        if (E2e is { } e)
-        {
-            t.Add(("end-to-end p50", "≤ 1.5 × physical limit", $"{F(e.EndToEnd.Percentile(50))} ms = {F(e.Ratio, 2)} × {F(e.Limit.Percentile(50))} ms", e.Ratio <= 1.5));
-            t.Add(("mutating Kubernetes calls per remediation", "≤ 3", F(e.MutatingPerRemediation, 2), e.MutatingPerRemediation <= 3));
-        }
+        E2eTargets(t);
         if (Storm is { } s)
         {
             t.Add(("storm actions", $"exactly {Settings.StormWorkloads}", $"{s.Actions} ({s.WorkloadsActedOnce} workloads acted on exactly once)", s.Actions == Settings.StormWorkloads && s.WorkloadsActedOnce == Settings.StormWorkloads));
@@ -125,20 +121,7 @@ public sealed partial class BenchReport
                 b.AppendLine(CultureInfo.InvariantCulture, $"| {r.Name} | {r.Requests} | {r.Alerts} | {F(r.Latency.Percentile(50))} | {F(r.Latency.Percentile(99))} | {F(r.AlertsPerSecond, 0)} | {r.Failed} | {r.Lost} |");
             }
         }
-        if (E2e is { } e)
-        {
-            b.AppendLine().AppendLine("## End to end, and the physical limit").AppendLine();
-            b.AppendLine(CultureInfo.InvariantCulture, $"{e.Incidents} crash-loop alerts on distinct Deployments, open loop at {F(Settings.E2eRate, 0)}/s, into the in-process host with its queue worker (polling 50 ms, backing off to 1 s when idle, woken at once when the host itself queues work) and a policy that restarts crash loops with cooldown 0 s. Times come from the product's own spans: `remediation.ingest` start (alert parsed) → `remediation.act` stop (mutating call acknowledged) → `remediation.record` stop (outcome row and summary row written, one transaction).").AppendLine();
-            b.AppendLine(CultureInfo.InvariantCulture, $"Physical limit, measured in the same run against the same Azurite and simulator, one after another: {e.LimitComposition}.").AppendLine();
-            b.AppendLine("| | p50 ms | p99 ms |").AppendLine("|---|---|---|");
-            b.AppendLine(CultureInfo.InvariantCulture, $"| received → mutating call acknowledged | {F(e.ToMutation.Percentile(50))} | {F(e.ToMutation.Percentile(99))} |");
-            b.AppendLine(CultureInfo.InvariantCulture, $"| **received → outcome recorded (end to end)** | {F(e.EndToEnd.Percentile(50))} | {F(e.EndToEnd.Percentile(99))} |");
-            b.AppendLine(CultureInfo.InvariantCulture, $"| of which: queue wait (ingest done → worker starts) | {F(e.QueueWait.Percentile(50))} | {F(e.QueueWait.Percentile(99))} |");
-            b.AppendLine(CultureInfo.InvariantCulture, $"| of which: worker processing (dequeued → outcome recorded) | {F(e.Processing.Percentile(50))} | {F(e.Processing.Percentile(99))} |");
-            b.AppendLine(CultureInfo.InvariantCulture, $"| physical limit (sum of the unavoidable round trips) | {F(e.Limit.Percentile(50))} | {F(e.Limit.Percentile(99))} |");
-            b.AppendLine();
-            b.AppendLine(CultureInfo.InvariantCulture, $"Ratio end-to-end / limit (p50): **{F(e.Ratio, 2)}**; worker processing alone / limit: {F(e.ProcessingRatio, 2)}. Incidents that acted: {e.Acted}/{e.Incidents}; mutating Kubernetes calls per remediation: {F(e.MutatingPerRemediation, 2)}. Kubernetes reads seen: {string.Join(", ", e.ReadResources)}.");
-        }
+        E2eSection(b);
         if (Storm is { } s)
         {
             b.AppendLine().AppendLine("## Alert storm").AppendLine();
