@@ -85,8 +85,7 @@ public static partial class Phases
                 }));
                 if (i % (int)(rate * minute) == 0 && i > 0)
                 {
-                    var last = perMinute[(int)(i / rate / minute) - 1];
-                    Console.WriteLine($"    minute {(int)(i / rate / minute)}: ack p99 {last.Percentile(99):F1} ms, RSS {ProcStatus.RssMb(process.Id):F0} MB");
+                    Console.WriteLine($"    {i / rate:F0} s: {i} sent, {Volatile.Read(ref failed)} failed so far, RSS {ProcStatus.RssMb(process.Id):F0} MB");
                 }
             }
             await Task.WhenAll(tasks).ConfigureAwait(false);
