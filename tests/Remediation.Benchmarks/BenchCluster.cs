@@ -29,7 +29,16 @@ public sealed class BenchCluster : IAsyncDisposable
 
     public static string StormName(int i) => string.Create(CultureInfo.InvariantCulture, $"storm-{i:000}");
 
-    public static async Task<BenchCluster> StartAsync(int e2eDeployments, int stormDeployments)
+    /// <summary>Workloads of the capacity counts ("cap-NNN"), acted on once each there and nowhere else.</summary>
+    public const int CapacityWorkloads = 50;
+
+    public static string CapacityName(int i) => string.Create(CultureInfo.InvariantCulture, $"cap-{i:000}");
+
+    /// <summary>
+    /// A simulator holding the given numbers of workloads. Each workload is one Deployment with one crash-looping pod, so
+    /// the growth storms (up to 1,000 workloads) start a cluster of their own, sized for them.
+    /// </summary>
+    public static async Task<BenchCluster> StartAsync(int e2eDeployments, int stormDeployments, int capacityDeployments = CapacityWorkloads)
     {
         var cluster = await SimulatedCluster.StartAsync(new SimulatorOptions()).ConfigureAwait(false);
         var yaml = new StringBuilder()
@@ -38,7 +47,8 @@ public sealed class BenchCluster : IAsyncDisposable
             .Append("behaviours:\n")
             .Append("  ").Append(Image).Append(": { mode: crashloop, crashAfter: 30m }\n")
             .Append("deployments:\n");
-        foreach (var name in Enumerable.Range(0, e2eDeployments).Select(E2eName).Concat(Enumerable.Range(0, stormDeployments).Select(StormName)))
+        foreach (var name in Enumerable.Range(0, e2eDeployments).Select(E2eName).Concat(Enumerable.Range(0, stormDeployments).Select(StormName))
+            .Concat(Enumerable.Range(0, capacityDeployments).Select(CapacityName)))
         {
             yaml.Append("  - { name: ").Append(name).Append(", namespace: ").Append(Namespace)
                 .Append(", replicas: 1, image: ").Append(Image).Append(", createdAgo: 2h }\n");

@@ -45,12 +45,27 @@ await using (var cluster = await BenchCluster.StartAsync(settings.E2eWarmup + se
         Console.WriteLine("== alert storm (host as its own process)");
         report.Storm = await WithAzuriteAsync(azurite => Phases.StormAsync(azurite, cluster, settings));
     }
+    if (settings.Runs("capacity"))
+    {
+        Console.WriteLine("== capacity: storage requests per alert, duplicate, incident, remediation (counted by the host)");
+        report.Capacity = await WithAzuriteAsync(azurite => Phases.CapacityAsync(azurite, cluster, settings));
+    }
+    if (settings.Runs("soak"))
+    {
+        Console.WriteLine("== soak (host as its own process, worker on)");
+        report.Soak = await WithAzuriteAsync(azurite => Phases.SoakAsync(azurite, cluster, settings));
+    }
     if (settings.StartupVariants.Count > 0 && settings.Runs("startup"))
     {
         Console.WriteLine("== start → ready (process start → first 200 on /healthz)");
         report.Startup = await WithAzuriteAsync(azurite => Phases.StartupAsync(azurite, cluster, settings));
     }
     report.AzuritePeakRssMb = azuritePeak;
+}
+if (settings.Runs("growth"))
+{
+    Console.WriteLine("== growth: the storm at growing sizes (a fresh Azurite and simulator per size)");
+    report.Growth = await Phases.GrowthAsync(settings);
 }
 
 var markdown = report.Markdown();
@@ -71,7 +86,7 @@ namespace Remediation.Benchmarks
         public string OutPath { get; private set; } = Path.Combine(Repo.Root, "docs", "BENCHMARKS.md");
         public bool Quick { get; private set; }
         public bool SkipMicro { get; private set; }
-        /// <summary>Phases to run (ack, e2e, storm, startup); empty = all. For investigating one phase; the report then has gaps.</summary>
+        /// <summary>Phases to run (ack, e2e, storm, capacity, soak, startup, growth); empty = all. For investigating one phase; the report then has gaps.</summary>
         public HashSet<string> Only { get; private set; } = [];
         public bool Runs(string phase) => Only.Count == 0 || Only.Contains(phase);
         public List<(double Rate, double Seconds)> Rates { get; private set; } = [(50, 10), (200, 10), (1000, 5)];

@@ -75,12 +75,7 @@ public sealed partial class BenchReport
             }
         }
         E2eTargets(t);
-        if (Storm is { } s)
-        {
-            t.Add(("storm actions", $"exactly {Settings.StormWorkloads}", $"{s.Actions} ({s.WorkloadsActedOnce} workloads acted on exactly once)", s.Actions == Settings.StormWorkloads && s.WorkloadsActedOnce == Settings.StormWorkloads));
-            t.Add(("storm drained", "≤ 60 s", s.Drained ? $"{F(s.DrainSeconds)} s" : $"not drained in {F(s.DrainSeconds)} s ({s.NonTerminal} open)", s.Drained && s.DrainSeconds <= 60));
-            t.Add(("storm peak RSS (host process)", "≤ 300 MB", s.PeakRssMb is { } rss ? $"{F(rss)} MB" : "n/a", s.PeakRssMb is <= 300));
-        }
+        StormTargets(t);
         return t;
     }
 
@@ -122,23 +117,8 @@ public sealed partial class BenchReport
             }
         }
         E2eSection(b);
-        if (Storm is { } s)
-        {
-            b.AppendLine().AppendLine("## Alert storm").AppendLine();
-            b.AppendLine(CultureInfo.InvariantCulture, $"{s.Alerts:N0} distinct alerts over {Settings.StormWorkloads} workloads, in groups of {Settings.StormGroupSize} (Alertmanager `max_alerts: 50`), every group delivered 3 times in a shuffled order ({s.Deliveries} requests, {Settings.StormSenders} concurrent senders, a failed delivery retried like Alertmanager does). The host runs as its own process (`dotnet remediation.dll serve`, configured by environment variables, queue concurrency {Settings.StormQueueConcurrency}, sweep every 1 s); policy: restart crash loops, cooldown 1 h, soak 0 s, so each workload is acted on once and every other incident is Refused. Actions are the mutating requests the simulator recorded. Drain: from the first delivery until no incident is Received, Acting or Verifying; the bench polls the work queue's message count (one cheap call) and scans the table only when the queue is empty, so its polling does not load the storage it measures.").AppendLine();
-            b.AppendLine("| | |").AppendLine("|---|---|");
-            b.AppendLine(CultureInfo.InvariantCulture, $"| deliveries failed after retries | {s.Failed} |");
-            b.AppendLine(CultureInfo.InvariantCulture, $"| incidents recorded | {s.Incidents:N0} |");
-            b.AppendLine(CultureInfo.InvariantCulture, $"| actions (mutating calls at the simulator) | {s.Actions} (max {s.MutatingPerRemediationMax} per workload) |");
-            b.AppendLine(CultureInfo.InvariantCulture, $"| incidents by state | {s.States} (Refused = cooldown, decided before any cluster read; Escalated = diagnosed while its workload was being restarted by an incident that got there first, so the state was unclear and not acted on; NoAction = the workload was healthy again when diagnosed) |");
-            b.AppendLine(CultureInfo.InvariantCulture, $"| all delivered after | {F(s.IngestSeconds)} s |");
-            b.AppendLine(CultureInfo.InvariantCulture, $"| drained after | {(s.Drained ? F(s.DrainSeconds) + " s" : "not drained (" + F(s.DrainSeconds) + " s)")} |");
-            b.AppendLine(CultureInfo.InvariantCulture, $"| host peak RSS (VmHWM) | {(s.PeakRssMb is { } p ? F(p) + " MB" : "n/a")} |");
-            if (AzuritePeakRssMb is { } az)
-            {
-                b.AppendLine(CultureInfo.InvariantCulture, $"| Azurite peak RSS, largest of the phases (for scale) | {F(az)} MB |");
-            }
-        }
+        StormSections(b);
+        CapacitySection(b);
         if (Startup.Count > 0)
         {
             b.AppendLine().AppendLine("## Start → ready").AppendLine();

@@ -8,7 +8,20 @@ using Remediation.Storage;
 
 namespace Remediation.Benchmarks;
 public sealed record StormFigures(int Alerts, int Deliveries, int Failed, int Incidents, int Actions, int WorkloadsActedOnce, int Refused, int Succeeded,
-    int Failures, int NonTerminal, double IngestSeconds, double DrainSeconds, bool Drained, double? PeakRssMb, int MutatingPerRemediationMax, string States);
+    int Failures, int NonTerminal, double IngestSeconds, double DrainSeconds, bool Drained, double? PeakRssMb, int MutatingPerRemediationMax, string States)
+{
+    public int Workloads { get; init; }
+
+    /// <summary>Storage requests the host counted from the first delivery until drained.</summary>
+    public StorageCounts? Storage { get; init; }
+
+    /// <summary>The storm's storage limit (seconds), measured right after it on the same Azurite; null when not measured.</summary>
+    public double? LimitSeconds { get; init; }
+
+    public string? LimitComposition { get; init; }
+
+    public double? LimitRatio => LimitSeconds is > 0 and { } l ? DrainSeconds / l : null;
+}
 
 /// <summary>The alert storm.</summary>
 public static partial class Phases
@@ -19,8 +32,17 @@ public static partial class Phases
     /// </summary>
     public static async Task<StormFigures> StormAsync(AzuriteProcess azurite, BenchCluster cluster, BenchSettings s)
     {
+        var storm = await StormAsync(azurite, cluster, s, s.StormAlerts, s.StormWorkloads, s.StormTimeoutSeconds).ConfigureAwait(false);
+        var (limit, composition) = await StormLimitAsync(azurite, s, s.StormAlerts, s.StormWorkloads).ConfigureAwait(false);
+        Console.WriteLine($"    storage limit: {limit:F1} s ({composition}); drain / limit = {storm.DrainSeconds / limit:F2}");
+        return storm with { LimitSeconds = limit, LimitComposition = composition };
+    }
+
+    /// <summary>A storm of <paramref name="alerts"/> distinct alerts over <paramref name="workloads"/> workloads.</summary>
+    public static async Task<StormFigures> StormAsync(AzuriteProcess azurite, BenchCluster cluster, BenchSettings s, int alerts, int workloads, double timeoutSeconds)
+    {
         var policy = await Hosts.WritePolicyAsync("storm", Hosts.StormPolicy).ConfigureAwait(false);
-        var table = "storm" + Environment.ProcessId;
+        var table = "storm" + alerts + "x" + Environment.ProcessId;
         var settings = Hosts.Settings(azurite.ConnectionString, cluster.BaseAddress, table, policy, worker: true);
         settings["Remediation:Host:QueueConcurrency"] = s.StormQueueConcurrency.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var before = cluster.Cluster.Requests.Count;
@@ -32,14 +54,12 @@ public static partial class Phases
         {
             using var client = Hosts.Client(baseAddress);
             var storeTable = new TableServiceClient(azurite.ConnectionString).GetTableClient(table);
-            var groups = Enumerable.Range(0, (s.StormAlerts + s.StormGroupSize - 1) / s.StormGroupSize)
-                .Select(g => Payloads.Alertmanager(Enumerable.Range(g * s.StormGroupSize, Math.Min(s.StormGroupSize, s.StormAlerts - g * s.StormGroupSize))
-                    .Select(i => new Payloads.AlertSpec(BenchCluster.Namespace, BenchCluster.StormName(i % s.StormWorkloads), Payloads.Fingerprint(phase, i), i)).ToList()))
+            var groups = StormGroups(s, alerts)
+                .Select(g => Payloads.Alertmanager(g.Select(i => new Payloads.AlertSpec(BenchCluster.Namespace, BenchCluster.StormName(i % workloads), Payloads.Fingerprint(phase, i), i)).ToList()))
                 .ToList();
-            var random = new Random(42);
-            var deliveries = Enumerable.Range(0, 3).SelectMany(_ => Enumerable.Range(0, groups.Count)).ToArray();
-            random.Shuffle(deliveries);
-            Console.WriteLine($"  {s.StormAlerts} alerts over {s.StormWorkloads} workloads, {groups.Count} groups of {s.StormGroupSize}, each delivered 3 times ({deliveries.Length} requests, {s.StormSenders} senders)");
+            var deliveries = StormDeliveries(groups.Count);
+            Console.WriteLine($"  {alerts} alerts over {workloads} workloads, {groups.Count} groups of {s.StormGroupSize}, each delivered 3 times ({deliveries.Length} requests, {s.StormSenders} senders)");
+            var countsBefore = await StorageCounts.ReadAsync(baseAddress).ConfigureAwait(false);
             var started = Clock.Now;
             var next = -1;
             var failed = 0;
@@ -75,7 +95,7 @@ public static partial class Phases
             var drained = false;
             var nonTerminal = -1;
             var total = 0;
-            var timeout = Clock.After(started, TimeSpan.FromSeconds(s.StormTimeoutSeconds));
+            var timeout = Clock.After(started, TimeSpan.FromSeconds(timeoutSeconds));
             // Polling must not load the storage it measures: a table scan under Azurite walks every row, so scan only
             // once the work queue is empty (its message count is one cheap call).
             var workQueue = new Azure.Storage.Queues.QueueServiceClient(azurite.ConnectionString).GetQueueClient("work-" + table);
@@ -91,7 +111,7 @@ public static partial class Phases
                 if (nonTerminal == 0)
                 {
                     total = await CountAsync(storeTable, IncidentRowKeys.SummaryFilter).ConfigureAwait(false);
-                    if (total >= s.StormAlerts)
+                    if (total >= alerts)
                     {
                         drained = true;
                         break;
@@ -101,6 +121,7 @@ public static partial class Phases
             }
             var drainSeconds = Clock.Ms(started, Clock.Now) / 1000.0;
             peak = ProcStatus.PeakRssMb(pid) ?? peak;
+            var counted = await StorageCounts.ReadAsync(baseAddress).ConfigureAwait(false) - countsBefore;
             total = await CountAsync(storeTable, IncidentRowKeys.SummaryFilter).ConfigureAwait(false);
             var refused = await CountAsync(storeTable, IncidentRowKeys.SummaryFilter + " and State eq 'Refused'").ConfigureAwait(false);
             var succeeded = await CountAsync(storeTable, IncidentRowKeys.SummaryFilter + " and State eq 'Succeeded'").ConfigureAwait(false);
@@ -128,8 +149,12 @@ public static partial class Phases
             var mutating = cluster.Cluster.Requests.Skip(before)
                 .Where(r => r.IsMutating && r.Namespace == BenchCluster.Namespace && r.Name?.StartsWith("storm-", StringComparison.Ordinal) == true).ToList();
             var perWorkload = mutating.GroupBy(r => r.Name).ToList();
-            return new StormFigures(s.StormAlerts, deliveries.Length, failed, total, mutating.Count, perWorkload.Count(g => g.Count() == 1), refused, succeeded, failures,
-                nonTerminal, ingestSeconds, drainSeconds, drained, peak, perWorkload.Count == 0 ? 0 : perWorkload.Max(g => g.Count()), stateText);
+            return new StormFigures(alerts, deliveries.Length, failed, total, mutating.Count, perWorkload.Count(g => g.Count() == 1), refused, succeeded, failures,
+                nonTerminal, ingestSeconds, drainSeconds, drained, peak, perWorkload.Count == 0 ? 0 : perWorkload.Max(g => g.Count()), stateText)
+            {
+                Workloads = workloads,
+                Storage = counted,
+            };
         }
         finally
         {

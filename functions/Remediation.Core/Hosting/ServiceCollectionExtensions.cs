@@ -32,11 +32,12 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new RemediationMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
 
-        services.TryAddSingleton(sp => CreateTableClient(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
+        services.TryAddSingleton(sp => CreateTableClient(sp.GetRequiredService<IOptions<StorageOptions>>().Value, sp.GetRequiredService<RemediationMetrics>()));
         services.TryAddSingleton(sp =>
         {
             var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
-            return new WorkQueue(CreateQueueClient(storage, storage.WorkQueue), CreateQueueClient(storage, storage.PoisonQueue));
+            var metrics = sp.GetRequiredService<RemediationMetrics>();
+            return new WorkQueue(CreateQueueClient(storage, storage.WorkQueue, metrics), CreateQueueClient(storage, storage.PoisonQueue, metrics));
         });
         services.TryAddSingleton<IncidentStore>();
         services.TryAddSingleton<IIncidentStore>(sp => sp.GetRequiredService<IncidentStore>());
@@ -82,10 +83,12 @@ public static class ServiceCollectionExtensions
         return services;
     }
 
-    private static TableClient CreateTableClient(StorageOptions storage)
+    private static TableClient CreateTableClient(StorageOptions storage, RemediationMetrics metrics)
     {
         var clientOptions = new TableClientOptions();
         ConfigureRetry(clientOptions.Retry);
+        // Per retry: every request sent is counted (storage throttles and bills per request).
+        clientOptions.AddPolicy(new StorageRequestCounter(metrics, StorageRequestCounter.Table), HttpPipelinePosition.PerRetry);
         if (!string.IsNullOrEmpty(storage.ConnectionString))
         {
             return new TableServiceClient(storage.ConnectionString, clientOptions).GetTableClient(storage.IncidentsTable);
@@ -94,11 +97,12 @@ public static class ServiceCollectionExtensions
         return new TableServiceClient(uri, AzureIdentity(storage.ClientId), clientOptions).GetTableClient(storage.IncidentsTable);
     }
 
-    private static QueueClient CreateQueueClient(StorageOptions storage, string name)
+    private static QueueClient CreateQueueClient(StorageOptions storage, string name, RemediationMetrics metrics)
     {
         // Base64, as the Functions queue trigger expects (host.json extensions.queues.messageEncoding).
         var clientOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
         ConfigureRetry(clientOptions.Retry);
+        clientOptions.AddPolicy(new StorageRequestCounter(metrics, StorageRequestCounter.Queue), HttpPipelinePosition.PerRetry);
         if (!string.IsNullOrEmpty(storage.ConnectionString))
         {
             return new QueueServiceClient(storage.ConnectionString, clientOptions).GetQueueClient(name);

@@ -17,6 +17,7 @@ public sealed class RemediationMetrics : IDisposable
     private readonly Counter<long> _verifications;
     private readonly Histogram<double> _actionLatency;
     private readonly Histogram<double> _ingestLatency;
+    private readonly Counter<long> _storageRequests;
 
     public RemediationMetrics(IMeterFactory? meterFactory = null)
     {
@@ -28,6 +29,7 @@ public sealed class RemediationMetrics : IDisposable
         _verifications = _meter.CreateCounter<long>("remediation.verifications", "{verification}", "Verified outcomes of applied actions, by type and outcome");
         _actionLatency = _meter.CreateHistogram<double>("remediation.action.duration", "s", "Work item start to action outcome");
         _ingestLatency = _meter.CreateHistogram<double>("remediation.ingest.duration", "s", "Webhook received to acknowledged");
+        _storageRequests = _meter.CreateCounter<long>("remediation.storage.requests", "{request}", "Requests sent to Table and Queue storage (retries included), by service and operation");
     }
 
     /// <summary>The tag names each instrument records (exporters that declare labels up front, e.g. for /metrics).</summary>
@@ -40,6 +42,7 @@ public sealed class RemediationMetrics : IDisposable
         ["remediation.verifications"] = ["action", "outcome"],
         ["remediation.action.duration"] = ["action"],
         ["remediation.ingest.duration"] = [],
+        ["remediation.storage.requests"] = ["service", "operation"],
     };
 
     /// <summary>This instance's meter (one per host with <see cref="IMeterFactory"/>), for in-process exporters.</summary>
@@ -62,6 +65,10 @@ public sealed class RemediationMetrics : IDisposable
     public void RecordDecision(string state) => _decisions.Add(1, new KeyValuePair<string, object?>("state", state));
 
     public void RecordIngest(TimeSpan elapsed) => _ingestLatency.Record(elapsed.TotalSeconds);
+
+    /// <summary>One request sent to storage (see <see cref="StorageRequestCounter"/>).</summary>
+    public void RecordStorageRequest(string service, string operation) =>
+        _storageRequests.Add(1, new KeyValuePair<string, object?>("service", service), new KeyValuePair<string, object?>("operation", operation));
 
     /// <summary>
     /// The producer span of one alert's ingest. Always an activity (a plain one when nothing listens), so the

@@ -1,0 +1,47 @@
+using System.Globalization;
+using System.Text;
+
+namespace Remediation.Benchmarks;
+
+/// <summary>The "Capacity" section: storage requests counted per unit of work, set against Azure's published targets.</summary>
+public sealed partial class BenchReport
+{
+    /// <summary>Azure Storage's published scalability targets (requests or entities or messages per second).</summary>
+    private const double AccountRequests = 20_000;
+    private const double PartitionEntities = 2_000;
+    private const double QueueMessages = 2_000;
+
+    public CapacityFigures? Capacity { get; set; }
+
+    private void CapacitySection(StringBuilder b)
+    {
+        if (Capacity is not { } c)
+        {
+            return;
+        }
+        var n = (double)c.Alerts;
+        b.AppendLine().AppendLine("## Capacity").AppendLine();
+        b.AppendLine(CultureInfo.InvariantCulture, $"Storage requests are counted by the host itself: every request its table and queue clients send (retries included) is counted by a pipeline policy into `remediation_storage_requests_total{{service, operation}}` on /metrics; the bench reads /metrics before and after each step and divides. {c.Alerts} alerts on {c.Alerts} crash-looping workloads, one alert per delivery (no sharing of queue messages between alerts, the dearest case): ingested by a host with its worker off, delivered again, drained by a host with its worker on (each incident acts and is verified), then {c.Alerts} more alerts on the same workloads, drained (each refused: cooldown). Final states: {c.States}. The worker-side counts include what the sweep sent while the host drained (every 1 s here; the idle row shows it alone).").AppendLine();
+        b.AppendLine("| unit | storage requests (by operation) |").AppendLine("|---|---|");
+        b.AppendLine(CultureInfo.InvariantCulture, $"| new alert, ingest (claim + enqueue) | {c.PerAlert.Per(n)} |");
+        b.AppendLine(CultureInfo.InvariantCulture, $"| duplicate delivery | {c.PerDuplicate.Per(n)} |");
+        b.AppendLine(CultureInfo.InvariantCulture, $"| incident refused by the policy (worker side) | {c.Refused.Per(c.RefusedCount)} |");
+        b.AppendLine(CultureInfo.InvariantCulture, $"| remediation: incident acted on and verified (worker side) | {c.Remediated.Per(c.RemediatedCount)} |");
+        b.AppendLine(CultureInfo.InvariantCulture, $"| idle host, per second (queue polling backed off, the sweep) | {c.Idle.Per(c.IdleSeconds)} |");
+        if (Storm?.Storage is { } stormCounts)
+        {
+            b.AppendLine(CultureInfo.InvariantCulture, $"| storm, per distinct alert, all in (groups of {Settings.StormGroupSize}, each delivered 3 times; ingest, worker, sweep) | {stormCounts.Per(Storm.Alerts)} |");
+        }
+        var refusedAlert = c.PerAlert.Total / n + c.Refused.Total / c.RefusedCount;
+        var remediation = c.PerAlert.Total / n + c.Remediated.Total / c.RemediatedCount;
+        var queuePerIncident = (c.PerAlert.Of("queue") + c.Refused.Of("queue")) / n;
+        b.AppendLine();
+        b.AppendLine("Published targets (Azure Storage, standard account): 20,000 requests/s per account (1 KiB entities or messages), 2,000 entities/s per table partition, 2,000 messages/s per queue ([Table Storage scalability targets](https://learn.microsoft.com/azure/storage/tables/scalability-targets), [Queue Storage scalability targets](https://learn.microsoft.com/azure/storage/queues/scalability-targets)). Azure Functions Flex Consumption: up to 1,000 instances per app, 2,048 or 4,096 MB per instance ([Flex Consumption plan](https://learn.microsoft.com/azure/azure-functions/flex-consumption-plan)); a Flex app scales out far past the point where its storage account saturates, so storage, not instances, is the first ceiling.").AppendLine();
+        b.AppendLine("| ceiling | what it carries, from the counts above | design change that removes it |").AppendLine("|---|---|---|");
+        b.AppendLine(CultureInfo.InvariantCulture, $"| one storage account, 20,000 requests/s | {F(AccountRequests / refusedAlert, 0)} new alerts/s when each is refused ({F(refusedAlert, 2)} requests each), {F(AccountRequests / remediation, 0)} remediations/s ({F(remediation, 2)} each){(Storm?.Storage is { } sc ? $"; {F(AccountRequests / (sc.Total / Storm.Alerts), 0)} storm alerts/s (each delivered 3 times in groups of {Settings.StormGroupSize})" : "")} | shard incidents over several accounts by a hash of the incident id (claims, summaries and the work queue all key on it), N accounts carry N times the rate; the ledger and in-flight rows stay in one account |");
+        b.AppendLine(CultureInfo.InvariantCulture, $"| the work queue, 2,000 messages/s | {F(queuePerIncident, 2)} queue requests per refused incident (send, receive, delete, shared by up to 25 items per message when alerts arrive together): {F(QueueMessages / Math.Max(queuePerIncident, 1e-9), 0)} incidents/s with one alert per delivery | several work queues, picked by a hash of the incident id (the Functions trigger binds one function per queue); more items per message for grouped deliveries |");
+        b.AppendLine(CultureInfo.InvariantCulture, $"| the in-flight partition (PartitionKey `inflight`), 2,000 entities/s | per remediation: one insert, one delete, and one count that returns every row in flight (the maxConcurrent check), so about 2,000 / (k + 2) remediations/s with k in flight: ~{F(PartitionEntities / 12, 0)}/s at k = 10, ~{F(PartitionEntities / 102, 0)}/s at k = 100 | shard the partition (`inflight|0`…`inflight|7` by incident id) and sum the shards' counts, or keep the count in one ETag-guarded counter row (one read + one write per remediation, independent of k) |");
+        b.AppendLine(CultureInfo.InvariantCulture, $"| the ledger, one partition per workload, 2,000 entities/s | every incident of a workload reads its ledger row before anything else (a remediation also writes it): one workload's alerts saturate its partition at ~{F(PartitionEntities, 0)} incidents/s, far above any one workload's alert rate; other workloads are unaffected | cache \"in cooldown until T\" per workload in each instance, so a storm on one workload refuses without reading storage |");
+        b.AppendLine(CultureInfo.InvariantCulture, $"| the sweep's query for open incidents | a filter on State is not a key filter: the service scans every row of the table, so its cost grows with history, not with open work ({(c.Idle.Per(c.IdleSeconds))} requests/s at {2 * c.Alerts} incidents) | see Growth; an index partition of open incidents (or a per-day partition scanned only for the retention window) bounds it by open work |");
+    }
+}
