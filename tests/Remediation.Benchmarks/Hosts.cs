@@ -57,7 +57,6 @@ public static class Hosts
         ["Remediation:PolicyPath"] = policyPath,
         ["Remediation:Auth:BearerTokens:0"] = Token,
         ["Remediation:Host:Worker"] = worker ? "true" : "false",
-        ["Remediation:Host:SweepInterval"] = "00:00:01",
         ["Logging:LogLevel:Default"] = "Warning",
         ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
     };
