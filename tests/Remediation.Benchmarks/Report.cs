@@ -79,6 +79,7 @@ public sealed partial class BenchReport
             t.Add(("end-to-end p50", "≤ 1.5 × physical limit", $"{F(e.EndToEnd.Percentile(50))} ms = {F(e.Ratio, 2)} × {F(e.Limit.Percentile(50))} ms", e.Ratio <= 1.5));
             t.Add(("mutating Kubernetes calls per remediation", "≤ 3", F(e.MutatingPerRemediation, 2), e.MutatingPerRemediation <= 3));
         }
+        HistoryTargets(t);
         if (Storm is { } s)
         {
             t.Add(("storm actions", $"exactly {Settings.StormWorkloads}", $"{s.Actions} ({s.WorkloadsActedOnce} workloads acted on exactly once)", s.Actions == Settings.StormWorkloads && s.WorkloadsActedOnce == Settings.StormWorkloads));
@@ -156,6 +157,7 @@ public sealed partial class BenchReport
                 b.AppendLine(CultureInfo.InvariantCulture, $"| Azurite peak RSS, largest of the phases (for scale) | {F(az)} MB |");
             }
         }
+        HistorySection(b);
         if (Startup.Count > 0)
         {
             b.AppendLine().AppendLine("## Start → ready").AppendLine();
