@@ -1,8 +1,11 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Azure.Data.Tables;
+using Remediation.Actions;
 using Remediation.Alerts;
+using Remediation.Cluster;
 using Remediation.Storage;
 
 namespace Remediation.Benchmarks;
@@ -10,7 +13,8 @@ namespace Remediation.Benchmarks;
 /// <summary>One way of reading all of history: per-page latency, the total, and what was read (for completeness and order).</summary>
 public sealed record HistoryWalk(string Surface, int PageSize, Samples PageMs, double TotalMs, int Pages, int Read, int Distinct, bool NewestFirst);
 
-public sealed record HistoryFigures(int Seeded, double SeedSeconds, Samples NewestPageMs, Samples NewestUiPageMs, IReadOnlyList<HistoryWalk> Walks, bool NewestPageIsNewest);
+public sealed record HistoryFigures(int Seeded, double SeedSeconds, Samples NewestPageMs, Samples NewestUiPageMs, IReadOnlyList<HistoryWalk> Walks, bool NewestPageIsNewest,
+    Samples StorageFloorMs, HistoryWalk StorageWalk);
 
 /// <summary>History at scale: 100,000 incidents read newest page first and paged through, by the API, the CLI and the page.</summary>
 public static partial class Phases
@@ -40,6 +44,8 @@ public static partial class Phases
             using var first = JsonDocument.Parse(await http.GetStringAsync("api/remediations?limit=100").ConfigureAwait(false));
             var newestIsNewest = first.RootElement.GetProperty("incidents")[0].GetProperty("incidentId").GetString() == newestId;
             Console.WriteLine($"    newest page (API, 100): p50 {newest.Percentile(50):F1} ms, p99 {newest.Percentile(99):F1} ms; first is the newest seeded: {newestIsNewest}");
+            var floor = await StorageFloorAsync(client, s.HistoryNewestRepeats).ConfigureAwait(false);
+            Console.WriteLine($"    the same query straight to Table Storage (first 100 summary rows): p50 {floor.Percentile(50):F1} ms, p99 {floor.Percentile(99):F1} ms");
             var ui = await RepeatAsync(http, "ui?limit=100", s.HistoryUiRepeats).ConfigureAwait(false);
             Console.WriteLine($"    newest page (HTML /ui, 100): p50 {ui.Percentile(50):F1} ms, p99 {ui.Percentile(99):F1} ms");
             var walks = new List<HistoryWalk>
@@ -49,7 +55,8 @@ public static partial class Phases
                 await WalkCliAsync(azurite.ConnectionString, table, 1000).ConfigureAwait(false),
                 await WalkCliAsync(azurite.ConnectionString, table, 100).ConfigureAwait(false),
             };
-            return new HistoryFigures(s.HistoryIncidents, seedSeconds, newest, ui, walks, newestIsNewest);
+            var storageWalk = await WalkStorageAsync(client, 1000).ConfigureAwait(false);
+            return new HistoryFigures(s.HistoryIncidents, seedSeconds, newest, ui, walks, newestIsNewest, floor, storageWalk);
         }
         finally
         {
@@ -65,7 +72,13 @@ public static partial class Phases
         var span = TimeSpan.FromDays(30);
         var alertJson = """{"status":"firing","labels":{"alertname":"KubePodCrashLooping","namespace":"shop","pod":"checkout-76bf44d6cf-4crt4","container":"app","severity":"warning"},"annotations":{"summary":"Pod is crash looping."},"startsAt":"2026-11-29T12:00:00Z","generatorURL":"http://prometheus/graph"}""";
         var diagnosis = """{"class":"CrashLoop","evidence":[{"kind":"pod","text":"container app restarted 7 times; last exit code 1"},{"kind":"events","text":"Back-off restarting failed container"}]}""";
-        var plan = """{"mutations":[{"kind":"RolloutRestart","namespace":"shop","name":"checkout","resourceVersion":"123456"}]}""";
+        var plan = JsonSerializer.Serialize(new ActionPlan
+        {
+            Action = "restart", Target = new WorkloadTarget("shop", "checkout"), Summary = "restart Deployment shop/checkout",
+            Mutations = [new Mutation { Kind = MutationKind.PatchDeployment, Namespace = "shop", Name = "checkout", ResourceVersion = "123456", Description = "rollout restart",
+                Patch = """{"spec":{"template":{"metadata":{"annotations":{"kubectl.kubernetes.io/restartedAt":"2026-11-29T12:00:02Z"}}}}}""" }],
+            PriorState = new JsonObject { ["replicas"] = 3 }, Verify = new VerificationSpec { RolloutComplete = true, Deployment = "checkout" },
+        }, ActionJsonContext.Default.ActionPlan);
         var ids = new ConcurrentBag<string>();
         await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (n, ct) =>
         {
@@ -88,6 +101,44 @@ public static partial class Phases
             ids.Add(record.PartitionKey);
         }).ConfigureAwait(false);
         return ids.Min(StringComparer.Ordinal)!;
+    }
+
+    /// <summary>The storage's own cost of the newest page: the summary-row query for 100 rows, issued directly, no host.</summary>
+    private static async Task<Samples> StorageFloorAsync(TableClient table, int times)
+    {
+        var samples = new Samples();
+        for (var i = -3; i < times; i++)
+        {
+            var started = Clock.Now;
+            await foreach (var page in table.QueryAsync<TableEntity>(IncidentRowKeys.SummaryFilter, maxPerPage: 100).AsPages(pageSizeHint: 100).ConfigureAwait(false))
+            {
+                _ = page.Values.Count;
+                break;
+            }
+            if (i >= 0)
+            {
+                samples.Add(Clock.Ms(started, Clock.Now));
+            }
+        }
+        return samples;
+    }
+
+    /// <summary>Every summary row straight from Table Storage, a page of <paramref name="pageSize"/> at a time (the storage's own cost).</summary>
+    private static async Task<HistoryWalk> WalkStorageAsync(TableClient table, int pageSize)
+    {
+        var pages = new Samples();
+        var ids = new List<string>();
+        var starts = new List<DateTimeOffset>();
+        var started = Clock.Now;
+        var pageStarted = Clock.Now;
+        await foreach (var page in table.QueryAsync<TableEntity>(IncidentRowKeys.SummaryFilter, maxPerPage: pageSize).AsPages(pageSizeHint: pageSize).ConfigureAwait(false))
+        {
+            pages.Add(Clock.Ms(pageStarted, Clock.Now));
+            ids.AddRange(page.Values.Select(e => e.PartitionKey));
+            starts.AddRange(page.Values.Select(e => e.GetDateTimeOffset(nameof(IncidentRecord.StartsAt)) ?? default));
+            pageStarted = Clock.Now;
+        }
+        return Walked("Table Storage, direct", pageSize, pages, Clock.Ms(started, Clock.Now), ids, starts);
     }
 
     private static async Task<Samples> RepeatAsync(HttpClient http, string url, int times)

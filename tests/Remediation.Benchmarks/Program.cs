@@ -50,6 +50,16 @@ await using (var cluster = await BenchCluster.StartAsync(settings.E2eIncidents, 
         Console.WriteLine("== history at scale: newest page and paging through all (API, CLI, page)");
         report.History = await WithAzuriteAsync(azurite => Phases.HistoryAsync(azurite, cluster, settings));
     }
+    if (settings.Runs("approval"))
+    {
+        Console.WriteLine("== approval: approve through the API → mutation acknowledged (in-process host, worker on)");
+        report.Approval = await WithAzuriteAsync(azurite => Phases.ApprovalAsync(azurite, settings));
+    }
+    if (settings.Runs("graph"))
+    {
+        Console.WriteLine("== service graph: the product's reading vs the same PromQL issued directly (real Prometheus)");
+        report.ServiceGraph = await Phases.ServiceGraphAsync(settings);
+    }
     if (settings.StartupVariants.Count > 0 && settings.Runs("startup"))
     {
         Console.WriteLine("== start → ready (process start → first 200 on /healthz)");
@@ -76,7 +86,7 @@ namespace Remediation.Benchmarks
         public string OutPath { get; private set; } = Path.Combine(Repo.Root, "docs", "BENCHMARKS.md");
         public bool Quick { get; private set; }
         public bool SkipMicro { get; private set; }
-        /// <summary>Phases to run (ack, e2e, storm, startup, history); empty = all. For investigating one phase; the report then has gaps.</summary>
+        /// <summary>Phases to run (ack, e2e, storm, startup, history, approval, graph); empty = all. For investigating one phase; the report then has gaps.</summary>
         public HashSet<string> Only { get; private set; } = [];
         public bool Runs(string phase) => Only.Count == 0 || Only.Contains(phase);
         public List<(double Rate, double Seconds)> Rates { get; private set; } = [(50, 10), (200, 10), (1000, 5)];
@@ -94,6 +104,8 @@ namespace Remediation.Benchmarks
         public int HistoryIncidents { get; private set; } = 100_000;
         public int HistoryNewestRepeats { get; private set; } = 200;
         public int HistoryUiRepeats { get; private set; } = 50;
+        public int ApprovalIncidents { get; private set; } = 30;
+        public int GraphReads { get; private set; } = 100;
         public List<(string Name, string Directory)> StartupVariants { get; } = [];
 
         public static BenchSettings Parse(string[] args)
@@ -123,6 +135,8 @@ namespace Remediation.Benchmarks
                         s.HistoryIncidents = 5_000;
                         s.HistoryNewestRepeats = 20;
                         s.HistoryUiRepeats = 5;
+                        s.ApprovalIncidents = 5;
+                        s.GraphReads = 10;
                         break;
                     default: throw new ArgumentException($"unknown argument '{args[i]}'");
                 }

@@ -80,6 +80,8 @@ public sealed partial class BenchReport
             t.Add(("mutating Kubernetes calls per remediation", "≤ 3", F(e.MutatingPerRemediation, 2), e.MutatingPerRemediation <= 3));
         }
         HistoryTargets(t);
+        ApprovalTargets(t);
+        ServiceGraphTargets(t);
         if (Storm is { } s)
         {
             t.Add(("storm actions", $"exactly {Settings.StormWorkloads}", $"{s.Actions} ({s.WorkloadsActedOnce} workloads acted on exactly once)", s.Actions == Settings.StormWorkloads && s.WorkloadsActedOnce == Settings.StormWorkloads));
@@ -158,6 +160,8 @@ public sealed partial class BenchReport
             }
         }
         HistorySection(b);
+        ApprovalSection(b);
+        ServiceGraphSection(b);
         if (Startup.Count > 0)
         {
             b.AppendLine().AppendLine("## Start → ready").AppendLine();

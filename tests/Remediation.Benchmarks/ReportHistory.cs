@@ -35,9 +35,15 @@ public sealed partial class BenchReport
         b.AppendLine("| read | pages | p50 ms/page | p99 ms/page | total s | incidents read | distinct | newest first |").AppendLine("|---|---|---|---|---|---|---|---|");
         b.AppendLine(CultureInfo.InvariantCulture, $"| newest page, GET /api/remediations?limit=100 (repeated) | {h.NewestPageMs.Count} | {F(h.NewestPageMs.Percentile(50))} | {F(h.NewestPageMs.Percentile(99))} | | 100 | | {(h.NewestPageIsNewest ? "yes (first = newest seeded)" : "**no**")} |");
         b.AppendLine(CultureInfo.InvariantCulture, $"| newest page, GET /ui?limit=100, HTML with per-state counts (repeated) | {h.NewestUiPageMs.Count} | {F(h.NewestUiPageMs.Percentile(50))} | {F(h.NewestUiPageMs.Percentile(99))} | | 100 | | |");
-        foreach (var w in h.Walks)
+        b.AppendLine(CultureInfo.InvariantCulture, $"| floor: the newest 100 summary rows straight from Table Storage (no host) | {h.StorageFloorMs.Count} | {F(h.StorageFloorMs.Percentile(50))} | {F(h.StorageFloorMs.Percentile(99))} | | 100 | | |");
+        foreach (var w in h.Walks.Append(h.StorageWalk))
         {
-            var what = w.Surface == "API" ? $"all, GET /api/remediations?limit={w.PageSize} + continuation" : $"all, `remediation history -o json --page-size {w.PageSize}`";
+            var what = w.Surface switch
+            {
+                "API" => $"all, GET /api/remediations?limit={w.PageSize} + continuation",
+                "CLI" => $"all, `remediation history -o json --page-size {w.PageSize}`",
+                _ => $"floor: all, {w.PageSize} a page straight from Table Storage (no host)",
+            };
             b.AppendLine(CultureInfo.InvariantCulture, $"| {what} | {w.Pages} | {F(w.PageMs.Percentile(50))} | {F(w.PageMs.Percentile(99))} | {F(w.TotalMs / 1000)} | {w.Read:N0} | {w.Distinct:N0} | {(w.NewestFirst ? "yes" : "**no**")} |");
         }
     }
