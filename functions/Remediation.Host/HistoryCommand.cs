@@ -56,7 +56,7 @@ public static class HistoryCommand
             var services = new ServiceCollection();
             services.AddRemediationCore(configuration);
             await using var provider = services.BuildServiceProvider();
-            await WriteAsync(provider.GetRequiredService<IIncidentHistory>(), new IncidentQuery(filters.Namespace, filters.Workload, filters.State, since),
+            await WriteAsync(provider.GetRequiredService<IIncidentHistory>(), new IncidentQuery(filters.Namespace, filters.Workload, filters.State, since, Select: IncidentStore.ListColumns),
                 filters, table, output, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is TransientDependencyException or InvalidOperationException or FormatException or Azure.RequestFailedException)

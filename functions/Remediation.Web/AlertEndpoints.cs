@@ -135,7 +135,7 @@ public sealed class AlertEndpoints(AlertIngestor ingestor, IncidentStore store, 
         }
         try
         {
-            var page = await store.ListPageAsync(new IncidentQuery(q["namespace"], q["workload"], q["state"], since), limit, from, cancellationToken).ConfigureAwait(false);
+            var page = await store.ListPageAsync(new IncidentQuery(q["namespace"], q["workload"], q["state"], since, Select: IncidentStore.ListColumns), limit, from, cancellationToken).ConfigureAwait(false);
             var next = page.Continuation?.Encode();
             if (next is not null)
             {

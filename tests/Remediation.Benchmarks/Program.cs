@@ -103,7 +103,7 @@ namespace Remediation.Benchmarks
         public int StartupRuns { get; private set; } = 5;
         public int HistoryIncidents { get; private set; } = 100_000;
         public int HistoryNewestRepeats { get; private set; } = 200;
-        public int HistoryUiRepeats { get; private set; } = 50;
+        public int HistoryUiRepeats { get; private set; } = 5;
         public int ApprovalIncidents { get; private set; } = 30;
         public int GraphReads { get; private set; } = 100;
         public List<(string Name, string Directory)> StartupVariants { get; } = [];
@@ -134,7 +134,7 @@ namespace Remediation.Benchmarks
                         s.StartupRuns = 1;
                         s.HistoryIncidents = 5_000;
                         s.HistoryNewestRepeats = 20;
-                        s.HistoryUiRepeats = 5;
+                        s.HistoryUiRepeats = 2;
                         s.ApprovalIncidents = 5;
                         s.GraphReads = 10;
                         break;

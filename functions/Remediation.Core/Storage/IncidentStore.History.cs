@@ -18,6 +18,18 @@ public sealed partial class IncidentStore
         return await QueryAllAsync<IncidentRecord>(Filter(query), query.Select, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// The columns a history listing shows (the API's and the CLI's incident view): everything but the alert as received
+    /// (AlertJson, the largest column), the approval bookkeeping and the worker's own fields. A projection: Table Storage
+    /// then sends only these.
+    /// </summary>
+    public static readonly IReadOnlyList<string> ListColumns =
+    [
+        "PartitionKey", "RowKey", "State", "Source", "AlertName", "Namespace", "Workload", "Severity", "StartsAt", "ReceivedAt", "ResolvedAt",
+        "DiagnosisClass", "DiagnosisSummary", "DiagnosisJson", "Action", "PlanJson", "PriorStateJson", "Outcome", "OutcomeReason", "ActedAt",
+        "CompletedAt", "GroupId",
+    ];
+
     /// <summary>Most round trips to Table Storage for one page; a selective filter over many rows may end a page short.</summary>
     public const int MaxRoundTripsPerPage = 20;
 

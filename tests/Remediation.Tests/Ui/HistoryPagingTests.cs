@@ -235,6 +235,23 @@ public sealed partial class HistoryPagingTests(AzuriteFixture storage, ITestOutp
         record.OutcomeReason = "label 'x' value 'a\u0000b' \u2066isolated\u2069 \u001b[31mred";
         record.DiagnosisClass = "Unknown";
         record.DiagnosisSummary = "zero\u200Bwidth 😀";
+        // Every column the listing shows is set, so the CLI's projection is checked against the whole view below.
+        record.Severity = "warning";
+        record.AlertJson = """{"labels":{"alertname":"KubeAlert"}}""";
+        record.ResolvedAt = record.ReceivedAt.AddMinutes(9);
+        record.DiagnosisJson = """{"evidence":[]}""";
+        record.Action = "restart";
+        record.PlanJson = JsonSerializer.Serialize(new Remediation.Actions.ActionPlan
+        {
+            Action = "restart", Target = new WorkloadTarget("shop", "checkout"), Summary = "restart Deployment shop/checkout", PriorState = [],
+            Mutations = [new Remediation.Cluster.Mutation { Kind = Remediation.Cluster.MutationKind.PatchDeployment, Namespace = "shop", Name = "checkout", Description = "restart", Patch = "{}" }],
+            Verify = new Remediation.Actions.VerificationSpec { RolloutComplete = true, Deployment = "checkout" },
+        }, Remediation.Actions.ActionJsonContext.Default.ActionPlan);
+        record.PriorStateJson = """{"replicas":3}""";
+        record.Outcome = "Escalated";
+        record.ActedAt = record.ReceivedAt.AddSeconds(5);
+        record.CompletedAt = record.ReceivedAt.AddSeconds(30);
+        record.GroupId = IdOf(0);
         await table.AddEntityAsync(record);
         await using var host = await HostHarness.StartAsync(storage.ConnectionString, null, worker: false, tablePrefix: tableName);
 
@@ -264,6 +281,10 @@ public sealed partial class HistoryPagingTests(AzuriteFixture storage, ITestOutp
         Assert.Contains("check\\u202Eout", line, StringComparison.Ordinal); // JSON's own escape (upper-case hex)
         AssertNoRawControls(line, "cli json");
         Assert.Equal(record.OutcomeReason, JsonDocument.Parse(line).RootElement.GetProperty("outcomeReason").GetString()); // the data is intact
+        var view = JsonSerializer.Serialize(IncidentView.From(record), WebJsonContext.Default.IncidentView);
+        Assert.Equal(view, line); // every column the view shows is read
+        using var api = await host.Client.GetAsync("api/remediations");
+        Assert.Equal(view, JsonDocument.Parse(await api.Content.ReadAsStringAsync()).RootElement.GetProperty("incidents")[0].GetRawText());
     }
 
     private static void AssertNoRawControls(string text, string surface)
