@@ -192,7 +192,7 @@ public static class Cli
         });
         var format = new Option<string>("--output", "-o") { Description = "table or json", DefaultValueFactory = _ => "table" };
         format.AcceptOnlyFromAmong("table", "json");
-        var history = new Command("history", "Recorded incidents and outcomes from Table Storage, streamed a page at a time (incident id order, newest first within a page)")
+        var history = new Command("history", "Recorded incidents and outcomes from Table Storage, streamed a page at a time, newest first by when the alert started firing")
         {
             storage, table, ns, workload, state, since, limit, pageSize, format,
         };

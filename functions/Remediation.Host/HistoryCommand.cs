@@ -10,8 +10,8 @@ namespace Remediation.Host;
 
 /// <summary>
 /// `remediation history`: recorded incidents from Table Storage, read and written a page at a time (so any number of
-/// them, in constant memory): a table, or JSON lines (one incident per line). Order: the store's pages, incident id
-/// order, newest first within a page (<see cref="IIncidentHistory.ListPageAsync"/>). Text from alerts is shown with
+/// them, in constant memory): a table, or JSON lines (one incident per line). Order: newest first by when the alert
+/// started firing, across pages (<see cref="IIncidentHistory.ListPageAsync"/>). Text from alerts is shown with
 /// control and bidi characters escaped (<see cref="DisplayText"/>).
 /// </summary>
 public static class HistoryCommand
@@ -56,7 +56,7 @@ public static class HistoryCommand
             var services = new ServiceCollection();
             services.AddRemediationCore(configuration);
             await using var provider = services.BuildServiceProvider();
-            await WriteAsync(provider.GetRequiredService<IIncidentHistory>(), new IncidentQuery(filters.Namespace, filters.Workload, filters.State, since),
+            await WriteAsync(provider.GetRequiredService<IIncidentHistory>(), new IncidentQuery(filters.Namespace, filters.Workload, filters.State, since, Select: IncidentStore.ListColumns),
                 filters, table, output, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is TransientDependencyException or InvalidOperationException or FormatException or Azure.RequestFailedException)

@@ -100,7 +100,7 @@ public sealed class AlertEndpoints(AlertIngestor ingestor, IncidentStore store, 
 
     /// <summary>
     /// GET /api/remediations?namespace=&amp;workload=&amp;state=&amp;since=&amp;limit=&amp;continuation= — one page of history
-    /// (<see cref="IncidentStore.ListPageAsync"/>: incident-id order across pages, newest first within a page) as
+    /// (<see cref="IncidentStore.ListPageAsync"/>: newest first by when the alert started firing, across pages) as
     /// <c>{"incidents": [...], "continuation": "..."}</c>, the continuation also as <c>Link: &lt;...&gt;; rel="next"</c>. No
     /// continuation: that was the last page.
     /// </summary>
@@ -135,7 +135,7 @@ public sealed class AlertEndpoints(AlertIngestor ingestor, IncidentStore store, 
         }
         try
         {
-            var page = await store.ListPageAsync(new IncidentQuery(q["namespace"], q["workload"], q["state"], since), limit, from, cancellationToken).ConfigureAwait(false);
+            var page = await store.ListPageAsync(new IncidentQuery(q["namespace"], q["workload"], q["state"], since, Select: IncidentStore.ListColumns), limit, from, cancellationToken).ConfigureAwait(false);
             var next = page.Continuation?.Encode();
             if (next is not null)
             {

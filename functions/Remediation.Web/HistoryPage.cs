@@ -16,7 +16,7 @@ namespace Remediation.Http;
 /// evidence, action with its plan and prior state, outcome and timings. Filters come from the query string (namespace,
 /// workload, state, since, limit = the page size), as for GET /api/remediations, and so does the position:
 /// <c>continuation</c> (where this page starts) and <c>back</c> (the starts of the pages before it, for "previous").
-/// Pages follow incident id order, newest first within a page (<see cref="IncidentStore.ListPageAsync"/>). Above the
+/// Newest first by when the alert started firing, across pages (<see cref="IncidentStore.ListPageAsync"/>). Above the
 /// page, the number of incidents per state for the filters (without the state filter): a scan that reads only the State
 /// column, of at most <see cref="IncidentStore.DefaultMaxCounted"/> rows.
 /// The page is Razor components (<see cref="HistoryDocument"/>) rendered to static HTML: every value is written as

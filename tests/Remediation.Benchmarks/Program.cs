@@ -55,6 +55,21 @@ await using (var cluster = await BenchCluster.StartAsync(settings.E2eWarmup + se
         Console.WriteLine("== soak (host as its own process, worker on)");
         report.Soak = await WithAzuriteAsync(azurite => Phases.SoakAsync(azurite, cluster, settings));
     }
+    if (settings.Runs("history"))
+    {
+        Console.WriteLine("== history at scale: newest page and paging through all (API, CLI, page)");
+        report.History = await WithAzuriteAsync(azurite => Phases.HistoryAsync(azurite, cluster, settings));
+    }
+    if (settings.Runs("approval"))
+    {
+        Console.WriteLine("== approval: approve through the API → mutation acknowledged (in-process host, worker on)");
+        report.Approval = await WithAzuriteAsync(azurite => Phases.ApprovalAsync(azurite, settings));
+    }
+    if (settings.Runs("graph"))
+    {
+        Console.WriteLine("== service graph: the product's reading vs the same PromQL issued directly (real Prometheus)");
+        report.ServiceGraph = await Phases.ServiceGraphAsync(settings);
+    }
     if (settings.StartupVariants.Count > 0 && settings.Runs("startup"))
     {
         Console.WriteLine("== start → ready (process start → first 200 on /healthz)");
@@ -86,7 +101,7 @@ namespace Remediation.Benchmarks
         public string OutPath { get; private set; } = Path.Combine(Repo.Root, "docs", "BENCHMARKS.md");
         public bool Quick { get; private set; }
         public bool SkipMicro { get; private set; }
-        /// <summary>Phases to run (ack, e2e, storm, capacity, soak, startup, growth); empty = all. For investigating one phase; the report then has gaps.</summary>
+        /// <summary>Phases to run (ack, e2e, storm, capacity, soak, history, approval, graph, startup, growth); empty = all. For investigating one phase; the report then has gaps.</summary>
         public HashSet<string> Only { get; private set; } = [];
         public bool Runs(string phase) => Only.Count == 0 || Only.Contains(phase);
         public List<(double Rate, double Seconds)> Rates { get; private set; } = [(50, 10), (200, 10), (1000, 5)];
@@ -102,6 +117,11 @@ namespace Remediation.Benchmarks
         public int StormQueueConcurrency { get; private set; } = 16;
         public double StormTimeoutSeconds { get; private set; } = 300;
         public int StartupRuns { get; private set; } = 5;
+        public int HistoryIncidents { get; private set; } = 100_000;
+        public int HistoryNewestRepeats { get; private set; } = 200;
+        public int HistoryUiRepeats { get; private set; } = 5;
+        public int ApprovalIncidents { get; private set; } = 30;
+        public int GraphReads { get; private set; } = 100;
         public List<(string Name, string Directory)> StartupVariants { get; } = [];
 
         public static BenchSettings Parse(string[] args)
@@ -129,6 +149,11 @@ namespace Remediation.Benchmarks
                         s.StormAlerts = 1_000;
                         s.StormTimeoutSeconds = 120;
                         s.StartupRuns = 1;
+                        s.HistoryIncidents = 5_000;
+                        s.HistoryNewestRepeats = 20;
+                        s.HistoryUiRepeats = 2;
+                        s.ApprovalIncidents = 5;
+                        s.GraphReads = 10;
                         break;
                     default: throw new ArgumentException($"unknown argument '{args[i]}'");
                 }

@@ -75,6 +75,9 @@ public sealed partial class BenchReport
             }
         }
         E2eTargets(t);
+        HistoryTargets(t);
+        ApprovalTargets(t);
+        ServiceGraphTargets(t);
         StormTargets(t);
         return t;
     }
@@ -118,6 +121,9 @@ public sealed partial class BenchReport
         }
         E2eSection(b);
         StormSections(b);
+        HistorySection(b);
+        ApprovalSection(b);
+        ServiceGraphSection(b);
         CapacitySection(b);
         if (Startup.Count > 0)
         {

@@ -7,17 +7,28 @@ namespace Remediation.Storage;
 public sealed partial class IncidentStore
 {
     /// <summary>
-    /// Every incident summary the query selects, newest first: a scan of all of them (the sweep and the verifier read
-    /// the open incidents this way). History is read a page at a time with <see cref="ListPageAsync"/>.
+    /// Every incident summary the query selects, in the order of <see cref="ListPageAsync"/> (newest started first): a
+    /// scan of all of them (the sweep and the verifier read the open incidents this way). History is read a page at a
+    /// time with <see cref="ListPageAsync"/>.
     /// </summary>
     public async Task<IReadOnlyList<IncidentRecord>> ListAsync(IncidentQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
         await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
-        var results = await QueryAllAsync<IncidentRecord>(Filter(query), query.Select, cancellationToken).ConfigureAwait(false);
-        results.Sort(NewestFirst);
-        return results;
+        return await QueryAllAsync<IncidentRecord>(Filter(query), query.Select, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// The columns a history listing shows (the API's and the CLI's incident view): everything but the alert as received
+    /// (AlertJson, the largest column), the approval bookkeeping and the worker's own fields. A projection: Table Storage
+    /// then sends only these.
+    /// </summary>
+    public static readonly IReadOnlyList<string> ListColumns =
+    [
+        "PartitionKey", "RowKey", "State", "Source", "AlertName", "Namespace", "Workload", "Severity", "StartsAt", "ReceivedAt", "ResolvedAt",
+        "DiagnosisClass", "DiagnosisSummary", "DiagnosisJson", "Action", "PlanJson", "PriorStateJson", "Outcome", "OutcomeReason", "ActedAt",
+        "CompletedAt", "GroupId",
+    ];
 
     /// <summary>Most round trips to Table Storage for one page; a selective filter over many rows may end a page short.</summary>
     public const int MaxRoundTripsPerPage = 20;
@@ -25,12 +36,19 @@ public sealed partial class IncidentStore
     /// <summary>
     /// One page of incident summaries from <paramref name="from"/> (null: the start), at most <paramref name="pageSize"/>.
     /// <para>
-    /// Pages follow Table Storage's own order, (PartitionKey, RowKey), which is incident id order: each incident is one
-    /// partition. Table Storage has no other order to page in, and sorting all incidents by time would mean reading all
-    /// of them for every page. The page's continuation is Table Storage's (the key of the next row to scan), so paging
-    /// is stable and complete: every incident that exists when the first page is read, and is not deleted, is in exactly
-    /// one page, whatever arrives in between (a new incident appears in a later page if its id sorts after the position
-    /// reached, else not at all in this pass). Within a page the incidents are sorted newest first.
+    /// Order: newest first by when the alert started firing (Alertmanager's startsAt, Azure Monitor's firedDateTime),
+    /// across pages and within each; incidents that started in the same millisecond in incident id order. That is
+    /// Table Storage's own order, (PartitionKey, RowKey): each incident is one partition, and the id begins with the
+    /// start time counted down (<see cref="Remediation.Alerts.IncidentIdentity.For"/>), so the newest page is the first
+    /// rows of the table and no page reads more than it returns. The other partitions of the table (the ledger's
+    /// "target|…", groups' "group|…", "inflight") sort after every id (ids are hex digits) and have no summary row.
+    /// </para>
+    /// <para>
+    /// The page's continuation is Table Storage's (the key of the next row to scan), so paging is stable and complete:
+    /// every incident that exists when the first page is read, and is not deleted, is in exactly one page, whatever
+    /// arrives in between. An incident that starts firing while paging sorts before the position reached and is not
+    /// in this pass (it is on the next first page); one recorded late with an older start time appears if its place is
+    /// still ahead.
     /// </para>
     /// A page can hold fewer than <paramref name="pageSize"/> incidents (filters are applied by the service as it scans,
     /// and one page makes at most <see cref="MaxRoundTripsPerPage"/> round trips); the end is a null
@@ -76,7 +94,6 @@ public sealed partial class IncidentStore
         {
             throw new TransientDependencyException("storage", $"table storage unavailable: {ex.Message}", ex);
         }
-        items.Sort(NewestFirst);
         return new IncidentPage(items, token is null ? null : IncidentCursor.FromTableToken(token));
     }
 
@@ -114,12 +131,6 @@ public sealed partial class IncidentStore
         }
         return new IncidentCounts(counts, total, Complete: true);
     }
-
-    private static readonly Comparison<IncidentRecord> NewestFirst = (a, b) =>
-    {
-        var byTime = b.ReceivedAt.CompareTo(a.ReceivedAt);
-        return byTime != 0 ? byTime : string.CompareOrdinal(a.PartitionKey, b.PartitionKey);
-    };
 
     /// <summary>The summary rows the query selects, as an OData filter.</summary>
     private static string Filter(IncidentQuery query)

@@ -4,6 +4,7 @@ using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Azure.Data.Tables;
+using Remediation.Alerts;
 using Remediation.Http;
 using Remediation.Storage;
 using Remediation.Tests.Fixtures;
@@ -30,14 +31,19 @@ public sealed partial class HistoryPagingTests(AzuriteFixture storage, ITestOutp
         return new CliResult(code, stdout.ToString(), stderr.ToString());
     }
 
+    private static readonly DateTimeOffset FirstStart = new(2026, 11, 20, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>The id the product gives the n-th seeded alert (each starts a minute after the one before).</summary>
+    private static string IdOf(int n) => IncidentIdentity.For(AlertSource.Alertmanager, "seed-" + n, FirstStart.AddMinutes(n));
+
     private static IncidentRecord Record(string id, int n, IncidentState state) => new()
     {
         PartitionKey = id,
         State = state,
         Source = "Alertmanager",
         AlertName = "KubePodCrashLooping",
-        Fingerprint = id[..16],
-        StartsAt = DateTimeOffset.UnixEpoch.AddMinutes(n),
+        Fingerprint = "seed-" + n,
+        StartsAt = FirstStart.AddMinutes(n),
         Namespace = "shop",
         Workload = "checkout",
         ReceivedAt = new DateTimeOffset(2026, 11, 26, 0, 0, 0, TimeSpan.Zero).AddSeconds(n),
@@ -50,7 +56,7 @@ public sealed partial class HistoryPagingTests(AzuriteFixture storage, ITestOutp
         var seeded = new ConcurrentDictionary<string, string>();
         await Parallel.ForEachAsync(Enumerable.Range(offset, count), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (n, ct) =>
         {
-            var id = Guid.NewGuid().ToString("N");
+            var id = IdOf(n);
             var state = SeedStates[n % SeedStates.Length];
             await table.AddEntityAsync(Record(id, n, state), ct);
             seeded[id] = state.ToString();
@@ -78,9 +84,11 @@ public sealed partial class HistoryPagingTests(AzuriteFixture storage, ITestOutp
         await using var host = await HostHarness.StartAsync(storage.ConnectionString, null, worker: false, tablePrefix: tableName);
 
         // API: 700 a page, following "continuation" (and checking the Link header says the same); new incidents arrive
-        // while paging (after the second page): the 5,000 are each seen once, and nothing at all is seen twice.
+        // while paging (after the second page): the 5,000 are each seen once, and nothing at all is seen twice. Newest
+        // started first, within and across pages.
         clock.Restart();
         var apiSeen = new List<string>();
+        var apiStarts = new List<DateTimeOffset>();
         var apiPages = 0;
         Dictionary<string, string>? arrived = null;
         string? url = "api/remediations?namespace=shop&limit=700";
@@ -91,8 +99,7 @@ public sealed partial class HistoryPagingTests(AzuriteFixture storage, ITestOutp
             var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
             var incidents = body.GetProperty("incidents");
             Assert.True(incidents.GetArrayLength() <= 700);
-            var received = incidents.EnumerateArray().Select(i => i.GetProperty("receivedAt").GetDateTimeOffset()).ToList();
-            Assert.Equal(received.OrderByDescending(t => t), received); // newest first within the page
+            apiStarts.AddRange(incidents.EnumerateArray().Select(i => i.GetProperty("startsAt").GetDateTimeOffset()));
             apiSeen.AddRange(incidents.EnumerateArray().Select(i => i.GetProperty("incidentId").GetString()!));
             apiPages++;
             if (apiPages == 2)
@@ -115,6 +122,8 @@ public sealed partial class HistoryPagingTests(AzuriteFixture storage, ITestOutp
         }
         var apiTime = clock.Elapsed;
         AssertEachOnce(seeded.Keys, apiSeen, "api");
+        Assert.Equal(apiStarts.OrderByDescending(t => t), apiStarts);
+        Assert.Equal(IdOf(4999), apiSeen[0]); // the newest of the 5,000 leads (those that arrived while paging started later still)
         Assert.All(apiSeen, id => Assert.True(seeded.ContainsKey(id) || arrived!.ContainsKey(id), $"api: unknown incident {id}"));
         Assert.True(apiPages >= 8, $"api: {apiPages} pages");
         log.WriteLine($"api: {apiSeen.Count} incidents ({apiSeen.Count - 5000} of the 50 that arrived while paging) in {apiPages} pages of 700, {apiTime.TotalSeconds:F1}s");
@@ -219,13 +228,30 @@ public sealed partial class HistoryPagingTests(AzuriteFixture storage, ITestOutp
         var tableName = "ctrl" + Guid.NewGuid().ToString("N")[..12];
         var table = new TableServiceClient(storage.ConnectionString).GetTableClient(tableName);
         await table.CreateIfNotExistsAsync();
-        var id = Guid.NewGuid().ToString("N");
+        var id = IdOf(1);
         var record = Record(id, 1, IncidentState.Escalated);
         record.AlertName = "Kube\u0007Alert";
         record.Workload = "check\u202Eout";
         record.OutcomeReason = "label 'x' value 'a\u0000b' \u2066isolated\u2069 \u001b[31mred";
         record.DiagnosisClass = "Unknown";
         record.DiagnosisSummary = "zero\u200Bwidth 😀";
+        // Every column the listing shows is set, so the CLI's projection is checked against the whole view below.
+        record.Severity = "warning";
+        record.AlertJson = """{"labels":{"alertname":"KubeAlert"}}""";
+        record.ResolvedAt = record.ReceivedAt.AddMinutes(9);
+        record.DiagnosisJson = """{"evidence":[]}""";
+        record.Action = "restart";
+        record.PlanJson = JsonSerializer.Serialize(new Remediation.Actions.ActionPlan
+        {
+            Action = "restart", Target = new WorkloadTarget("shop", "checkout"), Summary = "restart Deployment shop/checkout", PriorState = [],
+            Mutations = [new Remediation.Cluster.Mutation { Kind = Remediation.Cluster.MutationKind.PatchDeployment, Namespace = "shop", Name = "checkout", Description = "restart", Patch = "{}" }],
+            Verify = new Remediation.Actions.VerificationSpec { RolloutComplete = true, Deployment = "checkout" },
+        }, Remediation.Actions.ActionJsonContext.Default.ActionPlan);
+        record.PriorStateJson = """{"replicas":3}""";
+        record.Outcome = "Escalated";
+        record.ActedAt = record.ReceivedAt.AddSeconds(5);
+        record.CompletedAt = record.ReceivedAt.AddSeconds(30);
+        record.GroupId = IdOf(0);
         await table.AddEntityAsync(record);
         await using var host = await HostHarness.StartAsync(storage.ConnectionString, null, worker: false, tablePrefix: tableName);
 
@@ -255,6 +281,10 @@ public sealed partial class HistoryPagingTests(AzuriteFixture storage, ITestOutp
         Assert.Contains("check\\u202Eout", line, StringComparison.Ordinal); // JSON's own escape (upper-case hex)
         AssertNoRawControls(line, "cli json");
         Assert.Equal(record.OutcomeReason, JsonDocument.Parse(line).RootElement.GetProperty("outcomeReason").GetString()); // the data is intact
+        var view = JsonSerializer.Serialize(IncidentView.From(record), WebJsonContext.Default.IncidentView);
+        Assert.Equal(view, line); // every column the view shows is read
+        using var api = await host.Client.GetAsync("api/remediations");
+        Assert.Equal(view, JsonDocument.Parse(await api.Content.ReadAsStringAsync()).RootElement.GetProperty("incidents")[0].GetRawText());
     }
 
     private static void AssertNoRawControls(string text, string surface)
