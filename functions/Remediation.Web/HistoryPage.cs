@@ -18,13 +18,17 @@ namespace Remediation.Http;
 /// <c>continuation</c> (where this page starts) and <c>back</c> (the starts of the pages before it, for "previous").
 /// Newest first by when the alert started firing, across pages (<see cref="IncidentStore.ListPageAsync"/>). Above the
 /// page, the number of incidents per state for the filters (without the state filter): a scan that reads only the State
-/// column, of at most <see cref="IncidentStore.DefaultMaxCounted"/> rows.
+/// column, of at most <see cref="MaxCounted"/> rows: the newest ones, ids being newest first. A full count of a large
+/// history would scan the table on every render (100,000 rows: 100 round trips).
 /// The page is Razor components (<see cref="HistoryDocument"/>) rendered to static HTML: every value is written as
 /// encoded text, control and bidi characters escaped (<see cref="Text.DisplayText"/>); there are no scripts and no
 /// external assets, and the Content-Security-Policy forbids both.
 /// </summary>
 public sealed class HistoryPage(IncidentStore store, TimeProvider timeProvider, ILoggerFactory loggerFactory)
 {
+    /// <summary>Most summary rows the per-state counts above a page read.</summary>
+    public const int MaxCounted = 5_000;
+
     public const string ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
     /// <summary>Most page starts kept in <c>back</c>; past that, "previous" stops and "first page" remains.</summary>
@@ -50,7 +54,7 @@ public sealed class HistoryPage(IncidentStore store, TimeProvider timeProvider, 
         try
         {
             var pageTask = store.ListPageAsync(new IncidentQuery(filter.Namespace, filter.Workload, filter.State, filter.Since), filter.Limit, filter.Continuation, cancellationToken);
-            var countsTask = store.CountByStateAsync(new IncidentQuery(filter.Namespace, filter.Workload, null, filter.Since), cancellationToken: cancellationToken);
+            var countsTask = store.CountByStateAsync(new IncidentQuery(filter.Namespace, filter.Workload, null, filter.Since), MaxCounted, cancellationToken);
             page = await pageTask.ConfigureAwait(false);
             counts = await countsTask.ConfigureAwait(false);
         }

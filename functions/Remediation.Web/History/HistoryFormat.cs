@@ -79,6 +79,23 @@ internal static class HistoryFormat
     public static IEnumerable<JsonNode?> Items(JsonNode? node, string property) =>
         node is JsonObject o && o[property] is JsonArray array ? array : [];
 
+    /// <summary>The recorded plan, or null when there is none or it cannot be read (the page shows the rest).</summary>
+    public static Remediation.Actions.ActionPlan? PlanOrNull(string? json)
+    {
+        if (string.IsNullOrEmpty(json))
+        {
+            return null;
+        }
+        try
+        {
+            return JsonSerializer.Deserialize(json, Remediation.Actions.ActionJsonContext.Default.ActionPlan);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Pretty-printed JSON with unsafe characters escaped and line breaks kept (for a &lt;pre&gt;).</summary>
     public static string Pretty(string json)
     {
