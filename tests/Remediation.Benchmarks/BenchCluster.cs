@@ -41,13 +41,14 @@ public sealed class BenchCluster : IAsyncDisposable
     /// <summary>
     /// The simulator's controllers reconcile the whole cluster under one lock, which API calls wait on; every 200 ms
     /// (its default) a cluster of 1,000 workloads would keep that lock most of the time. 500 ms keeps the harness's own
-    /// share small; a restart still completes within a few ticks.
+    /// share small; a restart still completes within a few ticks. Writes are answered without reconciling the whole
+    /// cluster first (as a real API server answers them); the controller loop rolls them out.
     /// </summary>
     public static readonly TimeSpan ControllerInterval = TimeSpan.FromMilliseconds(500);
 
     public static async Task<BenchCluster> StartAsync(int e2eDeployments, int stormDeployments, int capacityDeployments = CapacityWorkloads)
     {
-        var cluster = await SimulatedCluster.StartAsync(new SimulatorOptions { ControllerInterval = ControllerInterval }).ConfigureAwait(false);
+        var cluster = await SimulatedCluster.StartAsync(new SimulatorOptions { ControllerInterval = ControllerInterval, ReconcileOnWrite = false }).ConfigureAwait(false);
         var yaml = new StringBuilder()
             .Append("name: bench\n")
             .Append("namespaces: [").Append(Namespace).Append("]\n")

@@ -155,26 +155,42 @@ public static partial class Phases
         var k8s = cluster.Client;
         var alertJson = new string('x', 900);
         var samples = new Samples();
+        string[] names = ["AddEntity(claim)", "GET deployment", "LIST replicasets", "LIST pods", "LIST events(type=Warning)", "PATCH deployment", "AddEntity(outcome)"];
+        var steps = names.Select(_ => new Samples()).ToArray();
         // One untimed round to open the connections, as the product's pooled clients are.
         for (var i = -1; i < count; i++)
         {
             var name = BenchCluster.E2eName(Math.Max(i, 0));
             var key = "limit-" + (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            var started = Clock.Now;
+            var marks = new long[names.Length + 1];
+            marks[0] = Clock.Now;
             await table.AddEntityAsync(new TableEntity(key, IncidentRowKeys.For(IncidentRowKeys.Summary, key)) { ["State"] = "Received", ["AlertJson"] = alertJson }).ConfigureAwait(false);
+            marks[1] = Clock.Now;
             var deployment = await k8s.AppsV1.ReadNamespacedDeploymentAsync(name, BenchCluster.Namespace).ConfigureAwait(false);
+            marks[2] = Clock.Now;
             var selector = string.Join(",", deployment.Spec.Selector.MatchLabels.Select(l => $"{l.Key}={l.Value}"));
             await k8s.AppsV1.ListNamespacedReplicaSetAsync(BenchCluster.Namespace, labelSelector: selector).ConfigureAwait(false);
+            marks[3] = Clock.Now;
             await k8s.CoreV1.ListNamespacedPodAsync(BenchCluster.Namespace, labelSelector: selector).ConfigureAwait(false);
+            marks[4] = Clock.Now;
             await k8s.CoreV1.ListNamespacedEventAsync(BenchCluster.Namespace, fieldSelector: "type=Warning", limit: 500).ConfigureAwait(false);
+            marks[5] = Clock.Now;
             var patch = $"{{\"metadata\":{{\"resourceVersion\":\"{deployment.Metadata.ResourceVersion}\"}},\"spec\":{{\"template\":{{\"metadata\":{{\"annotations\":{{\"bench/limit\":\"{key}\"}}}}}}}}}}";
             await k8s.AppsV1.PatchNamespacedDeploymentAsync(new V1Patch(patch, V1Patch.PatchType.MergePatch), name, BenchCluster.Namespace).ConfigureAwait(false);
+            marks[6] = Clock.Now;
             await table.AddEntityAsync(new TableEntity(key, "outcome") { ["Outcome"] = "Verifying", ["Reason"] = "limit" }).ConfigureAwait(false);
+            marks[7] = Clock.Now;
             if (i >= 0)
             {
-                samples.Add(Clock.Ms(started, Clock.Now));
+                samples.Add(Clock.Ms(marks[0], marks[7]));
+                for (var k = 0; k < names.Length; k++)
+                {
+                    steps[k].Add(Clock.Ms(marks[k], marks[k + 1]));
+                }
             }
         }
-        return (samples, "AddEntity(claim) + GET deployment + LIST replicasets + LIST pods + LIST events(type=Warning) + PATCH deployment + AddEntity(outcome)");
+        var composition = string.Join(" + ", names.Select((n, k) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{n} (p50 {steps[k].Percentile(50):F1} ms, p99 {steps[k].Percentile(99):F1} ms)")));
+        Console.WriteLine($"    limit: {composition}");
+        return (samples, composition);
     }
 }

@@ -48,6 +48,13 @@ public sealed class SimulatorOptions
     /// <summary>Period of the background controller loop (on the TimeProvider's timers).</summary>
     public TimeSpan ControllerInterval { get; init; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>
+    /// Whether a successful write reconciles the whole cluster before it is answered (the default: tests see a rollout's
+    /// first step at once). False leaves it to the controller loop, as a real API server does; a large cluster then
+    /// answers writes without a full reconcile each.
+    /// </summary>
+    public bool ReconcileOnWrite { get; init; } = true;
+
     /// <summary>Seed for uids, pod name suffixes and fault probabilities.</summary>
     public int Seed { get; init; } = 1;
 }

@@ -411,7 +411,7 @@ internal sealed class ApiServer
             "delete" => Delete(info, query, body),
             _ => throw ApiException.MethodNotAllowed(),
         };
-        if (mutating && result.Code < 300)
+        if (mutating && result.Code < 300 && _core.Options.ReconcileOnWrite)
         {
             _core.Controllers.Reconcile();
         }
