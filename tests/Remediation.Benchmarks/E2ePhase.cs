@@ -9,15 +9,20 @@ namespace Remediation.Benchmarks;
 public sealed record E2eFigures(int Incidents, int Acted, Samples EndToEnd, Samples ToMutation, Samples QueueWait, Samples Processing, Samples Limit,
     double MutatingPerRemediation, IReadOnlyList<string> ReadResources, string LimitComposition)
 {
-    public double Ratio => EndToEnd.Percentile(50) / Limit.Percentile(50);
-    public double TailRatio => EndToEnd.Percentile(99) / Limit.Percentile(99);
-    public double ProcessingRatio => Processing.Percentile(50) / Limit.Percentile(50);
+    public double Ratio => EndToEnd.Percentile(50) / Reference.Percentile(50);
+    public double TailRatio => EndToEnd.Percentile(99) / Reference.Percentile(99);
+    public double ProcessingRatio => Processing.Percentile(50) / Reference.Percentile(50);
     public int Warmup { get; init; }
     public IReadOnlyList<E2eSegment> Segments { get; init; } = [];
     public IReadOnlyList<E2eTailIncident> Tail { get; init; } = [];
     public E2eRuntime? Runtime { get; init; }
     public int VerifyChecks { get; init; }
     public int Sweeps { get; init; }
+    /// <summary>The same round trips issued during the run, paced at its rate (the targets' reference).</summary>
+    public Samples? LoadedLimit { get; init; }
+    public string? LoadedComposition { get; init; }
+    /// <summary>The reference of the targets: the limit under the run's own load when measured, else the quiet one.</summary>
+    public Samples Reference => LoadedLimit ?? Limit;
 }
 
 /// <summary>End to end: alert received → outcome recorded, beside the physical limit.</summary>
@@ -43,12 +48,18 @@ public static partial class Phases
         var before = cluster.Cluster.Requests.Count;
         await using var runtime = new RuntimeSampler();
         E2eRuntime? runtimeFigures;
+        (Samples Samples, string Composition) loaded;
         try
         {
             using var client = Hosts.Client(baseAddress);
             var store = app.Services.GetRequiredService<IncidentStore>();
             Console.WriteLine($"  {s.E2eWarmup} warm-up + {s.E2eIncidents} measured incidents on distinct deployments, open loop {s.E2eRate}/s");
+            // The physical limit under the same load: the same round trips, paced at the run's rate, on the warm-up
+            // incidents' deployments (the measured incidents' own are left to the product).
+            var loadedLimit = PhysicalLimitAsync(azurite, cluster, s.E2eIncidents, i => BenchCluster.E2eName(i % Math.Max(1, s.E2eWarmup)),
+                TimeSpan.FromSeconds(1 / s.E2eRate), "limitload");
             var run = await LoadGen.OpenLoopAsync(client, "e2e", phase, s.E2eRate, total, BenchCluster.E2eName).ConfigureAwait(false);
+            loaded = await loadedLimit.ConfigureAwait(false);
             if (run.Failed > 0)
             {
                 Console.WriteLine($"    {run.Failed} deliveries failed");
@@ -75,7 +86,8 @@ public static partial class Phases
         }
 
         var requests = cluster.Cluster.Requests.Skip(before).Where(r => r.Namespace == BenchCluster.Namespace).ToList();
-        var mutating = requests.Where(r => r.IsMutating && r.Name?.StartsWith("e2e-", StringComparison.Ordinal) == true).ToList();
+        var mutating = requests.Where(r => r.IsMutating && r.Name?.StartsWith("e2e-", StringComparison.Ordinal) == true
+            && r.Body?.Contains("bench/limit", StringComparison.Ordinal) != true).ToList();
         var readResources = requests.Where(r => r.Verb is "get" or "list").Select(r => $"{r.Verb} {r.Resource}").Distinct().Order().ToList();
         var figures = Measure(spans, runtime, ids);
         // Warm-up incidents act too: the calls are divided by every incident that acted.
@@ -84,10 +96,10 @@ public static partial class Phases
         PrintBreakdown(figures.Segments, figures.Tail, runtimeFigures);
 
         Console.WriteLine("  physical limit: claim AddEntity + Kubernetes reads + patch + record AddEntity, issued directly and in sequence");
-        var (limit, composition) = await PhysicalLimitAsync(azurite, cluster, s.E2eIncidents).ConfigureAwait(false);
+        var (limit, composition) = await PhysicalLimitAsync(azurite, cluster, s.E2eIncidents, BenchCluster.E2eName, null, "limit").ConfigureAwait(false);
         return figures with
         {
-            Limit = limit, LimitComposition = composition, MutatingPerRemediation = mutatingPer, ReadResources = readResources, Warmup = s.E2eWarmup,
+            Limit = limit, LimitComposition = composition, LoadedLimit = loaded.Samples, LoadedComposition = loaded.Composition, MutatingPerRemediation = mutatingPer, ReadResources = readResources, Warmup = s.E2eWarmup,
             Runtime = runtimeFigures, VerifyChecks = spans.Background.Count(b => b.Name == "remediation.verify"), Sweeps = spans.Background.Count(b => b.Name == "remediation.sweep"),
         };
     }
@@ -148,19 +160,30 @@ public static partial class Phases
         }
     }
 
-    private static async Task<(Samples, string)> PhysicalLimitAsync(AzuriteProcess azurite, BenchCluster cluster, int count)
+    /// <summary>
+    /// The unavoidable round trips of one remediation, issued directly: <paramref name="count"/> times on
+    /// <paramref name="deploymentName"/>(i), one after another, at most one start per <paramref name="pace"/> when given.
+    /// </summary>
+    private static async Task<(Samples, string)> PhysicalLimitAsync(AzuriteProcess azurite, BenchCluster cluster, int count, Func<int, string> deploymentName,
+        TimeSpan? pace, string tableName)
     {
-        var table = new TableServiceClient(azurite.ConnectionString).GetTableClient("limit" + Environment.ProcessId);
+        var table = new TableServiceClient(azurite.ConnectionString).GetTableClient(tableName + Environment.ProcessId);
         await table.CreateIfNotExistsAsync().ConfigureAwait(false);
         var k8s = cluster.Client;
         var alertJson = new string('x', 900);
         var samples = new Samples();
         string[] names = ["AddEntity(claim)", "GET deployment", "LIST replicasets", "LIST pods", "LIST events(type=Warning)", "PATCH deployment", "AddEntity(outcome)"];
         var steps = names.Select(_ => new Samples()).ToArray();
+        var paced = Clock.Now;
         // One untimed round to open the connections, as the product's pooled clients are.
         for (var i = -1; i < count; i++)
         {
-            var name = BenchCluster.E2eName(Math.Max(i, 0));
+            if (pace is { } every && i > 0)
+            {
+                await Clock.UntilAsync(Clock.After(paced, every)).ConfigureAwait(false);
+            }
+            paced = Clock.Now;
+            var name = deploymentName(Math.Max(i, 0));
             var key = "limit-" + (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
             var marks = new long[names.Length + 1];
             marks[0] = Clock.Now;

@@ -50,10 +50,8 @@ public static partial class Phases
             Console.WriteLine($"    newest page (HTML /ui, 100): p50 {ui.Percentile(50):F1} ms, p99 {ui.Percentile(99):F1} ms");
             var walks = new List<HistoryWalk>
             {
-                await WalkApiAsync(http, 100).ConfigureAwait(false),
                 await WalkApiAsync(http, 1000).ConfigureAwait(false),
                 await WalkCliAsync(azurite.ConnectionString, table, 1000).ConfigureAwait(false),
-                await WalkCliAsync(azurite.ConnectionString, table, 100).ConfigureAwait(false),
             };
             var storageWalk = await WalkStorageAsync(client, 1000).ConfigureAwait(false);
             return new HistoryFigures(s.HistoryIncidents, seedSeconds, newest, ui, walks, newestIsNewest, floor, storageWalk);

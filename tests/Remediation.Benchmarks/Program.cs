@@ -119,7 +119,7 @@ namespace Remediation.Benchmarks
         public int StartupRuns { get; private set; } = 5;
         public int HistoryIncidents { get; private set; } = 100_000;
         public int HistoryNewestRepeats { get; private set; } = 200;
-        public int HistoryUiRepeats { get; private set; } = 5;
+        public int HistoryUiRepeats { get; private set; } = 20;
         public int ApprovalIncidents { get; private set; } = 30;
         public int GraphReads { get; private set; } = 100;
         public List<(string Name, string Directory)> StartupVariants { get; } = [];

@@ -12,8 +12,8 @@ public sealed partial class BenchReport
         {
             return;
         }
-        t.Add(("end-to-end p50", "≤ 1.1 × physical limit p50", $"{F(e.EndToEnd.Percentile(50))} ms = {F(e.Ratio, 2)} × {F(e.Limit.Percentile(50))} ms", e.Ratio <= 1.1));
-        t.Add(("end-to-end p99", "≤ 2 × physical limit p99", $"{F(e.EndToEnd.Percentile(99))} ms = {F(e.TailRatio, 2)} × {F(e.Limit.Percentile(99))} ms", e.TailRatio <= 2));
+        t.Add(("end-to-end p50", "≤ 1.1 × physical limit p50", $"{F(e.EndToEnd.Percentile(50))} ms = {F(e.Ratio, 2)} × {F(e.Reference.Percentile(50))} ms{(e.LoadedLimit is null ? "" : " (limit under the same load)")}", e.Ratio <= 1.1));
+        t.Add(("end-to-end p99", "≤ 2 × physical limit p99", $"{F(e.EndToEnd.Percentile(99))} ms = {F(e.TailRatio, 2)} × {F(e.Reference.Percentile(99))} ms{(e.LoadedLimit is null ? "" : " (limit under the same load)")}", e.TailRatio <= 2));
         t.Add(("mutating Kubernetes calls per remediation", "≤ 3", F(e.MutatingPerRemediation, 2), e.MutatingPerRemediation <= 3));
     }
 
@@ -26,13 +26,17 @@ public sealed partial class BenchReport
         var inv = CultureInfo.InvariantCulture;
         b.AppendLine().AppendLine("## End to end, and the physical limit").AppendLine();
         b.AppendLine(inv, $"{e.Incidents} crash-loop alerts on distinct Deployments (after {e.Warmup} warm-up alerts that are not counted), open loop at {F(Settings.E2eRate, 0)}/s, into the in-process host with its queue worker (polling 50 ms, backing off to 1 s when idle, woken at once when the host itself queues work) and a policy that restarts crash loops with cooldown 0 s. Times come from the product's own spans: `remediation.ingest` start (alert parsed) → `remediation.act` stop (mutating call acknowledged) → `remediation.record` stop (outcome row and summary row written, one transaction).").AppendLine();
-        b.AppendLine(inv, $"Physical limit, measured in the same run against the same Azurite and simulator, one after another: {e.LimitComposition}.").AppendLine();
+        b.AppendLine(inv, $"Physical limit: the unavoidable round trips of one remediation issued directly against the same Azurite and simulator, one after another, twice. **Under the same load**: during the run, paced at its rate, on the warm-up incidents' deployments (the simulator's controller loop, the verification checks and the process's GC hit them as they hit the product): {e.LoadedComposition ?? "not measured"}. **Quiet**: after the run, the host stopped: {e.LimitComposition}. The targets compare with the limit under the same load.").AppendLine();
         b.AppendLine("| | p50 ms | p99 ms |").AppendLine("|---|---|---|");
         b.AppendLine(inv, $"| received → mutating call acknowledged | {F(e.ToMutation.Percentile(50))} | {F(e.ToMutation.Percentile(99))} |");
         b.AppendLine(inv, $"| **received → outcome recorded (end to end)** | {F(e.EndToEnd.Percentile(50))} | {F(e.EndToEnd.Percentile(99))} |");
         b.AppendLine(inv, $"| of which: queue wait (ingest done → worker starts) | {F(e.QueueWait.Percentile(50))} | {F(e.QueueWait.Percentile(99))} |");
         b.AppendLine(inv, $"| of which: worker processing (dequeued → outcome recorded) | {F(e.Processing.Percentile(50))} | {F(e.Processing.Percentile(99))} |");
-        b.AppendLine(inv, $"| physical limit (sum of the unavoidable round trips) | {F(e.Limit.Percentile(50))} | {F(e.Limit.Percentile(99))} |");
+        if (e.LoadedLimit is { } loaded)
+        {
+            b.AppendLine(inv, $"| physical limit under the same load (sum of the unavoidable round trips) | {F(loaded.Percentile(50))} | {F(loaded.Percentile(99))} |");
+        }
+        b.AppendLine(inv, $"| physical limit, quiet (after the run) | {F(e.Limit.Percentile(50))} | {F(e.Limit.Percentile(99))} |");
         b.AppendLine();
         b.AppendLine(inv, $"Ratio end-to-end / limit: p50 **{F(e.Ratio, 2)}**, p99 **{F(e.TailRatio, 2)}**; worker processing alone / limit (p50): {F(e.ProcessingRatio, 2)}. Incidents that acted: {e.Acted}/{e.Incidents}; mutating Kubernetes calls per remediation: {F(e.MutatingPerRemediation, 2)}. Kubernetes reads seen: {string.Join(", ", e.ReadResources)}.");
         E2eTailSection(b, e);
