@@ -16,28 +16,10 @@ public static partial class Phases
     private const string Approver = "alice@example.com";
     private const string ApproverPassword = "bench-approver-password";
 
-    /// <summary>Restart crash loops, in approve mode: alice answers each request.</summary>
-    private const string ApprovalPolicy = """
-        allow:
-          namespaces: [bench]
-        limits:
-          cooldown: 0s
-          window: 1h
-          maxActionsPerWindow: 1000
-          maxConcurrent: 1000
-          breakerFailures: 1000
-          verifyDeadline: 2m
-          verifySoak: 0s
-        approval:
-          deadline: 30m
-          approvers: [alice@example.com]
-        rules:
-          - name: restart-crash-loops
-            when:
-              classes: [CrashLoop]
-            action: restart
-            mode: approve
-        """;
+    /// <summary>The end-to-end phase's policy (restart crash loops, no cooldown), in approve mode: alice answers each request.</summary>
+    private static readonly string ApprovalPolicy = Hosts.ActingPolicy
+        .Replace("rules:", $"approval:\n  deadline: 30m\n  approvers: [{Approver}]\nrules:", StringComparison.Ordinal)
+        .Replace("    action: restart", "    action: restart\n    mode: approve", StringComparison.Ordinal);
 
     private static string ApprovalName(int i) => string.Create(CultureInfo.InvariantCulture, $"approve-{i:000}");
 
