@@ -198,8 +198,7 @@ public static partial class Phases
             marks[4] = Clock.Now;
             await k8s.CoreV1.ListNamespacedEventAsync(BenchCluster.Namespace, fieldSelector: "type=Warning", limit: 500).ConfigureAwait(false);
             marks[5] = Clock.Now;
-            var patch = $"{{\"metadata\":{{\"resourceVersion\":\"{deployment.Metadata.ResourceVersion}\"}},\"spec\":{{\"template\":{{\"metadata\":{{\"annotations\":{{\"bench/limit\":\"{key}\"}}}}}}}}}}";
-            await k8s.AppsV1.PatchNamespacedDeploymentAsync(new V1Patch(patch, V1Patch.PatchType.MergePatch), name, BenchCluster.Namespace).ConfigureAwait(false);
+            await PatchAsync(k8s, name, key, deployment.Metadata.ResourceVersion).ConfigureAwait(false);
             marks[6] = Clock.Now;
             await table.AddEntityAsync(new TableEntity(key, "outcome") { ["Outcome"] = "Verifying", ["Reason"] = "limit" }).ConfigureAwait(false);
             marks[7] = Clock.Now;
@@ -215,5 +214,26 @@ public static partial class Phases
         var composition = string.Join(" + ", names.Select((n, k) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{n} (p50 {steps[k].Percentile(50):F1} ms, p99 {steps[k].Percentile(99):F1} ms)")));
         Console.WriteLine($"    limit: {composition}");
         return (samples, composition);
+    }
+
+    /// <summary>
+    /// The restart patch, conditional on the resourceVersion read (as the product's is). Under load the controller loop or
+    /// the product may change the object in between: on 409 it is read again and patched again, and the time counts.
+    /// </summary>
+    private static async Task PatchAsync(IKubernetes k8s, string name, string key, string resourceVersion)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var patch = $"{{\"metadata\":{{\"resourceVersion\":\"{resourceVersion}\"}},\"spec\":{{\"template\":{{\"metadata\":{{\"annotations\":{{\"bench/limit\":\"{key}\"}}}}}}}}}}";
+            try
+            {
+                await k8s.AppsV1.PatchNamespacedDeploymentAsync(new V1Patch(patch, V1Patch.PatchType.MergePatch), name, BenchCluster.Namespace).ConfigureAwait(false);
+                return;
+            }
+            catch (k8s.Autorest.HttpOperationException ex) when (ex.Response.StatusCode == System.Net.HttpStatusCode.Conflict && attempt < 10)
+            {
+                resourceVersion = (await k8s.AppsV1.ReadNamespacedDeploymentAsync(name, BenchCluster.Namespace).ConfigureAwait(false)).Metadata.ResourceVersion;
+            }
+        }
     }
 }

@@ -23,7 +23,18 @@ await using (var cluster = await BenchCluster.StartAsync(settings.E2eWarmup + se
     async Task<T> WithAzuriteAsync<T>(Func<AzuriteProcess, Task<T>> phase)
     {
         await using var azurite = await AzuriteProcess.StartAsync();
-        var result = await phase(azurite);
+        T result;
+        try
+        {
+            result = await phase(azurite);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // One phase failing does not lose the others' figures: the report names it and what it said.
+            Console.WriteLine($"  PHASE FAILED: {ex.GetType().Name}: {ex.Message}");
+            report.FailedPhases.Add(ex.Message.Length > 300 ? ex.Message[..300] : ex.Message);
+            return default!;
+        }
         if (azurite.ProcessId is { } pid && ProcStatus.PeakRssMb(pid) is { } peak)
         {
             azuritePeak = Math.Max(azuritePeak ?? 0, peak);

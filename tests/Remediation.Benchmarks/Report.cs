@@ -50,6 +50,8 @@ public sealed partial class BenchReport
     public StormFigures? Storm { get; set; }
     public IReadOnlyList<StartupFigures> Startup { get; set; } = [];
     public double? AzuritePeakRssMb { get; set; }
+    /// <summary>Phases that threw, with what they said (their sections are missing from the report).</summary>
+    public List<string> FailedPhases { get; } = [];
 
     private static string F(double v, int digits = 1) => double.IsNaN(v) ? "n/a" : v.ToString("F" + digits, CultureInfo.InvariantCulture);
 
@@ -102,6 +104,11 @@ public sealed partial class BenchReport
         b.AppendLine(CultureInfo.InvariantCulture, $"- date: {m.Date:yyyy-MM-dd HH:mm} UTC; commit: {m.Commit ?? "n/a"}{(m.Dirty ? " (with uncommitted changes)" : "")}{(Settings.Quick ? "; **--quick smoke run, not representative**" : "")}");
         b.AppendLine(CultureInfo.InvariantCulture, $"- machine: {m.Cores} cores ({m.Cpu}), {F(m.MemoryGb)} GB, {m.Os}, .NET {m.Runtime}");
         b.AppendLine("- everything on one machine, on loopback: Azurite (node process, in-memory, a fresh one per phase), the cluster simulator (in the bench process), the host and the load generator share the cores, so figures are pessimistic for the host alone.");
+        b.AppendLine();
+        foreach (var failed in FailedPhases)
+        {
+            b.AppendLine(CultureInfo.InvariantCulture, $"- **a phase failed** (its section is missing): {failed}");
+        }
         b.AppendLine();
         b.AppendLine("## Targets").AppendLine();
         b.AppendLine("| target | goal | measured | |").AppendLine("|---|---|---|---|");
