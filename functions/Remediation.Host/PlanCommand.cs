@@ -37,7 +37,7 @@ public sealed class AlertPlanning(IDiagnoser diagnoser, RemediationPlanner plann
         {
             return new AlertPlan(alert, null, aim.Decision!);
         }
-        var check = await gate.CheckAsync(target, alert.IncidentId, cancellationToken).ConfigureAwait(false);
+        var check = await gate.CheckAsync(target, alert.IncidentId, cancellationToken: cancellationToken).ConfigureAwait(false);
         var diagnosis = aim.WithOwnership(await diagnoser.DiagnoseAsync(alert, target, cancellationToken).ConfigureAwait(false));
         var decision = await planner.DecideAsync(alert, target, diagnosis, check, cancellationToken).ConfigureAwait(false);
         return new AlertPlan(alert, diagnosis, decision, check);

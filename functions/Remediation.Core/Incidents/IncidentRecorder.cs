@@ -35,6 +35,11 @@ public sealed record IncidentFinish(FinishKind Kind, IncidentState State, string
     public Func<IncidentRecord, bool>? Condition { get; init; }
     /// <summary>The plan acted on, when there was one (the ledger's target, the metric's action).</summary>
     public ActionPlan? Plan { get; init; }
+    /// <summary>
+    /// False when the incident ended before it could lead a group (it never claimed the lead and the group row does not
+    /// name it): no member can wait on it, so its end reads no members. True (the default) for every other end.
+    /// </summary>
+    public bool MayLeadGroup { get; init; } = true;
 }
 
 /// <summary>What recording came to: whether this writer's change was written, and the incident as it is now.</summary>
@@ -177,7 +182,10 @@ public sealed partial class IncidentRecorder(
                 break;
         }
         // A group's lead is over: its members (victims, alerts of the same target) close with its outcome.
-        await IncidentGroupClosure.CloseMembersAsync(store, groups, incident, now, cancellationToken).ConfigureAwait(false);
+        if (finish.MayLeadGroup)
+        {
+            await IncidentGroupClosure.CloseMembersAsync(store, groups, incident, now, cancellationToken).ConfigureAwait(false);
+        }
         await notifier.NotifyAsync(incident, cancellationToken).ConfigureAwait(false);
         LogFinished(incident.IncidentId, finish.State, finish.Reason);
     }

@@ -57,14 +57,8 @@ public sealed partial class OutcomeNotifier
     public async Task NotifyApprovalRequestedAsync(IncidentRecord incident, PlanDiff diff, ApprovalLinkPair? links, CancellationToken cancellationToken = default)
     {
         var request = ApprovalRequestedEvent.From(incident, diff, links);
-        await PublishAsync(request.IncidentId, new CloudEvent("/remediation/incidents", ApprovalRequestedEvent.EventType,
-            System.Text.Json.JsonSerializer.SerializeToElement(request, NotificationJsonContext.Default.ApprovalRequestedEvent))
-        {
-            Id = $"{request.IncidentId}-approval-{request.Round}",
-            Subject = $"{request.Namespace}/{request.Workload}",
-            Time = incident.ApprovalRequestedAt,
-        }, cancellationToken).ConfigureAwait(false);
-        await PostAsync(request.IncidentId, new ApprovalWebhookMessage(request.Text, request), NotificationJsonContext.Default.ApprovalWebhookMessage,
-            cancellationToken).ConfigureAwait(false);
+        await SendAsync(incident, ApprovalRequestedEvent.EventType, $"{request.IncidentId}-approval-{request.Round}", incident.ApprovalRequestedAt,
+            System.Text.Json.JsonSerializer.SerializeToElement(request, NotificationJsonContext.Default.ApprovalRequestedEvent),
+            new ApprovalWebhookMessage(request.Text, request), NotificationJsonContext.Default.ApprovalWebhookMessage, cancellationToken).ConfigureAwait(false);
     }
 }

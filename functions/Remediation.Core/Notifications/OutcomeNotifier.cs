@@ -100,15 +100,27 @@ public sealed partial class OutcomeNotifier
             return;
         }
         var outcome = OutcomeEvent.From(incident);
+        await SendAsync(incident, outcome.EventType, $"{outcome.IncidentId}-{outcome.State}", outcome.CompletedAt,
+            System.Text.Json.JsonSerializer.SerializeToElement(outcome, NotificationJsonContext.Default.OutcomeEvent),
+            new WebhookMessage(outcome.Text, outcome), NotificationJsonContext.Default.WebhookMessage, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Sends one notification through both channels: the CloudEvent (source, id, subject the workload, time) to the topic,
+    /// then the message to the incoming webhook. Best effort: a failure of either is logged, never thrown.
+    /// </summary>
+    private async Task SendAsync<T>(IncidentRecord incident, string eventType, string eventId, DateTimeOffset? time, System.Text.Json.JsonElement data,
+        T message, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> messageInfo, CancellationToken cancellationToken)
+    {
+        var incidentId = incident.IncidentId;
         // A JsonElement (from the source-generated context) serializes as the event's JSON "data".
-        await PublishAsync(outcome.IncidentId, new CloudEvent("/remediation/incidents", outcome.EventType,
-            System.Text.Json.JsonSerializer.SerializeToElement(outcome, NotificationJsonContext.Default.OutcomeEvent))
+        await PublishAsync(incidentId, new CloudEvent("/remediation/incidents", eventType, data)
         {
-            Id = $"{outcome.IncidentId}-{outcome.State}",
-            Subject = $"{outcome.Namespace}/{outcome.Workload}",
-            Time = outcome.CompletedAt,
+            Id = eventId,
+            Subject = $"{incident.Namespace}/{incident.Workload}",
+            Time = time,
         }, cancellationToken).ConfigureAwait(false);
-        await PostAsync(outcome.IncidentId, new WebhookMessage(outcome.Text, outcome), NotificationJsonContext.Default.WebhookMessage, cancellationToken).ConfigureAwait(false);
+        await PostAsync(incidentId, message, messageInfo, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Sends the event to the Event Grid topic when one is configured; a failure is logged, never thrown.</summary>

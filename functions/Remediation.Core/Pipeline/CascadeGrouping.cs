@@ -27,17 +27,20 @@ public sealed class CascadeGrouping(IIncidentStore store, IIncidentGroups groups
 
     private const int MaxAttempts = 5;
 
-    /// <summary>The decision to join the open group of <paramref name="target"/> led by another incident; null when there is none.</summary>
-    public async Task<Decision?> OpenGroupAsync(IncidentRecord incident, WorkloadTarget target, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The decision to join the open group of <paramref name="target"/> led by another incident (null when there is none),
+    /// and whether this incident may lead the group itself: the group row names it, or it is a culprit's derived lead.
+    /// </summary>
+    public async Task<(Decision? Join, bool Leads)> OpenGroupAsync(IncidentRecord incident, WorkloadTarget target, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(incident);
         ArgumentNullException.ThrowIfNull(target);
         var group = await groups.GetGroupAsync(target.Namespace, target.Name, cancellationToken).ConfigureAwait(false);
         if (group is null || group.LeadIncidentId == incident.IncidentId || await OpenCascadeLeadAsync(group, cancellationToken).ConfigureAwait(false) is not { } lead)
         {
-            return null;
+            return (null, group?.LeadIncidentId == incident.IncidentId || IsDerived(incident));
         }
-        return Grouped(target, lead);
+        return (Grouped(target, lead), false);
     }
 
     /// <summary>
@@ -105,15 +108,22 @@ public sealed class CascadeGrouping(IIncidentStore store, IIncidentGroups groups
         }
     }
 
-    /// <summary>The open lead of the culprit's group, or a derived lead made for it (the group row first, then its incident).</summary>
+    /// <summary>
+    /// The lead the victim joins: the culprit group's open lead; else its lead that ended within the culprit's cooldown (a
+    /// victim's alert that arrives after the culprit's remediation ended is recorded with it, closed at once with its
+    /// outcome: a new lead would not be acted on before the cooldown ends); else a derived lead made for the culprit (the
+    /// group row first, then its incident).
+    /// </summary>
     private async Task<string> EnsureLeadAsync(WorkloadTarget culprit, NormalizedAlert victimAlert, CancellationToken cancellationToken)
     {
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
             var group = await groups.GetGroupAsync(culprit.Namespace, culprit.Name, cancellationToken).ConfigureAwait(false);
-            if (group is not null && await OpenLeadAsync(group, cancellationToken).ConfigureAwait(false) is { } open)
+            var last = group is null ? null : await store.GetAsync(group.LeadIncidentId, cancellationToken).ConfigureAwait(false);
+            if (last is not null && (!IncidentLifecycle.IsTerminal(last.State)
+                || (last.CompletedAt is { } ended && timeProvider.GetUtcNow() - ended < policies.Current.Limits.Cooldown)))
             {
-                return open.IncidentId;
+                return last.IncidentId;
             }
             var derived = DerivedAlert(culprit, victimAlert, timeProvider.GetUtcNow());
             if (group?.LeadIncidentId == derived.IncidentId
@@ -134,8 +144,12 @@ public sealed class CascadeGrouping(IIncidentStore store, IIncidentGroups groups
     private async Task<IncidentRecord?> OpenCascadeLeadAsync(IncidentGroupRecord group, CancellationToken cancellationToken) =>
         await OpenLeadAsync(group, cancellationToken).ConfigureAwait(false) is { } lead && IsDerived(lead) ? lead : null;
 
-    /// <summary>True for the incident of a culprit's derived alert (<see cref="DerivedAlert"/>).</summary>
-    private static bool IsDerived(IncidentRecord lead) => lead.Fingerprint.StartsWith(DerivedFingerprintPrefix, StringComparison.Ordinal);
+    /// <summary>True for the incident of a culprit's derived alert (<see cref="DerivedAlert"/>): the group row names it before it exists.</summary>
+    public static bool IsDerived(IncidentRecord incident)
+    {
+        ArgumentNullException.ThrowIfNull(incident);
+        return incident.Fingerprint.StartsWith(DerivedFingerprintPrefix, StringComparison.Ordinal);
+    }
 
     /// <summary>The lead the group row names, when it exists and is not over.</summary>
     private async Task<IncidentRecord?> OpenLeadAsync(IncidentGroupRecord group, CancellationToken cancellationToken) =>

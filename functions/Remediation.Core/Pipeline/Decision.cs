@@ -21,6 +21,12 @@ public sealed record Decision(DecisionKind Kind, string Reason, string? Rule = n
 {
     /// <summary>For <see cref="DecisionKind.Victim"/> and <see cref="DecisionKind.Grouped"/>: the incident leading the group joined.</summary>
     public string? GroupId { get; init; }
+    /// <summary>
+    /// The incident may lead its workload's group (the group row names it, it claimed the lead, or it is a culprit's
+    /// derived lead), so members may wait on it: its end closes them. False for one decided before it could lead: its end
+    /// reads no members.
+    /// </summary>
+    public bool LeadsGroup { get; init; }
     /// <summary>Set when the plan waits for a person's approval (mode approve): the deadline and who may approve.</summary>
     public Policy.ResolvedMode? Approval { get; init; }
 

@@ -71,26 +71,28 @@ public sealed partial class RemediationPipeline(
         var aim = await planner.AimAsync(alert, cancellationToken).ConfigureAwait(false);
         if (aim is not { Target: { } target })
         {
-            return await CompleteAsync(incident, aim.Decision!, cancellationToken).ConfigureAwait(false);
+            return await CompleteAsync(incident, aim.Decision! with { LeadsGroup = CascadeGrouping.IsDerived(incident) }, cancellationToken).ConfigureAwait(false);
         }
         // The record names the workload acted on (the owner), not the pod or ReplicaSet the alert named.
         (incident.Namespace, incident.Workload) = (target.Namespace, target.Name);
-        if (await cascade.OpenGroupAsync(incident, target, cancellationToken).ConfigureAwait(false) is { } grouped)
+        var (grouped, leads) = await cascade.OpenGroupAsync(incident, target, cancellationToken).ConfigureAwait(false);
+        if (grouped is not null)
         {
             return await JoinAsync(incident, grouped, cancellationToken).ConfigureAwait(false);
         }
 
         // A target in cooldown, over its action budget or behind an open breaker will not be acted on whatever the
         // diagnosis says: record that without reading the cluster, so an alert storm adds no load to the API server.
-        var check = await gate.CheckAsync(target, incident.IncidentId, cancellationToken).ConfigureAwait(false);
+        var check = await gate.CheckAsync(target, incident.IncidentId, countWhenRefused: planner.Policy.DryRun, cancellationToken).ConfigureAwait(false);
         if (check.TargetVerdict != GateVerdict.Allowed && !planner.Policy.DryRun)
         {
-            return await CompleteAsync(incident, RemediationPlanner.Stopped(check.TargetVerdict, $"{check.TargetReason} (not diagnosed)"), cancellationToken).ConfigureAwait(false);
+            return await CompleteAsync(incident, RemediationPlanner.Stopped(check.TargetVerdict, $"{check.TargetReason} (not diagnosed)") with { LeadsGroup = leads },
+                cancellationToken).ConfigureAwait(false);
         }
         var started = timeProvider.GetTimestamp();
         var diagnosis = await DiagnoseAsync(incident, alert, aim, target, cancellationToken).ConfigureAwait(false);
         var decision = await DecideAsync(incident, alert, target, diagnosis, check, cancellationToken).ConfigureAwait(false);
-        return await CarryOutAsync(incident, alert, target, diagnosis, decision, started, cancellationToken).ConfigureAwait(false);
+        return await CarryOutAsync(incident, alert, target, diagnosis, decision with { LeadsGroup = leads }, started, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>group → reserve → ask for approval or act, or record the decision not to act.</summary>
@@ -111,7 +113,7 @@ public sealed partial class RemediationPipeline(
         }
         if (!decision.DryRun && await ReserveAsync(incident, target, decision, plan, cancellationToken).ConfigureAwait(false) is { } refusal)
         {
-            return await CompleteAsync(incident, refusal, cancellationToken).ConfigureAwait(false);
+            return await CompleteAsync(incident, refusal with { LeadsGroup = true }, cancellationToken).ConfigureAwait(false);
         }
         if (decision.Approval is not null)
         {
@@ -265,6 +267,8 @@ public sealed partial class RemediationPipeline(
         var findings = incident;
         var finish = new IncidentFinish(FinishKind.Decided, decision.State, decision.Reason)
         {
+            // A decision resumed from a recorded intent may follow a claimed lead; a first one knows whether it could lead.
+            MayLeadGroup = !takeIntent || decision.LeadsGroup,
             Change = row =>
             {
                 CopyFindings(findings, row);

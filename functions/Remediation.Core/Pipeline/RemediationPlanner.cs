@@ -88,7 +88,7 @@ public sealed class RemediationPlanner(PolicyProvider policyProvider, ActionCata
         }
         var action = actions.Find(rule.Action)
             ?? throw new InvalidOperationException($"rule '{rule.Name}' names action '{rule.Action}', which is not registered");
-        check ??= await gate.CheckAsync(target, alert.IncidentId, cancellationToken).ConfigureAwait(false);
+        check ??= await gate.CheckAsync(target, alert.IncidentId, cancellationToken: cancellationToken).ConfigureAwait(false);
         if (check.Verdict != GateVerdict.Allowed)
         {
             return Stopped(check.Verdict, check.Reason, rule.Name);

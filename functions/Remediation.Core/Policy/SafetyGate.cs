@@ -23,14 +23,19 @@ public sealed class SafetyGate(PolicyProvider policyProvider, TargetLedger ledge
 
     /// <summary>
     /// Reads the target's limits and the remediations in flight other than <paramref name="incidentId"/>; changes nothing.
+    /// With <paramref name="countWhenRefused"/> false, a target its own limits refuse is reported without counting the
+    /// remediations in flight (the query is saved; the caller stops on the target's verdict and never reads the count,
+    /// which is then 0).
     /// </summary>
-    public async Task<GateCheck> CheckAsync(WorkloadTarget target, string incidentId, CancellationToken cancellationToken = default)
+    public async Task<GateCheck> CheckAsync(WorkloadTarget target, string incidentId, bool countWhenRefused = true, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentException.ThrowIfNullOrEmpty(incidentId);
         var limits = policyProvider.Current.Limits;
         var (verdict, reason) = await ledger.CheckAsync(target, limits, cancellationToken).ConfigureAwait(false);
-        var running = await inFlight.CountInFlightAsync(incidentId, timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        var running = verdict == GateVerdict.Allowed || countWhenRefused
+            ? await inFlight.CountInFlightAsync(incidentId, timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false)
+            : 0;
         return new GateCheck(verdict, reason, running, limits.MaxConcurrent);
     }
 

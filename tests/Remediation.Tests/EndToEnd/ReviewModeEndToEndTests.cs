@@ -18,23 +18,10 @@ public sealed class ReviewModeEndToEndTests(AzuriteFixture storage, ITestOutputH
     private const string Password = "e2e-approver-password";
     private const string Comment = "e2e: checked the diff";
 
-    public const string Policy = """
-        allow:
-          namespaces: [shop]
-        limits:
-          cooldown: 10m
-          verifySoak: 5s
-          verifyDeadline: 2m
-          healthyErrorRatio: 0.05
-        approval:
-          deadline: 30m
-          approvers: [alice@example.com]
-        rules:
-          - name: roll-back-bad-rollouts
-            when: { classes: [BadRollout] }
-            action: rollback
-            mode: approve
-        """;
+    /// <summary>The end-to-end test's policy with its rollback in approve mode: alice answers.</summary>
+    public static readonly string Policy = PrometheusAlertmanagerEndToEndTests.Policy
+        .Replace("rules:", $"approval:\n  deadline: 30m\n  approvers: [{Approver}]\nrules:", StringComparison.Ordinal)
+        .Replace("    action: rollback", "    action: rollback\n    mode: approve", StringComparison.Ordinal);
 
     [Fact]
     public async Task Alertmanager_delivers_the_rollback_waits_for_approval_and_the_CLI_approval_applies_exactly_the_plan()

@@ -1,0 +1,73 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using Remediation.Diagnosis;
+using Remediation.Storage;
+using Remediation.Tests.Fixtures;
+
+namespace Remediation.Tests.Policy;
+
+/// <summary>
+/// What an alert refused by its target's own limits costs in storage: no query (a query on a partition is a scan of
+/// the table on the storage emulator, and a storm is mostly such alerts). The remediations in flight are not counted for
+/// a target the ledger refuses, and an incident that never led a group reads no members when it ends.
+/// </summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class RefusedIncidentStorageTests(AzuriteFixture storage)
+{
+    private const string Policy = """
+        allow:
+          namespaces: [shop]
+        limits:
+          cooldown: 10m
+          verifySoak: 2s
+          verifyDeadline: 2m
+        rules:
+          - name: restart-crash-loops
+            when:
+              classes: [CrashLoop]
+            action: restart
+        """;
+
+    [Fact]
+    public async Task Alert_refused_for_cooldown_is_recorded_without_one_table_query()
+    {
+        await using var harness = await PipelineHarness.StartAsync(storage.ConnectionString, "crashloop-no-change.yaml", Policy, FixedDiagnoser.Of(FailureClass.CrashLoop));
+        var acted = await harness.FireAsync(PipelineHarness.Alert("shop", "worker", startsAt: harness.Time.GetUtcNow(), fingerprint: "first"));
+        Assert.Equal(IncidentState.Verifying, acted.State);
+
+        var metrics = harness.Services.GetRequiredService<RemediationMetrics>();
+        var requests = new List<string>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (ReferenceEquals(instrument.Meter, metrics.Meter) && instrument.Name == "remediation.storage.requests")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        {
+            var t = tags.ToArray().ToDictionary(kv => kv.Key, kv => kv.Value as string);
+            lock (requests)
+            {
+                requests.Add($"{t["service"]}:{t["operation"]}");
+            }
+        });
+        listener.Start();
+
+        var refused = await harness.FireAsync(PipelineHarness.Alert("shop", "worker", startsAt: harness.Time.GetUtcNow() + TimeSpan.FromSeconds(30), fingerprint: "second"));
+
+        listener.Dispose();
+        Assert.Equal(IncidentState.Refused, refused.State);
+        Assert.Contains("cooldown", refused.OutcomeReason, StringComparison.Ordinal);
+        string[] seen;
+        lock (requests)
+        {
+            seen = [.. requests];
+        }
+        Assert.NotEmpty(seen);
+        Assert.DoesNotContain("table:query", seen);
+    }
+}
