@@ -14,8 +14,10 @@ public sealed class TransientDependencyException(string dependency, string messa
     {
         RequestFailedException rfe => rfe.Status is 0 or 408 or 429 or >= 500,
         HttpRequestException or TimeoutException or IOException => true,
-        // The SDK's retry gives up with an AggregateException of its attempts' failures.
-        AggregateException agg => agg.InnerExceptions.All(IsTransient),
+        // The SDK's retry gives up with an AggregateException of its attempts' failures. An attempt cancelled in there is
+        // its network timeout (waiting for a connection or for the answer): the caller's own cancellation ends the
+        // retries at once and is thrown as it is, never inside the aggregate.
+        AggregateException agg => agg.InnerExceptions.All(e => e is OperationCanceledException || IsTransient(e)),
         // A network timeout of the SDK (not the caller's cancellation): a cancelled task over a timeout or I/O failure.
         TaskCanceledException tce => tce.InnerException is { } inner && (inner is TimeoutException || IsTransient(inner)),
         _ => false,

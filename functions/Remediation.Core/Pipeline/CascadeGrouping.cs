@@ -88,7 +88,11 @@ public sealed class CascadeGrouping(IIncidentStore store, IIncidentGroups groups
         if (refusal is not null)
         {
             return new Decision(DecisionKind.Escalate,
-                $"{diagnosis.Summary}; the culprit {diagnosis.Component} is not remediated ({refusal}): a human must look; nothing acted on");
+                $"{diagnosis.Summary}; the culprit {diagnosis.Component} is not remediated ({refusal}): a human must look; nothing acted on")
+            {
+                // A lead that turns out to be a victim itself still closes the members waiting on it.
+                LeadsGroup = victim.LeadsGroup,
+            };
         }
         var culprit = new WorkloadTarget(parts[0], parts[1]);
         var lead = await EnsureLeadAsync(culprit, alert, cancellationToken).ConfigureAwait(false);
