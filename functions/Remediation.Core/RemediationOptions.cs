@@ -18,6 +18,14 @@ public sealed class RemediationOptions
     public TimeSpan RequeueAfter { get; set; } = TimeSpan.FromSeconds(30);
     /// <summary>How often a remediation awaiting verification is checked after its soak (until its deadline).</summary>
     public TimeSpan VerifyPollInterval { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// Alert deliveries the standalone host ingests at once; more wait in line (<see cref="QueuedDeliveries"/>), and
+    /// beyond that a delivery is answered 503 + Retry-After at once (the sender retries; nothing was claimed). Under
+    /// overload this keeps the answer time and the memory bounded instead of piling requests up behind storage.
+    /// </summary>
+    public int MaxConcurrentDeliveries { get; set; } = 64;
+    /// <summary>Deliveries that wait for one of the <see cref="MaxConcurrentDeliveries"/> places, oldest first.</summary>
+    public int QueuedDeliveries { get; set; } = 64;
 }
 
 public sealed class StorageOptions

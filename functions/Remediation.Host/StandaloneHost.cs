@@ -40,6 +40,7 @@ public static class StandaloneHost
         CheckSettings(auth);
         builder.Services.AddRemediationCore(builder.Configuration);
         builder.Services.AddRemediationEndpoints();
+        builder.Services.AddIngestLimit();
         builder.Services.AddSingleton(auth);
         builder.Services.AddSingleton<WebhookAuthenticator>();
         builder.Services.AddEntraIdAuthentication(auth.EntraId);
@@ -61,6 +62,7 @@ public static class StandaloneHost
         var app = builder.Build();
         app.Use(HttpEdges.RequestLogAsync);
         app.Use(HttpEdges.ClientErrorsAsync);
+        app.UseRateLimiter();
         // Fail fast on bad settings (one line naming each) and on a bad policy file: check them before anything starts.
         if (OptionsRegistration.StartupProblem(app.Services) is { } problem)
         {
@@ -92,9 +94,12 @@ public static class StandaloneHost
             }
             return await next(context).ConfigureAwait(false);
         });
-        api.MapPost("/alerts/alertmanager", (HttpRequest request, AlertEndpoints endpoints, CancellationToken ct) => endpoints.AlertmanagerAsync(request, ct));
-        api.MapPost("/alerts/azuremonitor", (HttpRequest request, AlertEndpoints endpoints, CancellationToken ct) => endpoints.AzureMonitorAsync(request, ct));
-        api.MapPost("/alerts/eventgrid", (HttpRequest request, AlertEndpoints endpoints, CancellationToken ct) => endpoints.EventGridAsync(request, ct));
+        api.MapPost("/alerts/alertmanager", (HttpRequest request, AlertEndpoints endpoints, CancellationToken ct) => endpoints.AlertmanagerAsync(request, ct))
+            .RequireRateLimiting(IngestLimit.Policy);
+        api.MapPost("/alerts/azuremonitor", (HttpRequest request, AlertEndpoints endpoints, CancellationToken ct) => endpoints.AzureMonitorAsync(request, ct))
+            .RequireRateLimiting(IngestLimit.Policy);
+        api.MapPost("/alerts/eventgrid", (HttpRequest request, AlertEndpoints endpoints, CancellationToken ct) => endpoints.EventGridAsync(request, ct))
+            .RequireRateLimiting(IngestLimit.Policy);
         // CloudEvents abuse-protection handshake: outside the authenticated group by design (see EventGridEndpoints.Handshake).
         app.MapMethods("/api/alerts/eventgrid", [HttpMethods.Options],
             (HttpRequest request, WebhookAuthOptions auth) => EventGridEndpoints.Handshake(request, auth.AllowedWebHookOrigins));

@@ -119,6 +119,13 @@ resource app 'Microsoft.Web/sites@2024-11-01' = {
       scaleAndConcurrency: {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: instanceMemoryMB
+        // Alert deliveries one instance ingests at once (as the standalone host's Remediation:MaxConcurrentDeliveries):
+        // more scale out to another instance instead of queueing behind storage on this one.
+        triggers: {
+          http: {
+            perInstanceConcurrency: 64
+          }
+        }
       }
       runtime: {
         name: 'dotnet-isolated'
