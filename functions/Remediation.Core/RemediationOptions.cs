@@ -16,6 +16,11 @@ public sealed class RemediationOptions
     public TimeSpan ActionLease { get; set; } = TimeSpan.FromSeconds(60);
     /// <summary>An incident still 'Received' after this long is re-queued by the sweep (its work item was lost).</summary>
     public TimeSpan RequeueAfter { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// While the work queue holds messages, the sweep scans the table for lost work items at most this often (an
+    /// incident still Received is most likely in the queue); in between it reads only the incidents in flight.
+    /// </summary>
+    public TimeSpan FullSweepInterval { get; set; } = TimeSpan.FromMinutes(5);
     /// <summary>How often a remediation awaiting verification is checked after its soak (until its deadline).</summary>
     public TimeSpan VerifyPollInterval { get; set; } = TimeSpan.FromSeconds(5);
     /// <summary>

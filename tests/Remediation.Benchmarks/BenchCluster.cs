@@ -35,10 +35,6 @@ public sealed class BenchCluster : IAsyncDisposable
     public static string CapacityName(int i) => string.Create(CultureInfo.InvariantCulture, $"cap-{i:000}");
 
     /// <summary>
-    /// A simulator holding the given numbers of workloads. Each workload is one Deployment with one crash-looping pod, so
-    /// the growth storms (up to 1,000 workloads) start a cluster of their own, sized for them.
-    /// </summary>
-    /// <summary>
     /// The simulator's controllers reconcile the whole cluster under one lock, which API calls wait on; every 200 ms
     /// (its default) a cluster of 1,000 workloads would keep that lock most of the time. 500 ms keeps the harness's own
     /// share small; a restart still completes within a few ticks. Writes are answered without reconciling the whole
@@ -46,6 +42,10 @@ public sealed class BenchCluster : IAsyncDisposable
     /// </summary>
     public static readonly TimeSpan ControllerInterval = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>
+    /// A simulator holding the given numbers of workloads. Each workload is one Deployment with one crash-looping pod, so
+    /// the growth storms (up to 1,000 workloads) start a cluster of their own, sized for them.
+    /// </summary>
     public static async Task<BenchCluster> StartAsync(int e2eDeployments, int stormDeployments, int capacityDeployments = CapacityWorkloads)
     {
         var cluster = await SimulatedCluster.StartAsync(new SimulatorOptions { ControllerInterval = ControllerInterval, ReconcileOnWrite = false }).ConfigureAwait(false);

@@ -23,6 +23,10 @@ public sealed record E2eFigures(int Incidents, int Acted, Samples EndToEnd, Samp
     public string? LoadedComposition { get; init; }
     /// <summary>The reference of the targets: the limit under the run's own load when measured, else the quiet one.</summary>
     public Samples Reference => LoadedLimit ?? Limit;
+    /// <summary>During the run: each Kubernetes API request's wait for the simulator's lock, and the share of the time its controller loop held it.</summary>
+    public Samples? SimulatorWaits { get; init; }
+    public double SimulatorHeldShare { get; init; }
+    public double SimulatorLongestPassMs { get; init; }
 }
 
 /// <summary>End to end: alert received → outcome recorded, beside the physical limit.</summary>
@@ -46,8 +50,12 @@ public static partial class Phases
         var all = Enumerable.Range(0, total).Select(i => LoadGen.IncidentId(phase, i)).ToList();
         var ids = all.Skip(s.E2eWarmup).ToList();
         var before = cluster.Cluster.Requests.Count;
+        var gateBefore = cluster.Cluster.GateStatistics();
+        var gateClock = Stopwatch.StartNew();
         await using var runtime = new RuntimeSampler();
         E2eRuntime? runtimeFigures;
+        Samples? simulatorWaits = null;
+        double heldShare = double.NaN, longestPass = double.NaN;
         (Samples Samples, string Composition) loaded;
         try
         {
@@ -70,6 +78,15 @@ public static partial class Phases
                 await Task.Delay(100).ConfigureAwait(false);
             }
             runtimeFigures = await runtime.StopAsync().ConfigureAwait(false);
+            var gateAfter = cluster.Cluster.GateStatistics();
+            simulatorWaits = new Samples();
+            foreach (var ms in gateAfter.ApiWaitsMs.Skip(gateBefore.ApiWaitsMs.Count))
+            {
+                simulatorWaits.Add(ms);
+            }
+            heldShare = (gateAfter.ControllerHeldMs - gateBefore.ControllerHeldMs) / gateClock.Elapsed.TotalMilliseconds;
+            longestPass = gateAfter.ControllerLongestMs;
+            Console.WriteLine($"    simulator: {simulatorWaits.Count} API requests waited for its lock p50 {simulatorWaits.Percentile(50):F1} ms, p99 {simulatorWaits.Percentile(99):F1} ms; its controller loop held the lock {heldShare:P0} of the time (longest pass {longestPass:F0} ms)");
             var states = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var id in ids)
             {
@@ -100,6 +117,7 @@ public static partial class Phases
         return figures with
         {
             Limit = limit, LimitComposition = composition, LoadedLimit = loaded.Samples, LoadedComposition = loaded.Composition, MutatingPerRemediation = mutatingPer, ReadResources = readResources, Warmup = s.E2eWarmup,
+            SimulatorWaits = simulatorWaits, SimulatorHeldShare = heldShare, SimulatorLongestPassMs = longestPass,
             Runtime = runtimeFigures, VerifyChecks = spans.Background.Count(b => b.Name == "remediation.verify"), Sweeps = spans.Background.Count(b => b.Name == "remediation.sweep"),
         };
     }

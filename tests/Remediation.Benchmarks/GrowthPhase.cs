@@ -21,7 +21,7 @@ public static partial class Phases
 {
     /// <summary>The storm at 10,000, 30,000 and 100,000 alerts (100 / 300 / 1,000 workloads); --quick: 300, 900, 3,000 (10 / 30 / 100).</summary>
     public static IReadOnlyList<(int Alerts, int Workloads)> GrowthSizes(BenchSettings s) =>
-        s.Quick ? [(300, 10), (900, 30), (3_000, 100)] : [(10_000, 100), (30_000, 300), (100_000, 1_000)];
+        s.GrowthSizes ?? (s.Quick ? [(300, 10), (900, 30), (3_000, 100)] : [(10_000, 100), (30_000, 300), (100_000, 1_000)]);
 
     /// <summary>
     /// Each size on a fresh Azurite and a fresh simulator holding exactly its workloads (all crash-looping), so no size

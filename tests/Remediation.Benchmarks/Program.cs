@@ -134,6 +134,8 @@ namespace Remediation.Benchmarks
         public int ApprovalIncidents { get; private set; } = 30;
         public int GraphReads { get; private set; } = 100;
         public List<(string Name, string Directory)> StartupVariants { get; } = [];
+        /// <summary>--growth-sizes 30000:300,…: the growth storms to run (alerts:workloads), for investigating one size.</summary>
+        public List<(int Alerts, int Workloads)>? GrowthSizes { get; private set; }
 
         public static BenchSettings Parse(string[] args)
         {
@@ -147,6 +149,9 @@ namespace Remediation.Benchmarks
                     case "--skip-micro": s.SkipMicro = true; break;
                     case "--only": s.Only = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal); break;
                     case "--storm-concurrency": s.StormQueueConcurrency = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                    case "--growth-sizes":
+                        s.GrowthSizes = [.. args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => p.Split(':')).Select(p => (int.Parse(p[0], CultureInfo.InvariantCulture), int.Parse(p[1], CultureInfo.InvariantCulture)))];
+                        break;
                     case "--startup":
                         var parts = args[++i].Split('=', 2);
                         s.StartupVariants.Add((parts[0], Path.GetFullPath(parts[1])));

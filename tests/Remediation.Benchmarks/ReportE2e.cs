@@ -61,6 +61,10 @@ public sealed partial class BenchReport
         {
             b.AppendLine().AppendLine(inv, $"Bench process during the phase (host, simulator and load generator share it): GC collections gen0/gen1/gen2 {r.Gen0}/{r.Gen1}/{r.Gen2}, total GC pause {F(r.GcPauseMs)} ms; thread-pool queue (sampled every 10 ms, {r.Samples} samples) p99 {r.PendingP99}, max {r.PendingMax}; at most {r.ThreadsMax} pool threads. Verification checks run meanwhile: {e.VerifyChecks}; sweeps: {e.Sweeps}.");
         }
+        if (e.SimulatorWaits is { Count: > 0 } waits)
+        {
+            b.AppendLine().AppendLine(inv, $"The cluster simulator (a stand-in for the API server, not the product) answers each Kubernetes request under one lock, which its controller loop holds while it reconciles every workload (a real API server answers reads from its cache meanwhile). During the run {waits.Count} API requests waited for that lock p50 {F(waits.Percentile(50), 1)} ms, p99 {F(waits.Percentile(99), 1)} ms, max {F(waits.Percentile(100), 1)} ms; the loop held it {F(e.SimulatorHeldShare * 100, 0)} % of the time (longest pass {F(e.SimulatorLongestPassMs)} ms). The product's incidents and the limit's round trips both pay this wait.");
+        }
         if (e.Tail.Count == 0)
         {
             return;

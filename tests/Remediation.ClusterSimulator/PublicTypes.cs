@@ -169,3 +169,37 @@ public sealed class FaultInjector
         }
     }
 }
+
+/// <summary>
+/// Time spent on the simulator's one lock, since the cluster started: API requests wait for it while the controller loop
+/// reconciles the cluster (a real API server answers reads from its cache meanwhile), so a benchmark can tell that wait
+/// apart from the time of the code it measures.
+/// </summary>
+public sealed class GateStatistics
+{
+    private readonly List<double> _apiWaitsMs = [];
+
+    /// <summary>Controller passes (timer ticks that reconciled), their total and their longest time holding the lock.</summary>
+    public long ControllerPasses { get; private set; }
+    public double ControllerHeldMs { get; private set; }
+    public double ControllerLongestMs { get; private set; }
+
+    /// <summary>Each API request's wait for the lock, in milliseconds, in order.</summary>
+    public IReadOnlyList<double> ApiWaitsMs => _apiWaitsMs;
+
+    internal void RecordApiWait(double ms) => _apiWaitsMs.Add(ms);
+
+    internal void RecordControllerPass(double ms)
+    {
+        ControllerPasses++;
+        ControllerHeldMs += ms;
+        ControllerLongestMs = Math.Max(ControllerLongestMs, ms);
+    }
+
+    internal GateStatistics Copy()
+    {
+        var copy = new GateStatistics { ControllerPasses = ControllerPasses, ControllerHeldMs = ControllerHeldMs, ControllerLongestMs = ControllerLongestMs };
+        copy._apiWaitsMs.AddRange(_apiWaitsMs);
+        return copy;
+    }
+}

@@ -73,6 +73,7 @@ internal sealed class RemediationOptionsValidator : IValidateOptions<Remediation
         var failures = new SettingFailures(RemediationOptions.SectionName);
         failures.Positive(nameof(options.ActionLease), options.ActionLease);
         failures.Positive(nameof(options.RequeueAfter), options.RequeueAfter);
+        failures.Positive(nameof(options.FullSweepInterval), options.FullSweepInterval);
         failures.Positive(nameof(options.VerifyPollInterval), options.VerifyPollInterval);
         failures.Range(nameof(options.MaxConcurrentDeliveries), options.MaxConcurrentDeliveries, 1, 10_000, "a whole number from 1 to 10000");
         failures.Range(nameof(options.QueuedDeliveries), options.QueuedDeliveries, 0, 100_000, "a whole number from 0 to 100000");

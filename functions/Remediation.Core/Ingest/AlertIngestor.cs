@@ -209,7 +209,7 @@ public sealed partial class AlertIngestor(
             return (ClaimOutcome.Escalated, null);
         }
         // A duplicate delivery costs one failed insert. An incident whose work item was lost (claimed, then the
-        // process died before queueing) is re-queued by the sweep after RequeueAfter, not here.
+        // process died before queueing) is re-queued by the sweep's scan after RequeueAfter, not here.
         return await store.TryClaimAsync(record, cancellationToken).ConfigureAwait(false)
             ? (ClaimOutcome.Queued, record)
             : (ClaimOutcome.Duplicate, null);

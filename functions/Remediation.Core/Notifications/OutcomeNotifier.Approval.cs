@@ -1,7 +1,4 @@
-using System.Net.Http.Json;
 using System.Text.Json.Serialization;
-using Azure;
-using Azure.Messaging;
 using Remediation.Approvals;
 using Remediation.Storage;
 

@@ -30,13 +30,14 @@ public sealed class CascadeGrouping(IIncidentStore store, IIncidentGroups groups
     /// <summary>
     /// The decision to join the open group of <paramref name="target"/> led by another incident (null when there is none),
     /// and whether this incident may lead the group itself: the group row names it, or it is a culprit's derived lead.
+    /// Only a derived lead is joined here, so for a group whose row says its lead is not derived the lead is not read.
     /// </summary>
     public async Task<(Decision? Join, bool Leads)> OpenGroupAsync(IncidentRecord incident, WorkloadTarget target, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(incident);
         ArgumentNullException.ThrowIfNull(target);
         var group = await groups.GetGroupAsync(target.Namespace, target.Name, cancellationToken).ConfigureAwait(false);
-        if (group is null || group.LeadIncidentId == incident.IncidentId || await OpenCascadeLeadAsync(group, cancellationToken).ConfigureAwait(false) is not { } lead)
+        if (group is null || group.LeadIncidentId == incident.IncidentId || !group.LeadDerived || await OpenCascadeLeadAsync(group, cancellationToken).ConfigureAwait(false) is not { } lead)
         {
             return (null, group?.LeadIncidentId == incident.IncidentId || IsDerived(incident));
         }
@@ -64,7 +65,7 @@ public sealed class CascadeGrouping(IIncidentStore store, IIncidentGroups groups
                 // the safety gate (cooldown, budget, the target's reservation), as for any repeated alert.
                 return IsDerived(lead) ? Grouped(target, lead) : null;
             }
-            if (await groups.TrySetLeadAsync(target.Namespace, target.Name, incident.IncidentId, group, timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false))
+            if (await groups.TrySetLeadAsync(target.Namespace, target.Name, incident.IncidentId, IsDerived(incident), group, timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false))
             {
                 return null;
             }
@@ -131,7 +132,7 @@ public sealed class CascadeGrouping(IIncidentStore store, IIncidentGroups groups
             }
             var derived = DerivedAlert(culprit, victimAlert, timeProvider.GetUtcNow());
             if (group?.LeadIncidentId == derived.IncidentId
-                || await groups.TrySetLeadAsync(culprit.Namespace, culprit.Name, derived.IncidentId, group, timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false))
+                || await groups.TrySetLeadAsync(culprit.Namespace, culprit.Name, derived.IncidentId, leadDerived: true, group, timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false))
             {
                 // Claimed and queued like any alert (a duplicate when another victim got there first, or it concluded already).
                 await ingestor.IngestAsync([derived], cancellationToken).ConfigureAwait(false);

@@ -111,7 +111,11 @@ public sealed partial class RemediationPipeline(
         {
             return await JoinAsync(incident, joined, cancellationToken).ConfigureAwait(false);
         }
-        if (!decision.DryRun && await ReserveAsync(incident, target, decision, plan, cancellationToken).ConfigureAwait(false) is { } refusal)
+        if (decision.DryRun)
+        {
+            await gate.TrackDryRunAsync(incident.IncidentId, cancellationToken).ConfigureAwait(false);
+        }
+        else if (await ReserveAsync(incident, target, decision, plan, cancellationToken).ConfigureAwait(false) is { } refusal)
         {
             return await CompleteAsync(incident, refusal with { LeadsGroup = true }, cancellationToken).ConfigureAwait(false);
         }

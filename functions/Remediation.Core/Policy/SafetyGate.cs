@@ -40,14 +40,21 @@ public sealed class SafetyGate(PolicyProvider policyProvider, TargetLedger ledge
     }
 
     /// <summary>
-    /// Takes a place under the concurrency cap and the target's action slot, or says why not. On success the
-    /// remediation counts as in flight for <paramref name="hold"/> (until it concludes, or its removal is known lost).
-    /// The cap is checked first, so a remediation stopped by it spends none of the target's budget.
+    /// Registers a dry run in flight without a place under the cap (it counts until now: never), so the sweep finds it
+    /// while it is under way as it finds a remediation.
     /// </summary>
+    public Task TrackDryRunAsync(string incidentId, CancellationToken cancellationToken = default) =>
+        inFlight.AddInFlightAsync(incidentId, timeProvider.GetUtcNow(), cancellationToken);
+
     /// <summary>Gives back the incident's place under the concurrency cap (its in-flight row).</summary>
     public Task ReleaseAsync(string incidentId, CancellationToken cancellationToken = default) =>
         inFlight.RemoveInFlightAsync(incidentId, cancellationToken);
 
+    /// <summary>
+    /// Takes a place under the concurrency cap and the target's action slot, or says why not. On success the
+    /// remediation counts as in flight for <paramref name="hold"/> (until it concludes, or its removal is known lost).
+    /// The cap is checked first, so a remediation stopped by it spends none of the target's budget.
+    /// </summary>
     public async Task<GateCheck> ReserveAsync(WorkloadTarget target, string incidentId, TimeSpan hold, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(target);

@@ -19,6 +19,11 @@ public sealed class IncidentGroupRecord : ITableEntity
 
     public string LeadIncidentId { get; set; } = "";
     public DateTimeOffset Since { get; set; }
+    /// <summary>
+    /// The lead is a culprit's derived incident (a cascade): only then do other alerts of the workload join it before
+    /// diagnosis, so for any other lead the pipeline does not read the lead's summary.
+    /// </summary>
+    public bool LeadDerived { get; set; }
 
     public static string KeyFor(string @namespace, string name) =>
         StorageKeys.Join("group", StorageKeys.Escape(@namespace, 200), StorageKeys.Escape(name, 600));
@@ -58,7 +63,7 @@ public interface IIncidentGroups
     /// Makes <paramref name="leadIncidentId"/> the lead of the workload's group: inserts the row when <paramref name="replacing"/>
     /// is null, else replaces that row if unchanged since it was read. False on a lost race (re-read and decide again).
     /// </summary>
-    Task<bool> TrySetLeadAsync(string @namespace, string name, string leadIncidentId, IncidentGroupRecord? replacing, DateTimeOffset at,
+    Task<bool> TrySetLeadAsync(string @namespace, string name, string leadIncidentId, bool leadDerived, IncidentGroupRecord? replacing, DateTimeOffset at,
         CancellationToken cancellationToken = default);
 
     /// <summary>Records <paramref name="memberIncidentId"/> as a member of the lead's group (idempotent).</summary>

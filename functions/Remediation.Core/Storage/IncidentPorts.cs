@@ -14,6 +14,9 @@ public interface IIncidentStore
 
     Task<IncidentRecord?> GetAsync(string incidentId, CancellationToken cancellationToken = default);
 
+    /// <summary>The summary row's <paramref name="columns"/> only (with its ETag); null when there is none.</summary>
+    Task<IncidentRecord?> GetColumnsAsync(string incidentId, IReadOnlyList<string> columns, CancellationToken cancellationToken = default);
+
     /// <summary>Read → apply → conditional write of the summary row; see <see cref="IncidentStore.UpdateAsync"/>.</summary>
     Task<IncidentUpdate> UpdateAsync(string incidentId, Func<IncidentRecord, bool> apply, IncidentRecord? current = null, CancellationToken cancellationToken = default);
 
@@ -50,21 +53,30 @@ public interface IIncidentHistory
 }
 
 /// <summary>
-/// Remediations in flight (acted on, not yet concluded), which the global concurrency cap counts. A registration stops
-/// counting when removed or at its expiry (a removal that was lost).
+/// Remediations in flight: a registration per incident from before it leaves Received to act (or to ask for approval)
+/// until it concludes. The global concurrency cap counts the registrations that have not expired (a dry run's never
+/// counts); the sweep reads them all as the index of the incidents under way, instead of scanning every incident. A
+/// registration whose removal was lost is removed by the sweep once its incident has concluded.
 /// </summary>
 public interface IInFlightRemediations
 {
-    Task AddInFlightAsync(string incidentId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default);
+    /// <summary>Registers the incident; it counts toward the cap until <paramref name="countsUntil"/> (now or earlier: never).</summary>
+    Task AddInFlightAsync(string incidentId, DateTimeOffset countsUntil, CancellationToken cancellationToken = default);
 
     Task RemoveInFlightAsync(string incidentId, CancellationToken cancellationToken = default);
 
-    /// <summary>Remediations in flight at <paramref name="now"/>, other than <paramref name="exceptIncidentId"/>.</summary>
+    /// <summary>Remediations counting at <paramref name="now"/>, other than <paramref name="exceptIncidentId"/>.</summary>
     Task<int> CountInFlightAsync(string exceptIncidentId, DateTimeOffset now, CancellationToken cancellationToken = default);
 
-    /// <summary>Deletes the registrations expired by <paramref name="now"/>; returns how many.</summary>
-    Task<int> PurgeExpiredInFlightAsync(DateTimeOffset now, CancellationToken cancellationToken = default);
+    /// <summary>Every registration, counting or not (one partition).</summary>
+    Task<IReadOnlyList<InFlightRegistration>> ListInFlightAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Removes a registration if it is unchanged since it was listed; false when it was registered again or is gone.</summary>
+    Task<bool> TryRemoveInFlightAsync(InFlightRegistration registration, CancellationToken cancellationToken = default);
 }
+
+/// <summary>One registration of <see cref="IInFlightRemediations"/>, with its version (for a conditional removal).</summary>
+public sealed record InFlightRegistration(string IncidentId, DateTimeOffset CountsUntil, Azure.ETag Version);
 
 /// <summary>
 /// The history and in-flight ports when no storage is configured (the CLI planning without storage): nothing recorded,
@@ -90,7 +102,10 @@ public sealed class NoIncidentStorage : IIncidentHistory, IInFlightRemediations
 
     public Task<int> CountInFlightAsync(string exceptIncidentId, DateTimeOffset now, CancellationToken cancellationToken = default) => Task.FromResult(0);
 
-    public Task<int> PurgeExpiredInFlightAsync(DateTimeOffset now, CancellationToken cancellationToken = default) => throw NotConfigured();
+    public Task<IReadOnlyList<InFlightRegistration>> ListInFlightAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<InFlightRegistration>>([]);
+
+    public Task<bool> TryRemoveInFlightAsync(InFlightRegistration registration, CancellationToken cancellationToken = default) => throw NotConfigured();
 
     internal static InvalidOperationException NotConfigured() => new("storage is not configured: nothing can be recorded");
 }

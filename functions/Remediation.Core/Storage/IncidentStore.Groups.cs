@@ -15,12 +15,12 @@ public sealed partial class IncidentStore : IIncidentGroups
         return response.HasValue ? response.Value : null;
     }
 
-    public async Task<bool> TrySetLeadAsync(string @namespace, string name, string leadIncidentId, IncidentGroupRecord? replacing, DateTimeOffset at,
+    public async Task<bool> TrySetLeadAsync(string @namespace, string name, string leadIncidentId, bool leadDerived, IncidentGroupRecord? replacing, DateTimeOffset at,
         CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(leadIncidentId);
         await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
-        var row = new IncidentGroupRecord { PartitionKey = IncidentGroupRecord.KeyFor(@namespace, name), LeadIncidentId = leadIncidentId, Since = at };
+        var row = new IncidentGroupRecord { PartitionKey = IncidentGroupRecord.KeyFor(@namespace, name), LeadIncidentId = leadIncidentId, LeadDerived = leadDerived, Since = at };
         return replacing is null
             ? await TryAddAsync(row, cancellationToken).ConfigureAwait(false)
             : await TryUpdateRowAsync(row, replacing.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);

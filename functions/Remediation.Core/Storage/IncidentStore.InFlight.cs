@@ -7,22 +7,23 @@ namespace Remediation.Storage;
 public sealed partial class IncidentStore
 {
     /// <summary>
-    /// The partition of remediations in flight (acted on, not yet concluded): a row per incident (RowKey = incident id)
-    /// with the time it stops counting. The global concurrency cap counts this one partition instead of scanning every
-    /// incident ever recorded; a row whose removal was lost stops counting at its expiry.
+    /// The partition of remediations in flight (out of Received to act or to ask for approval, not yet concluded): a row
+    /// per incident (RowKey = incident id) with the time it stops counting. The global concurrency cap counts this one
+    /// partition instead of scanning every incident ever recorded, and the sweep reads it as the index of the incidents
+    /// under way; a row whose removal was lost stops counting at its expiry and is removed by the sweep.
     /// </summary>
     public const string InFlightPartition = "inflight";
 
     /// <summary>
-    /// Registers a remediation in flight until <paramref name="expiresAt"/> (idempotent). An unconditional upsert: the row
+    /// Registers a remediation in flight, counting until <paramref name="countsUntil"/> (idempotent). An unconditional upsert: the row
     /// is the incident's own and holds one value; two workers racing on the incident (before the intent decides which
     /// acts) both write nearly the same expiry, and either value is right.
     /// </summary>
-    public async Task AddInFlightAsync(string incidentId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
+    public async Task AddInFlightAsync(string incidentId, DateTimeOffset countsUntil, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(incidentId);
         await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
-        var row = new TableEntity(InFlightPartition, incidentId) { ["ExpiresAt"] = expiresAt };
+        var row = new TableEntity(InFlightPartition, incidentId) { ["ExpiresAt"] = countsUntil };
         await StorageCall.Guard(() => table.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken)).ConfigureAwait(false);
     }
 
@@ -45,27 +46,27 @@ public sealed partial class IncidentStore
         }
     }
 
-    /// <summary>Deletes the rows of the in-flight partition that expired by <paramref name="now"/> (their removal was lost); returns how many.</summary>
-    public async Task<int> PurgeExpiredInFlightAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<InFlightRegistration>> ListInFlightAsync(CancellationToken cancellationToken = default)
     {
         await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {InFlightPartition} and ExpiresAt le {now}");
-        var expired = await QueryAllAsync<TableEntity>(filter, ["RowKey"], cancellationToken).ConfigureAwait(false);
-        var purged = 0;
-        foreach (var row in expired)
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {InFlightPartition}");
+        var rows = await QueryAllAsync<TableEntity>(filter, ["RowKey", "ExpiresAt"], cancellationToken).ConfigureAwait(false);
+        return [.. rows.Select(r => new InFlightRegistration(r.RowKey, r.GetDateTimeOffset("ExpiresAt") ?? DateTimeOffset.MinValue, r.ETag))];
+    }
+
+    public async Task<bool> TryRemoveInFlightAsync(InFlightRegistration registration, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(registration);
+        try
         {
-            // Conditional on the version read: a row registered again since the query (a fresh expiry) stays.
-            try
-            {
-                await StorageCall.Guard(() => table.DeleteEntityAsync(InFlightPartition, row.RowKey, row.ETag, cancellationToken)).ConfigureAwait(false);
-                purged++;
-            }
-            catch (RequestFailedException ex) when (ex.Status is 404 or 412)
-            {
-                // Removed already, or registered again since the query.
-            }
+            await StorageCall.Guard(() => table.DeleteEntityAsync(InFlightPartition, registration.IncidentId, registration.Version, cancellationToken)).ConfigureAwait(false);
+            return true;
         }
-        return purged;
+        catch (RequestFailedException ex) when (ex.Status is 404 or 412)
+        {
+            // Removed already, or registered again since it was listed.
+            return false;
+        }
     }
 
     /// <summary>Remediations in flight at <paramref name="now"/>, other than <paramref name="exceptIncidentId"/>: one partition query.</summary>

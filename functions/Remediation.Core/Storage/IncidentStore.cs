@@ -39,6 +39,15 @@ public sealed partial class IncidentStore(TableClient table) : IIncidentStore, I
         return response.HasValue ? response.Value : null;
     }
 
+    public async Task<IncidentRecord?> GetColumnsAsync(string incidentId, IReadOnlyList<string> columns, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(incidentId);
+        ArgumentNullException.ThrowIfNull(columns);
+        await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        var response = await StorageCall.Guard(() => table.GetEntityIfExistsAsync<IncidentRecord>(incidentId, IncidentRowKeys.For(IncidentRowKeys.Summary, incidentId), columns, cancellationToken)).ConfigureAwait(false);
+        return response.HasValue ? response.Value : null;
+    }
+
     /// <summary>Attempts of one read → apply → conditional write before contention is reported as transient (503/retry).</summary>
     public const int MaxUpdateAttempts = 8;
 

@@ -205,8 +205,10 @@ internal sealed class ApiServer
             }
             else
             {
+                var waiting = System.Diagnostics.Stopwatch.GetTimestamp();
                 lock (_core.Gate)
                 {
+                    _core.GateStats.RecordApiWait(System.Diagnostics.Stopwatch.GetElapsedTime(waiting).TotalMilliseconds);
                     result = IsAccessReview(info)
                         ? Review(info, who, req.ContentType, rawBody, body)
                         : Authorize(who, info).Dispatch(info, req.Query, req.ContentType, body);

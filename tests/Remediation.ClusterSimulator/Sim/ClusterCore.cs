@@ -18,6 +18,9 @@ internal sealed class ClusterCore
 
     public object Gate { get; } = new();
 
+    /// <summary>How long API requests waited for <see cref="Gate"/> and how long the controller loop held it (updated under it).</summary>
+    public GateStatistics GateStats { get; } = new();
+
     public SimulatorOptions Options { get; }
 
     public ObjectStore Store { get; }

@@ -8,8 +8,9 @@ namespace Remediation.Tests.Policy;
 
 /// <summary>
 /// What an alert refused by its target's own limits costs in storage: no query (a query on a partition is a scan of
-/// the table on the storage emulator, and a storm is mostly such alerts). The remediations in flight are not counted for
-/// a target the ledger refuses, and an incident that never led a group reads no members when it ends.
+/// the table on the storage emulator, and a storm is mostly such alerts) and three reads. The remediations in flight are
+/// not counted for a target the ledger refuses, an incident that never led a group reads no members when it ends, and
+/// the lead of a group no alert joins before diagnosis (not a cascade's) is not read.
 /// </summary>
 [Collection(AzuriteCollection.Name)]
 public sealed class RefusedIncidentStorageTests(AzuriteFixture storage)
@@ -57,9 +58,12 @@ public sealed class RefusedIncidentStorageTests(AzuriteFixture storage)
         });
         listener.Start();
 
-        var refused = await harness.FireAsync(PipelineHarness.Alert("shop", "worker", startsAt: harness.Time.GetUtcNow() + TimeSpan.FromSeconds(30), fingerprint: "second"));
+        var second = PipelineHarness.Alert("shop", "worker", startsAt: harness.Time.GetUtcNow() + TimeSpan.FromSeconds(30), fingerprint: "second");
+        await harness.Services.GetRequiredService<Remediation.Ingest.AlertIngestor>().IngestAsync([second]);
+        await harness.DrainAsync();
 
         listener.Dispose();
+        var refused = (await harness.Store.GetAsync(second.IncidentId))!;
         Assert.Equal(IncidentState.Refused, refused.State);
         Assert.Contains("cooldown", refused.OutcomeReason, StringComparison.Ordinal);
         string[] seen;
@@ -69,5 +73,8 @@ public sealed class RefusedIncidentStorageTests(AzuriteFixture storage)
         }
         Assert.NotEmpty(seen);
         Assert.DoesNotContain("table:query", seen);
+        // Its own summary, its workload's group row and its target's ledger row: the group's lead (an ordinary
+        // incident, which no alert joins before diagnosis) is not read.
+        Assert.Equal(3, seen.Count(r => r == "table:read"));
     }
 }
