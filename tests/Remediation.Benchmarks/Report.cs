@@ -189,7 +189,7 @@ public sealed partial class BenchReport
           (`Remediation:Host:QueueConcurrency`), no sync-over-async.
         - **Shared machine.** Azurite (single-threaded node), the simulator, the host and the load generator compete for the same
           2 cores; in the storm, Azurite's one core is the bottleneck.
-        - **The simulator is part of every figure.** It reconciles the whole cluster under one lock (every 500 ms in the bench),
+        - **The simulator is part of every figure.** It reconciles the whole cluster under one lock (every 2 s in the bench; at 500 ms the lock was held 61 % of the end-to-end run),
           and API calls wait for it: with hundreds of workloads a reconcile takes tens of milliseconds, more while rollouts are
           in progress. In the bench it answers writes without reconciling first (`ReconcileOnWrite = false`, as a real API
           server answers them); reconciling the whole cluster on every write made a PATCH take ~260 ms at 360 workloads and

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
@@ -51,9 +52,28 @@ public enum GateVerdict
     Escalated,
 }
 
-/// <summary>The per-target safety limits of the policy: cooldown, actions per window, circuit breaker.</summary>
+/// <summary>
+/// The per-target safety limits of the policy: cooldown, actions per window, circuit breaker.
+/// <para>
+/// A target's last action only ever moves later (a slot is reserved only once the cooldown has passed, and nothing
+/// clears it), so a target read to be in cooldown stays in cooldown until at least that last action plus the policy's
+/// cooldown. A check remembers that for <see cref="CooldownMemo"/> and refuses for cooldown without reading the target
+/// again: during an alert storm every alert of a target in cooldown cost a storage read that could only say no again.
+/// The memo only ever refuses; an allowed target, an open breaker and every reservation are read from storage. A breaker
+/// opened meanwhile by another process is seen once the memo expires; one opened by this process clears it at once.
+/// </para>
+/// </summary>
 public sealed class TargetLedger(ITargetLedgerStore store, TimeProvider timeProvider)
 {
+    /// <summary>How long a target read to be in cooldown is refused for cooldown without reading it again.</summary>
+    public static readonly TimeSpan CooldownMemo = TimeSpan.FromSeconds(5);
+
+    /// <summary>Targets remembered beyond which expired memos are dropped.</summary>
+    private const int MemoPruneAt = 1024;
+
+    /// <summary>Per target key: the last action read and when it was read (only targets read to be in cooldown).</summary>
+    private readonly ConcurrentDictionary<string, (DateTimeOffset LastAction, DateTimeOffset ReadAt)> _inCooldown = new(StringComparer.Ordinal);
+
     /// <summary>Reserves an action slot for the target, or says why not. Retries on ETag races.</summary>
     public async Task<(GateVerdict Verdict, string Reason)> TryReserveAsync(WorkloadTarget target, string incidentId, SafetyLimits limits, CancellationToken cancellationToken = default)
     {
@@ -84,9 +104,29 @@ public sealed class TargetLedger(ITargetLedgerStore store, TimeProvider timeProv
         throw new TransientDependencyException("storage", $"could not reserve an action slot for {target}: too much contention");
     }
 
-    /// <summary>Read-only check, for plans and dry runs.</summary>
-    public async Task<(GateVerdict Verdict, string Reason)> CheckAsync(WorkloadTarget target, SafetyLimits limits, CancellationToken cancellationToken = default) =>
-        Evaluate(await GetAsync(target, cancellationToken).ConfigureAwait(false), limits);
+    /// <summary>Read-only check (the pipeline's check before diagnosis, plans, dry runs); a cooldown may be answered from the memo.</summary>
+    public async Task<(GateVerdict Verdict, string Reason)> CheckAsync(WorkloadTarget target, SafetyLimits limits, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(limits);
+        var key = TargetLedgerRecord.KeyFor(target);
+        var now = timeProvider.GetUtcNow();
+        if (_inCooldown.TryGetValue(key, out var seen) && now - seen.ReadAt < CooldownMemo && now - seen.LastAction < limits.Cooldown)
+        {
+            return CooldownRefusal(now, seen.LastAction, limits);
+        }
+        var record = await store.GetAsync(key, cancellationToken).ConfigureAwait(false);
+        var verdict = Evaluate(record, limits);
+        if (record.LastActionAt is { } last && record.ConsecutiveFailures < limits.BreakerFailures && now - last < limits.Cooldown)
+        {
+            Remember(key, last, now);
+        }
+        else
+        {
+            _inCooldown.TryRemove(key, out _);
+        }
+        return verdict;
+    }
 
     /// <summary>Records a verified outcome: failures count toward the circuit breaker, a success resets it.</summary>
     public async Task RecordOutcomeAsync(WorkloadTarget target, bool succeeded, CancellationToken cancellationToken = default)
@@ -97,6 +137,8 @@ public sealed class TargetLedger(ITargetLedgerStore store, TimeProvider timeProv
             record.ConsecutiveFailures = succeeded ? 0 : record.ConsecutiveFailures + 1;
             if (await TrySaveAsync(record, cancellationToken).ConfigureAwait(false))
             {
+                // The breaker may have opened: the next check reads it.
+                _inCooldown.TryRemove(record.PartitionKey, out _);
                 return;
             }
         }
@@ -118,7 +160,7 @@ public sealed class TargetLedger(ITargetLedgerStore store, TimeProvider timeProv
         }
         if (record.LastActionAt is { } last && now - last < limits.Cooldown)
         {
-            return (GateVerdict.Refused, $"cooldown: last action {(int)(now - last).TotalSeconds}s ago, cooldown is {limits.Cooldown}");
+            return CooldownRefusal(now, last, limits);
         }
         var inWindow = record.ActionTimes().Count(t => now - t < limits.Window);
         if (inWindow >= limits.MaxActionsPerWindow)
@@ -126,6 +168,24 @@ public sealed class TargetLedger(ITargetLedgerStore store, TimeProvider timeProv
             return (GateVerdict.Refused, $"limit: {inWindow} actions in the last {limits.Window} (max {limits.MaxActionsPerWindow})");
         }
         return (GateVerdict.Allowed, "within limits");
+    }
+
+    private static (GateVerdict Verdict, string Reason) CooldownRefusal(DateTimeOffset now, DateTimeOffset last, SafetyLimits limits) =>
+        (GateVerdict.Refused, $"cooldown: last action {(int)(now - last).TotalSeconds}s ago, cooldown is {limits.Cooldown}");
+
+    private void Remember(string key, DateTimeOffset lastAction, DateTimeOffset now)
+    {
+        if (_inCooldown.Count >= MemoPruneAt)
+        {
+            foreach (var (k, v) in _inCooldown)
+            {
+                if (now - v.ReadAt >= CooldownMemo)
+                {
+                    _inCooldown.TryRemove(k, out _);
+                }
+            }
+        }
+        _inCooldown[key] = (lastAction, now);
     }
 
     private Task<bool> TrySaveAsync(TargetLedgerRecord record, CancellationToken cancellationToken) => store.TrySaveAsync(record, cancellationToken);

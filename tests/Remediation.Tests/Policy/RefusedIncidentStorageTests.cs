@@ -8,7 +8,8 @@ namespace Remediation.Tests.Policy;
 
 /// <summary>
 /// What an alert refused by its target's own limits costs in storage: no query (a query on a partition is a scan of
-/// the table on the storage emulator, and a storm is mostly such alerts) and three reads. The remediations in flight are
+/// the table on the storage emulator, and a storm is mostly such alerts) and three reads, two while the ledger
+/// remembers its target in cooldown. The remediations in flight are
 /// not counted for a target the ledger refuses, an incident that never led a group reads no members when it ends, and
 /// the lead of a group no alert joins before diagnosis (not a cascade's) is not read.
 /// </summary>
@@ -62,19 +63,35 @@ public sealed class RefusedIncidentStorageTests(AzuriteFixture storage)
         await harness.Services.GetRequiredService<Remediation.Ingest.AlertIngestor>().IngestAsync([second]);
         await harness.DrainAsync();
 
-        listener.Dispose();
-        var refused = (await harness.Store.GetAsync(second.IncidentId))!;
-        Assert.Equal(IncidentState.Refused, refused.State);
-        Assert.Contains("cooldown", refused.OutcomeReason, StringComparison.Ordinal);
         string[] seen;
         lock (requests)
         {
             seen = [.. requests];
+            requests.Clear();
+        }
+        // Within the ledger's memo of a target in cooldown, the next alert of the target does not read the ledger again.
+        var third = PipelineHarness.Alert("shop", "worker", startsAt: harness.Time.GetUtcNow() + TimeSpan.FromSeconds(31), fingerprint: "third");
+        await harness.Services.GetRequiredService<Remediation.Ingest.AlertIngestor>().IngestAsync([third]);
+        await harness.DrainAsync();
+        listener.Dispose();
+        string[] seenThird;
+        lock (requests)
+        {
+            seenThird = [.. requests];
+        }
+
+        foreach (var id in new[] { second.IncidentId, third.IncidentId })
+        {
+            var refused = (await harness.Store.GetAsync(id))!;
+            Assert.Equal(IncidentState.Refused, refused.State);
+            Assert.Contains("cooldown", refused.OutcomeReason, StringComparison.Ordinal);
         }
         Assert.NotEmpty(seen);
         Assert.DoesNotContain("table:query", seen);
+        Assert.DoesNotContain("table:query", seenThird);
         // Its own summary, its workload's group row and its target's ledger row: the group's lead (an ordinary
         // incident, which no alert joins before diagnosis) is not read.
         Assert.Equal(3, seen.Count(r => r == "table:read"));
+        Assert.Equal(2, seenThird.Count(r => r == "table:read"));
     }
 }
