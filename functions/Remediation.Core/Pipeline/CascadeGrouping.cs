@@ -31,30 +31,33 @@ public sealed class CascadeGrouping(IIncidentStore store, IIncidentGroups groups
     /// The decision to join the open group of <paramref name="target"/> led by another incident (null when there is none),
     /// and whether this incident may lead the group itself: the group row names it, or it is a culprit's derived lead.
     /// Only a derived lead is joined here, so for a group whose row says its lead is not derived the lead is not read.
+    /// The group row as read is returned for <see cref="ClaimLeadAsync"/>.
     /// </summary>
-    public async Task<(Decision? Join, bool Leads)> OpenGroupAsync(IncidentRecord incident, WorkloadTarget target, CancellationToken cancellationToken = default)
+    public async Task<(Decision? Join, bool Leads, IncidentGroupRecord? Row)> OpenGroupAsync(IncidentRecord incident, WorkloadTarget target, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(incident);
         ArgumentNullException.ThrowIfNull(target);
         var group = await groups.GetGroupAsync(target.Namespace, target.Name, cancellationToken).ConfigureAwait(false);
         if (group is null || group.LeadIncidentId == incident.IncidentId || !group.LeadDerived || await OpenCascadeLeadAsync(group, cancellationToken).ConfigureAwait(false) is not { } lead)
         {
-            return (null, group?.LeadIncidentId == incident.IncidentId || IsDerived(incident));
+            return (null, group?.LeadIncidentId == incident.IncidentId || IsDerived(incident), group);
         }
-        return (Grouped(target, lead), false);
+        return (Grouped(target, lead), false, group);
     }
 
     /// <summary>
     /// Before acting on <paramref name="target"/>: makes this incident the lead of its group, or returns the decision to join
-    /// the open group another incident leads (that one acts).
+    /// the open group another incident leads (that one acts). The first attempt decides on <paramref name="read"/>, the
+    /// group row <see cref="OpenGroupAsync"/> read: a row that names an open lead has not changed since (a lead is only
+    /// replaced once it is over), and a row that changed makes the conditional write fail, so the next attempt reads it.
     /// </summary>
-    public async Task<Decision?> ClaimLeadAsync(IncidentRecord incident, WorkloadTarget target, CancellationToken cancellationToken = default)
+    public async Task<Decision?> ClaimLeadAsync(IncidentRecord incident, WorkloadTarget target, IncidentGroupRecord? read, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(incident);
         ArgumentNullException.ThrowIfNull(target);
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
-            var group = await groups.GetGroupAsync(target.Namespace, target.Name, cancellationToken).ConfigureAwait(false);
+            var group = attempt == 0 ? read : await groups.GetGroupAsync(target.Namespace, target.Name, cancellationToken).ConfigureAwait(false);
             if (group?.LeadIncidentId == incident.IncidentId)
             {
                 return null;

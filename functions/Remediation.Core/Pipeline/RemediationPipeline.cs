@@ -75,7 +75,12 @@ public sealed partial class RemediationPipeline(
         }
         // The record names the workload acted on (the owner), not the pod or ReplicaSet the alert named.
         (incident.Namespace, incident.Workload) = (target.Namespace, target.Name);
-        var (grouped, leads) = await cascade.OpenGroupAsync(incident, target, cancellationToken).ConfigureAwait(false);
+        // The group row and the safety gate are read at once (both only read): a workload joining a cascade's lead does
+        // not use the gate's verdict, and every other incident needs both.
+        var opening = cascade.OpenGroupAsync(incident, target, cancellationToken);
+        var checking = gate.CheckAsync(target, incident.IncidentId, countWhenRefused: planner.Policy.DryRun, cancellationToken);
+        await Task.WhenAll(opening, checking).ConfigureAwait(false);
+        var (grouped, leads, groupRow) = await opening.ConfigureAwait(false);
         if (grouped is not null)
         {
             return await JoinAsync(incident, grouped, cancellationToken).ConfigureAwait(false);
@@ -83,7 +88,7 @@ public sealed partial class RemediationPipeline(
 
         // A target in cooldown, over its action budget or behind an open breaker will not be acted on whatever the
         // diagnosis says: record that without reading the cluster, so an alert storm adds no load to the API server.
-        var check = await gate.CheckAsync(target, incident.IncidentId, countWhenRefused: planner.Policy.DryRun, cancellationToken).ConfigureAwait(false);
+        var check = await checking.ConfigureAwait(false);
         if (check.TargetVerdict != GateVerdict.Allowed && !planner.Policy.DryRun)
         {
             return await CompleteAsync(incident, RemediationPlanner.Stopped(check.TargetVerdict, $"{check.TargetReason} (not diagnosed)") with { LeadsGroup = leads },
@@ -92,12 +97,12 @@ public sealed partial class RemediationPipeline(
         var started = timeProvider.GetTimestamp();
         var diagnosis = await DiagnoseAsync(incident, alert, aim, target, cancellationToken).ConfigureAwait(false);
         var decision = await DecideAsync(incident, alert, target, diagnosis, check, cancellationToken).ConfigureAwait(false);
-        return await CarryOutAsync(incident, alert, target, diagnosis, decision with { LeadsGroup = leads }, started, cancellationToken).ConfigureAwait(false);
+        return await CarryOutAsync(incident, alert, target, diagnosis, decision with { LeadsGroup = leads }, groupRow, started, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>group → reserve → ask for approval or act, or record the decision not to act.</summary>
     private async Task<IncidentState> CarryOutAsync(IncidentRecord incident, NormalizedAlert alert, WorkloadTarget target, DiagnosisResult diagnosis,
-        Decision decision, long started, CancellationToken cancellationToken)
+        Decision decision, IncidentGroupRecord? groupRow, long started, CancellationToken cancellationToken)
     {
         if (decision.Kind == DecisionKind.Victim)
         {
@@ -107,7 +112,7 @@ public sealed partial class RemediationPipeline(
         {
             return await CompleteAsync(incident, decision, cancellationToken).ConfigureAwait(false);
         }
-        if (await cascade.ClaimLeadAsync(incident, target, cancellationToken).ConfigureAwait(false) is { } joined)
+        if (await cascade.ClaimLeadAsync(incident, target, groupRow, cancellationToken).ConfigureAwait(false) is { } joined)
         {
             return await JoinAsync(incident, joined, cancellationToken).ConfigureAwait(false);
         }
