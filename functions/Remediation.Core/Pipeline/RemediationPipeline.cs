@@ -97,12 +97,15 @@ public sealed partial class RemediationPipeline(
         var started = timeProvider.GetTimestamp();
         var diagnosis = await DiagnoseAsync(incident, alert, aim, target, cancellationToken).ConfigureAwait(false);
         var decision = await DecideAsync(incident, alert, target, diagnosis, check, cancellationToken).ConfigureAwait(false);
-        return await CarryOutAsync(incident, alert, target, diagnosis, decision with { LeadsGroup = leads }, groupRow, started, cancellationToken).ConfigureAwait(false);
+        return await CarryOutAsync(incident, alert, target, diagnosis, decision with { LeadsGroup = leads }, (groupRow, check), started, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>group → reserve → ask for approval or act, or record the decision not to act.</summary>
+    /// <summary>
+    /// group → reserve → ask for approval or act, or record the decision not to act. The group row and the gate's check
+    /// read before diagnosis are where claiming the lead and reserving start (each re-read if it changed since).
+    /// </summary>
     private async Task<IncidentState> CarryOutAsync(IncidentRecord incident, NormalizedAlert alert, WorkloadTarget target, DiagnosisResult diagnosis,
-        Decision decision, IncidentGroupRecord? groupRow, long started, CancellationToken cancellationToken)
+        Decision decision, (IncidentGroupRecord? GroupRow, GateCheck Check) readBefore, long started, CancellationToken cancellationToken)
     {
         if (decision.Kind == DecisionKind.Victim)
         {
@@ -112,7 +115,7 @@ public sealed partial class RemediationPipeline(
         {
             return await CompleteAsync(incident, decision, cancellationToken).ConfigureAwait(false);
         }
-        if (await cascade.ClaimLeadAsync(incident, target, groupRow, cancellationToken).ConfigureAwait(false) is { } joined)
+        if (await cascade.ClaimLeadAsync(incident, target, readBefore.GroupRow, cancellationToken).ConfigureAwait(false) is { } joined)
         {
             return await JoinAsync(incident, joined, cancellationToken).ConfigureAwait(false);
         }
@@ -120,7 +123,7 @@ public sealed partial class RemediationPipeline(
         {
             await gate.TrackDryRunAsync(incident.IncidentId, cancellationToken).ConfigureAwait(false);
         }
-        else if (await ReserveAsync(incident, target, decision, plan, cancellationToken).ConfigureAwait(false) is { } refusal)
+        else if (await ReserveAsync(incident, target, decision, plan, readBefore.Check, cancellationToken).ConfigureAwait(false) is { } refusal)
         {
             return await CompleteAsync(incident, refusal with { LeadsGroup = true }, cancellationToken).ConfigureAwait(false);
         }
@@ -161,9 +164,10 @@ public sealed partial class RemediationPipeline(
     /// The remediation counts toward the cap from before the mutation until it concludes (or, if that removal is lost,
     /// until its verification deadline has certainly passed).
     /// </summary>
-    private async Task<Decision?> ReserveAsync(IncidentRecord incident, WorkloadTarget target, Decision decision, ActionPlan plan, CancellationToken cancellationToken)
+    private async Task<Decision?> ReserveAsync(IncidentRecord incident, WorkloadTarget target, Decision decision, ActionPlan plan, GateCheck check, CancellationToken cancellationToken)
     {
-        var reserved = await gate.ReserveAsync(target, incident.IncidentId, (decision.Approval?.Deadline ?? TimeSpan.Zero) + options.ActionLease + plan.Verify.Deadline, cancellationToken).ConfigureAwait(false);
+        var reserved = await gate.ReserveAsync(target, incident.IncidentId, (decision.Approval?.Deadline ?? TimeSpan.Zero) + options.ActionLease + plan.Verify.Deadline, check,
+            cancellationToken).ConfigureAwait(false);
         return reserved.Verdict == GateVerdict.Allowed ? null : RemediationPlanner.Stopped(reserved.Verdict, reserved.Reason, decision.Rule);
     }
 

@@ -32,11 +32,11 @@ public sealed class SafetyGate(PolicyProvider policyProvider, TargetLedger ledge
         ArgumentNullException.ThrowIfNull(target);
         ArgumentException.ThrowIfNullOrEmpty(incidentId);
         var limits = policyProvider.Current.Limits;
-        var (verdict, reason) = await ledger.CheckAsync(target, limits, cancellationToken).ConfigureAwait(false);
+        var (verdict, reason, read) = await ledger.CheckReadingAsync(target, limits, cancellationToken).ConfigureAwait(false);
         var running = verdict == GateVerdict.Allowed || countWhenRefused
             ? await inFlight.CountInFlightAsync(incidentId, timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false)
             : 0;
-        return new GateCheck(verdict, reason, running, limits.MaxConcurrent);
+        return new GateCheck(verdict, reason, running, limits.MaxConcurrent) { LedgerRead = read };
     }
 
     /// <summary>
@@ -53,9 +53,10 @@ public sealed class SafetyGate(PolicyProvider policyProvider, TargetLedger ledge
     /// <summary>
     /// Takes a place under the concurrency cap and the target's action slot, or says why not. On success the
     /// remediation counts as in flight for <paramref name="hold"/> (until it concludes, or its removal is known lost).
-    /// The cap is checked first, so a remediation stopped by it spends none of the target's budget.
+    /// The cap is checked first, so a remediation stopped by it spends none of the target's budget. The target's record
+    /// read by <paramref name="checkedBefore"/> is where the reservation starts (re-read if it changed since).
     /// </summary>
-    public async Task<GateCheck> ReserveAsync(WorkloadTarget target, string incidentId, TimeSpan hold, CancellationToken cancellationToken = default)
+    public async Task<GateCheck> ReserveAsync(WorkloadTarget target, string incidentId, TimeSpan hold, GateCheck? checkedBefore = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentException.ThrowIfNullOrEmpty(incidentId);
@@ -65,7 +66,7 @@ public sealed class SafetyGate(PolicyProvider policyProvider, TargetLedger ledge
         {
             return new GateCheck(GateVerdict.Allowed, "target limits not consulted", running, limits.MaxConcurrent);
         }
-        var (verdict, reason) = await ledger.TryReserveAsync(target, incidentId, limits, cancellationToken).ConfigureAwait(false);
+        var (verdict, reason) = await ledger.TryReserveAsync(target, incidentId, limits, checkedBefore?.LedgerRead, cancellationToken).ConfigureAwait(false);
         if (verdict == GateVerdict.Allowed)
         {
             await inFlight.AddInFlightAsync(incidentId, timeProvider.GetUtcNow() + hold, cancellationToken).ConfigureAwait(false);
@@ -80,6 +81,9 @@ public sealed class SafetyGate(PolicyProvider policyProvider, TargetLedger ledge
 /// </summary>
 public sealed record GateCheck(GateVerdict TargetVerdict, string TargetReason, int InFlight, int MaxConcurrent)
 {
+    /// <summary>The target's ledger record the check read (null when it answered from memory): a reservation starts from it.</summary>
+    internal TargetLedgerRecord? LedgerRead { get; init; }
+
     /// <summary>The check of an incident that already holds its target's slot and its place under the cap.</summary>
     public static GateCheck Held(string reason) => new(GateVerdict.Allowed, reason, 0, int.MaxValue);
 

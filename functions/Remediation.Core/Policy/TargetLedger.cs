@@ -74,14 +74,19 @@ public sealed class TargetLedger(ITargetLedgerStore store, TimeProvider timeProv
     /// <summary>Per target key: the last action read and when it was read (only targets read to be in cooldown).</summary>
     private readonly ConcurrentDictionary<string, (DateTimeOffset LastAction, DateTimeOffset ReadAt)> _inCooldown = new(StringComparer.Ordinal);
 
-    /// <summary>Reserves an action slot for the target, or says why not. Retries on ETag races.</summary>
-    public async Task<(GateVerdict Verdict, string Reason)> TryReserveAsync(WorkloadTarget target, string incidentId, SafetyLimits limits, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Reserves an action slot for the target, or says why not. Retries on ETag races. The first attempt decides on
+    /// <paramref name="read"/> when given (the record a check read): if it changed since, the conditional save fails and
+    /// the next attempt reads it.
+    /// </summary>
+    public async Task<(GateVerdict Verdict, string Reason)> TryReserveAsync(WorkloadTarget target, string incidentId, SafetyLimits limits, TargetLedgerRecord? read = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(limits);
         for (var attempt = 0; attempt < 20; attempt++)
         {
-            var record = await GetAsync(target, cancellationToken).ConfigureAwait(false);
+            var record = attempt == 0 && read is not null ? read : await GetAsync(target, cancellationToken).ConfigureAwait(false);
             if (record.LastIncidentId == incidentId)
             {
                 return (GateVerdict.Allowed, "slot already reserved by this incident");
@@ -107,13 +112,22 @@ public sealed class TargetLedger(ITargetLedgerStore store, TimeProvider timeProv
     /// <summary>Read-only check (the pipeline's check before diagnosis, plans, dry runs); a cooldown may be answered from the memo.</summary>
     public async Task<(GateVerdict Verdict, string Reason)> CheckAsync(WorkloadTarget target, SafetyLimits limits, CancellationToken cancellationToken = default)
     {
+        var (verdict, reason, _) = await CheckReadingAsync(target, limits, cancellationToken).ConfigureAwait(false);
+        return (verdict, reason);
+    }
+
+    /// <summary>As <see cref="CheckAsync"/>, with the record read (null when the memo answered), for a reservation to start from.</summary>
+    public async Task<(GateVerdict Verdict, string Reason, TargetLedgerRecord? Read)> CheckReadingAsync(WorkloadTarget target, SafetyLimits limits,
+        CancellationToken cancellationToken = default)
+    {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(limits);
         var key = TargetLedgerRecord.KeyFor(target);
         var now = timeProvider.GetUtcNow();
         if (_inCooldown.TryGetValue(key, out var seen) && now - seen.ReadAt < CooldownMemo && now - seen.LastAction < limits.Cooldown)
         {
-            return CooldownRefusal(now, seen.LastAction, limits);
+            var (refused, why) = CooldownRefusal(now, seen.LastAction, limits);
+            return (refused, why, null);
         }
         var record = await store.GetAsync(key, cancellationToken).ConfigureAwait(false);
         var verdict = Evaluate(record, limits);
@@ -125,7 +139,7 @@ public sealed class TargetLedger(ITargetLedgerStore store, TimeProvider timeProv
         {
             _inCooldown.TryRemove(key, out _);
         }
-        return verdict;
+        return (verdict.Verdict, verdict.Reason, record);
     }
 
     /// <summary>Records a verified outcome: failures count toward the circuit breaker, a success resets it.</summary>

@@ -105,6 +105,59 @@ public sealed class TargetLedgerMemoTests
         Assert.True(memoAnswers > 100, $"the memo answered only {memoAnswers} checks");
     }
 
+    /// <summary>
+    /// Two processes check and reserve the same targets, each reservation starting from a record its process read some
+    /// time before (as the pipeline reserves after diagnosis from the record its check read): however stale, no two
+    /// reservations of a target are closer than the cooldown and none goes past the window's budget.
+    /// </summary>
+    [Fact]
+    public async Task Property_a_reservation_from_a_stale_read_never_breaks_the_cooldown_or_the_budget()
+    {
+        var pcg = new PCG(17, 20261130);
+        var reserved = 0;
+        for (var i = 0; i < 400; i++)
+        {
+            var sequence = Sequences.Generate(pcg, null, out _);
+            var (first, store, time) = New();
+            TargetLedger[] ledgers = [first, new TargetLedger(store, time)];
+            var reads = new TargetLedgerRecord?[ledgers.Length, Targets.Length];
+            var granted = Targets.Select(_ => new List<DateTimeOffset>()).ToArray();
+            var incident = 0;
+            foreach (var (op, t, seconds) in sequence)
+            {
+                var process = seconds % 2;
+                switch (op)
+                {
+                    case Op.Check:
+                        reads[process, t] = (await ledgers[process].CheckReadingAsync(Targets[t], Limits)).Read;
+                        break;
+                    case Op.Reserve:
+                        var (verdict, reason) = await ledgers[process].TryReserveAsync(Targets[t], $"incident-{incident++}", Limits, reads[process, t]);
+                        if (verdict == GateVerdict.Allowed)
+                        {
+                            Assert.DoesNotContain("already reserved", reason, StringComparison.Ordinal);
+                            var now = time.GetUtcNow();
+                            if (granted[t].Count > 0 && now - granted[t][^1] < Limits.Cooldown)
+                            {
+                                Assert.Fail($"sequence {i}: reserved {now - granted[t][^1]} after the last one");
+                            }
+                            Assert.True(granted[t].Count(g => now - g < Limits.Window) < Limits.MaxActionsPerWindow, $"sequence {i}: budget exceeded");
+                            granted[t].Add(now);
+                            reserved++;
+                        }
+                        break;
+                    case Op.Succeeded or Op.Failed:
+                        await ledgers[process].RecordOutcomeAsync(Targets[t], op == Op.Succeeded);
+                        break;
+                    default:
+                        time.Advance(TimeSpan.FromSeconds(seconds));
+                        break;
+                }
+            }
+        }
+        Assert.True(reserved > 100, $"only {reserved} reservations granted");
+    }
+
     private static (TargetLedger Ledger, CountingStore Store, FakeTimeProvider Time) New()
     {
         var time = new FakeTimeProvider(Start);
