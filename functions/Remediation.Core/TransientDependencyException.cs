@@ -22,4 +22,25 @@ public sealed class TransientDependencyException(string dependency, string messa
         TaskCanceledException tce => tce.InnerException is { } inner && (inner is TimeoutException || IsTransient(inner)),
         _ => false,
     };
+
+    /// <summary>
+    /// A storage failure as a transient fault whose message says what happened in the project's words ("storage
+    /// unavailable: timed out, 3 attempts"), never the SDK's own text (its retry advice, headers, type names): the message
+    /// can reach a sender's 503, a CLI line or an incident's reason. The SDK's exception stays the inner one, for logs.
+    /// </summary>
+    public static TransientDependencyException Storage(Exception failure) =>
+        new("storage", $"storage unavailable: {Describe(failure)}", failure);
+
+    /// <summary>What a transient storage failure was, in a few words.</summary>
+    public static string Describe(Exception failure) => failure switch
+    {
+        AggregateException { InnerExceptions.Count: > 0 } agg => $"{Describe(agg.InnerExceptions[^1])}, {agg.InnerExceptions.Count} attempts",
+        RequestFailedException { Status: 0 } => "no answer",
+        RequestFailedException rfe => string.IsNullOrEmpty(rfe.ErrorCode) ? $"answered {rfe.Status}" : $"answered {rfe.Status} {rfe.ErrorCode}",
+        TimeoutException or OperationCanceledException => "timed out",
+        HttpRequestException { HttpRequestError: HttpRequestError.NameResolutionError } => "host name not found",
+        HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError } => "no connection",
+        HttpRequestException or IOException => "connection lost",
+        _ => "request failed",
+    };
 }

@@ -92,7 +92,7 @@ public sealed partial class IncidentStore
         }
         catch (Exception ex) when (TransientDependencyException.IsTransient(ex))
         {
-            throw new TransientDependencyException("storage", $"table storage unavailable: {ex.Message}", ex);
+            throw TransientDependencyException.Storage(ex);
         }
         return new IncidentPage(items, token is null ? null : IncidentCursor.FromTableToken(token));
     }
@@ -127,7 +127,7 @@ public sealed partial class IncidentStore
         }
         catch (Exception ex) when (TransientDependencyException.IsTransient(ex))
         {
-            throw new TransientDependencyException("storage", $"table storage unavailable: {ex.Message}", ex);
+            throw TransientDependencyException.Storage(ex);
         }
         return new IncidentCounts(counts, total, Complete: true);
     }
@@ -173,7 +173,7 @@ public sealed partial class IncidentStore
         }
         catch (Exception ex) when (TransientDependencyException.IsTransient(ex))
         {
-            throw new TransientDependencyException("storage", $"table storage unavailable: {ex.Message}", ex);
+            throw TransientDependencyException.Storage(ex);
         }
         return rows;
     }

@@ -11,7 +11,7 @@ internal static class StorageCall
         }
         catch (Exception ex) when (TransientDependencyException.IsTransient(ex))
         {
-            throw new TransientDependencyException("storage", $"storage unavailable: {ex.Message}", ex);
+            throw TransientDependencyException.Storage(ex);
         }
     }
 }

@@ -40,6 +40,22 @@ public sealed class StorageTimeoutTests
         Assert.False(TransientDependencyException.IsTransient(failure));
     }
 
+    /// <summary>What a sender's 503, a CLI line or an incident's reason says of a storage fault: the project's words, not the SDK's.</summary>
+    [Fact]
+    public async Task A_storage_fault_is_described_in_a_few_words_without_the_SDKs_text()
+    {
+        using var hangs = new NeverAnswers();
+        var timedOut = await Assert.ThrowsAnyAsync<Exception>(() => Queue(hangs).SendMessageAsync("x"));
+        using var busy = new AnswersBusy();
+        var refused = await Assert.ThrowsAnyAsync<Exception>(() => Queue(busy).SendMessageAsync("x"));
+
+        var described = new[] { timedOut, refused }.Select(TransientDependencyException.Storage).ToList();
+
+        Assert.Equal(["storage unavailable: timed out, 3 attempts", "storage unavailable: answered 503 ServerBusy"], described.Select(d => d.Message));
+        Assert.Equal([timedOut, refused], described.Select(d => d.InnerException));
+        Assert.All(described, d => Assert.Equal("storage", d.Dependency));
+    }
+
     private static QueueClient Queue(HttpMessageHandler handler, TimeSpan? networkTimeout = null)
     {
         var options = new QueueClientOptions { Transport = new HttpClientTransport(handler) };
@@ -47,6 +63,18 @@ public sealed class StorageTimeoutTests
         options.Retry.Delay = TimeSpan.FromMilliseconds(1);
         options.Retry.NetworkTimeout = networkTimeout ?? TimeSpan.FromMilliseconds(100);
         return new QueueClient(new Uri("http://127.0.0.1:1/devstoreaccount1/work?sv=2024&sig=secret"), options);
+    }
+
+    /// <summary>Answers every request 503 ServerBusy, as a throttled storage account does.</summary>
+    private sealed class AnswersBusy : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = new HttpResponseMessage(System.Net.HttpStatusCode.ServiceUnavailable) { RequestMessage = request, Content = new StringContent(
+                "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>ServerBusy</Code><Message>busy</Message></Error>", System.Text.Encoding.UTF8, "application/xml") };
+            response.Headers.Add("x-ms-error-code", "ServerBusy");
+            return Task.FromResult(response);
+        }
     }
 
     /// <summary>Accepts each request and never answers, until the request is cancelled (as a server that hangs).</summary>
