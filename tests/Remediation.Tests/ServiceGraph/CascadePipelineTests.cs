@@ -128,12 +128,18 @@ public sealed class CascadePipelineTests(AzuriteFixture storage, ITestOutputHelp
         }
     }
 
-    /// <summary>rate() over the diagnosis window (15 s) shows each edge's p99 above the 1 s the diagnosis calls slow.</summary>
+    /// <summary>
+    /// rate() over the diagnosis window (15 s) shows each edge's p99 above the 1 s the diagnosis calls slow, from a window
+    /// Prometheus has filled: over the first two or three scrapes one request more or less in a bucket is 2 % of the
+    /// increase, and a p99 near a bucket's bound (2.5 s here) reads one or two buckets high (7.5 s for 2.5 s).
+    /// </summary>
     private static async Task WaitForSlowEdgesAsync(PrometheusProcess prometheus, (string Reporter, string Source, string Destination)[] edges)
     {
         foreach (var (reporter, source, destination) in edges)
         {
             var edge = $"reporter=\"{reporter}\",source_workload=\"{source}\",destination_workload=\"{destination}\"";
+            await prometheus.WaitForSeriesAsync(
+                $"count_over_time(istio_request_duration_milliseconds_count{{{edge},response_code=\"200\"}}[15s]) >= 12", timeout: TimeSpan.FromSeconds(90));
             await prometheus.WaitForSeriesAsync(
                 $"histogram_quantile(0.99, sum by (le) (rate(istio_request_duration_milliseconds_bucket{{{edge}}}[15s]))) > 1500", timeout: TimeSpan.FromSeconds(60));
         }
