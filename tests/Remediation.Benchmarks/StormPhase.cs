@@ -123,6 +123,11 @@ public static partial class Phases
             peak = ProcStatus.PeakRssMb(pid) ?? peak;
             var counted = await StorageCounts.ReadAsync(baseAddress).ConfigureAwait(false) - countsBefore;
             total = await CountAsync(storeTable, IncidentRowKeys.SummaryFilter).ConfigureAwait(false);
+            if (!drained)
+            {
+                // Not drained: the loop scanned only when the work queue was empty (or never), so count the open incidents as they are at the end.
+                nonTerminal = await CountAsync(storeTable, open).ConfigureAwait(false);
+            }
             var refused = await CountAsync(storeTable, IncidentRowKeys.SummaryFilter + " and State eq 'Refused'").ConfigureAwait(false);
             var succeeded = await CountAsync(storeTable, IncidentRowKeys.SummaryFilter + " and State eq 'Succeeded'").ConfigureAwait(false);
             var failures = await CountAsync(storeTable, IncidentRowKeys.SummaryFilter + " and State eq 'Failed'").ConfigureAwait(false);
