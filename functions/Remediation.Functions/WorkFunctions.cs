@@ -13,8 +13,17 @@ public sealed partial class WorkFunctions(WorkItemProcessor processor, StaleWork
     /// message for retry; after maxDequeueCount (host.json) it is poisoned.
     /// </summary>
     [Function(nameof(ProcessWorkItem))]
-    public Task ProcessWorkItem([QueueTrigger(FunctionSettings.WorkQueueExpression, Connection = "AzureWebJobsStorage")] string message, CancellationToken cancellationToken) =>
-        processor.ProcessAsync(message, cancellationToken);
+    public Task ProcessWorkItem([QueueTrigger(FunctionSettings.WorkQueueExpression, Connection = "AzureWebJobsStorage")] string message, FunctionContext context,
+        CancellationToken cancellationToken) =>
+        processor.ProcessAsync(message, DequeueCount(context), cancellationToken);
+
+    /// <summary>The queue trigger's DequeueCount (trigger metadata, sent as JSON text); 0 when absent or unreadable.</summary>
+    internal static long DequeueCount(FunctionContext context) =>
+        context.BindingContext.BindingData.TryGetValue("DequeueCount", out var value)
+        && long.TryParse(Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture), System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out var count)
+            ? count
+            : 0;
 
     /// <summary>Records poisoned work items as Failed: never silently dropped.</summary>
     [Function(nameof(RecordPoisonedWorkItem))]

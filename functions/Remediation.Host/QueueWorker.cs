@@ -65,7 +65,7 @@ public sealed partial class QueueWorker(WorkQueue queue, WorkItemProcessor proce
     {
         try
         {
-            await processor.ProcessAsync(message.Body.ToString(), cancellationToken).ConfigureAwait(false);
+            await processor.ProcessAsync(message.Body.ToString(), message.DequeueCount, cancellationToken).ConfigureAwait(false);
             await queue.CompleteAsync(message, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

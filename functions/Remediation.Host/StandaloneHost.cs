@@ -163,7 +163,7 @@ public static class StandaloneHost
             }
             foreach (var message in messages)
             {
-                await processor.ProcessAsync(message.Body.ToString(), cancellationToken).ConfigureAwait(false);
+                await processor.ProcessAsync(message.Body.ToString(), message.DequeueCount, cancellationToken).ConfigureAwait(false);
                 await queue.CompleteAsync(message, cancellationToken).ConfigureAwait(false);
                 handled++;
             }

@@ -26,6 +26,20 @@ public sealed partial class AlertIngestor(
     /// <summary>Largest normalized alert accepted (Table Storage string properties hold 32 K UTF-16 characters).</summary>
     public const int MaxAlertChars = 30_000;
 
+    /// <summary>
+    /// How long a repeated delivery of an alert this process claimed is acknowledged as a duplicate without storage (the
+    /// failed insert it would cost says nothing new). Alertmanager sends a group's firing alerts again on every change of
+    /// the group and each repeat interval, and retries a delivery that timed out: most deliveries of a storm are repeats.
+    /// </summary>
+    public static readonly TimeSpan ClaimMemo = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// Incidents this process claimed and queued (or recorded as Escalated/Ignored): their rows exist and stay, because the
+    /// only delete of a summary row is the release of a claim whose work item could not be queued, and those are not
+    /// remembered. A duplicate answered 409 is not remembered either: its claimer may still release it.
+    /// </summary>
+    private readonly ExpiringMemo<bool> _claimed = new(ClaimMemo, 50_000, timeProvider);
+
     /// <exception cref="AlertTooLargeException">An alert is too large to record; nothing of the delivery was claimed.</exception>
     public async Task<IngestResult> IngestAsync(IReadOnlyList<NormalizedAlert> alerts, CancellationToken cancellationToken = default)
     {
@@ -81,7 +95,7 @@ public sealed partial class AlertIngestor(
         {
             try
             {
-                await queue.EnqueueAsync(new WorkMessage([.. chunks[c].Select(r => new WorkItem(r.IncidentId, r.TraceParent))]), cancellationToken).ConfigureAwait(false);
+                await queue.EnqueueAsync(WorkMessage.Carrying([.. chunks[c].Select(ClaimedItem)]), cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is TransientDependencyException or OperationCanceledException)
             {
@@ -93,6 +107,7 @@ public sealed partial class AlertIngestor(
             }
             foreach (var record in chunks[c])
             {
+                _claimed.Remember(record.IncidentId, true);
                 LogClaimed(record.IncidentId, record.AlertName, $"{record.Namespace}/{record.Workload}");
             }
         }
@@ -183,6 +198,10 @@ public sealed partial class AlertIngestor(
 
     private async Task<(ClaimOutcome, IncidentRecord?)> ClaimAsync(NormalizedAlert alert, string alertJson, CancellationToken cancellationToken)
     {
+        if (_claimed.TryGet(alert.IncidentId, out _, out _))
+        {
+            return (ClaimOutcome.Duplicate, null);
+        }
         var now = timeProvider.GetUtcNow();
         var record = NewRecord(alert, alertJson, now);
         if (alert.Target is null)
@@ -200,6 +219,7 @@ public sealed partial class AlertIngestor(
             {
                 return (ClaimOutcome.Duplicate, null);
             }
+            _claimed.Remember(record.IncidentId, true);
             metrics.RecordDecision(record.State.ToString());
             if (ignore)
             {
@@ -232,22 +252,6 @@ public sealed partial class AlertIngestor(
             LogReleaseFailed(claimed.IncidentId, ex.Message);
         }
     }
-
-    private static IncidentRecord NewRecord(NormalizedAlert alert, string alertJson, DateTimeOffset now) => new()
-    {
-        PartitionKey = alert.IncidentId,
-        State = IncidentState.Received,
-        Source = alert.Source.ToString(),
-        AlertName = alert.Name,
-        Fingerprint = alert.Fingerprint,
-        StartsAt = alert.StartsAt,
-        Severity = alert.Severity,
-        Namespace = alert.Target?.Namespace,
-        Workload = alert.Target?.Name,
-        AlertJson = alertJson,
-        ReceivedAt = now,
-        TraceParent = Activity.Current?.Id,
-    };
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Incident {IncidentId} claimed for alert {AlertName} on {Target}")]
     private partial void LogClaimed(string incidentId, string alertName, string target);

@@ -19,16 +19,17 @@ public sealed class StorageRequestCounter(RemediationMetrics metrics, string ser
         var request = message.Request;
         var operation = service == Queue
             ? QueueOperation(request.Method.Method, request.Uri.Path, request.Uri.Query)
-            : TableOperation(request.Method.Method, request.Uri.Path);
+            : TableOperation(request.Method.Method, request.Uri.Path, conditional: request.Headers.TryGetValue("If-Match", out var ifMatch) && ifMatch != "*");
         metrics.RecordStorageRequest(service, operation);
     }
 
     /// <summary>
     /// Table operation of one request: POST /$batch → batch; POST /Tables → create-table; POST /{table} → insert;
-    /// PUT /{table}(keys) → upsert; MERGE or PATCH /{table}(keys) → merge; GET /{table}(keys) with both keys → read,
-    /// other GETs → query; DELETE → delete.
+    /// PUT /{table}(keys) → replace when <paramref name="conditional"/> (If-Match an ETag: an update of the row as read),
+    /// else upsert; MERGE or PATCH /{table}(keys) → merge; GET /{table}(keys) with both keys → read, other GETs → query;
+    /// DELETE → delete.
     /// </summary>
-    public static string TableOperation(string method, string path)
+    public static string TableOperation(string method, string path, bool conditional = false)
     {
         ArgumentNullException.ThrowIfNull(method);
         var last = LastSegment(path);
@@ -45,7 +46,7 @@ public sealed class StorageRequestCounter(RemediationMetrics metrics, string ser
         return method switch
         {
             "POST" => "insert",
-            "PUT" => "upsert",
+            "PUT" => conditional ? "replace" : "upsert",
             "MERGE" or "PATCH" => "merge",
             "DELETE" => "delete",
             "GET" when keys.Contains("PartitionKey=", StringComparison.Ordinal) && keys.Contains("RowKey=", StringComparison.Ordinal) => "read",

@@ -154,7 +154,7 @@ public sealed partial class RemediationPipeline
         {
             decision = new Decision(DecisionKind.Escalate, $"{change}; the policy no longer asks for approval of the new plan ({decision.Reason}); a human must look", decision.Rule);
         }
-        var state = await RecordDecisionAsync(incident, decision with { Reason = $"{change}; re-planned: {decision.Reason}" }, takeIntent: false, cancellationToken).ConfigureAwait(false);
+        var state = await RecordDecisionAsync(incident, decision with { Reason = $"{change}; re-planned: {decision.Reason}" }, firstDecision: false, cancellationToken).ConfigureAwait(false);
         await gate.ReleaseAsync(incident.IncidentId, cancellationToken).ConfigureAwait(false);
         return state;
     }

@@ -39,7 +39,8 @@ public sealed partial class RemediationPipeline(
     {
         ArgumentNullException.ThrowIfNull(item);
         using var scope = logger.BeginScope("Incident {IncidentId}", item.IncidentId);
-        var incident = await store.GetAsync(item.IncidentId, cancellationToken).ConfigureAwait(false);
+        // A new incident's item carries its row as claimed (first delivery only): the read is saved.
+        var incident = Ingest.AlertIngestor.ClaimedRecord(item) ?? await store.GetAsync(item.IncidentId, cancellationToken).ConfigureAwait(false);
         if (incident is null)
         {
             LogMissing(item.IncidentId);
@@ -77,8 +78,17 @@ public sealed partial class RemediationPipeline(
         (incident.Namespace, incident.Workload) = (target.Namespace, target.Name);
         // The group row and the safety gate are read at once (both only read): a workload joining a cascade's lead does
         // not use the gate's verdict, and every other incident needs both.
-        var opening = cascade.OpenGroupAsync(incident, target, cancellationToken);
         var checking = gate.CheckAsync(target, incident.IncidentId, countWhenRefused: planner.Policy.DryRun, cancellationToken);
+        if (checking.IsCompletedSuccessfully && incident.State == IncidentState.Received && !planner.Policy.DryRun
+            && await checking.ConfigureAwait(false) is { FromMemo: true, TargetVerdict: not GateVerdict.Allowed } remembered
+            && cascade.RemembersPlainLead(target))
+        {
+            // In cooldown by the gate's memo, and no cascade open to join by the group row this process read lately: refused
+            // with neither read (an alert storm on a workload in cooldown costs one write per incident).
+            return await CompleteAsync(incident, RemediationPlanner.Stopped(remembered.TargetVerdict, $"{remembered.TargetReason} (not diagnosed)")
+                with { LeadsGroup = CascadeGrouping.IsDerived(incident) }, cancellationToken).ConfigureAwait(false);
+        }
+        var opening = cascade.OpenGroupAsync(incident, target, cancellationToken);
         await Task.WhenAll(opening, checking).ConfigureAwait(false);
         var (grouped, leads, groupRow) = await opening.ConfigureAwait(false);
         if (grouped is not null)
@@ -225,7 +235,7 @@ public sealed partial class RemediationPipeline(
         {
             // A decision not to act whose worker stopped before recording its outcome.
             var kind = intent.Outcome switch { nameof(IncidentState.Refused) => DecisionKind.Refuse, nameof(IncidentState.Escalated) => DecisionKind.Escalate, _ => DecisionKind.NoAction };
-            return await RecordDecisionAsync(incident, new Decision(kind, intent.Reason ?? "decided without acting"), takeIntent: false, cancellationToken).ConfigureAwait(false);
+            return await RecordDecisionAsync(incident, new Decision(kind, intent.Reason ?? "decided without acting"), firstDecision: false, cancellationToken).ConfigureAwait(false);
         }
         var plan = JsonSerializer.Deserialize(intent.PlanJson, ActionJsonContext.Default.ActionPlan)
             ?? throw new InvalidOperationException($"intent of incident {incident.IncidentId} has no plan");

@@ -18,9 +18,10 @@ public sealed partial class WorkItemProcessor(RemediationPipeline pipeline, Veri
     /// Runs the pipeline for each item of the message, one after another, and returns their states. Every item is
     /// attempted even when one fails (except on a transient storage or cluster fault, which stops the message at once);
     /// then the failure is thrown, so the message is retried (the items already done are terminal and cost one read on
-    /// the retry) and, after <see cref="MaxDequeueCount"/> failures, poisoned.
+    /// the retry) and, after <see cref="MaxDequeueCount"/> failures, poisoned. <paramref name="dequeueCount"/> is the
+    /// queue's count of this delivery (1 the first; 0 when unknown): the items' claim copies are used on the first only.
     /// </summary>
-    public async Task<IReadOnlyList<WorkResult>> ProcessAsync(string message, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<WorkResult>> ProcessAsync(string message, long dequeueCount, CancellationToken cancellationToken = default)
     {
         var parsed = Parse(message);
         if (parsed is null)
@@ -29,8 +30,10 @@ public sealed partial class WorkItemProcessor(RemediationPipeline pipeline, Veri
         }
         var states = new List<WorkResult>(parsed.Items.Count);
         List<Exception>? failures = null;
-        foreach (var item in parsed.Items)
+        foreach (var delivered in parsed.Items)
         {
+            // A retried message's items may have been processed (or changed) since they were claimed: read their rows.
+            var item = dequeueCount == 1 || delivered.Claim is null ? delivered : delivered with { Claim = null };
             var verify = item.Verify == true;
             using var activity = StartActivity(verify ? "remediation.verify" : "remediation.process", item);
             try

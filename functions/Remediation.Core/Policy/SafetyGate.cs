@@ -36,7 +36,7 @@ public sealed class SafetyGate(PolicyProvider policyProvider, TargetLedger ledge
         var running = verdict == GateVerdict.Allowed || countWhenRefused
             ? await inFlight.CountInFlightAsync(incidentId, timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false)
             : 0;
-        return new GateCheck(verdict, reason, running, limits.MaxConcurrent) { LedgerRead = read };
+        return new GateCheck(verdict, reason, running, limits.MaxConcurrent) { LedgerRead = read, FromMemo = read is null };
     }
 
     /// <summary>
@@ -83,6 +83,9 @@ public sealed record GateCheck(GateVerdict TargetVerdict, string TargetReason, i
 {
     /// <summary>The target's ledger record the check read (null when it answered from memory): a reservation starts from it.</summary>
     internal TargetLedgerRecord? LedgerRead { get; init; }
+
+    /// <summary>The target's limits were answered from the ledger's memo (a cooldown this process read lately), not read.</summary>
+    public bool FromMemo { get; init; }
 
     /// <summary>The check of an incident that already holds its target's slot and its place under the cap.</summary>
     public static GateCheck Held(string reason) => new(GateVerdict.Allowed, reason, 0, int.MaxValue);

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
@@ -68,11 +67,8 @@ public sealed class TargetLedger(ITargetLedgerStore store, TimeProvider timeProv
     /// <summary>How long a target read to be in cooldown is refused for cooldown without reading it again.</summary>
     public static readonly TimeSpan CooldownMemo = TimeSpan.FromSeconds(5);
 
-    /// <summary>Targets remembered beyond which expired memos are dropped.</summary>
-    private const int MemoPruneAt = 1024;
-
-    /// <summary>Per target key: the last action read and when it was read (only targets read to be in cooldown).</summary>
-    private readonly ConcurrentDictionary<string, (DateTimeOffset LastAction, DateTimeOffset ReadAt)> _inCooldown = new(StringComparer.Ordinal);
+    /// <summary>Per target key: the last action read (only targets read to be in cooldown), at most 4,096 targets.</summary>
+    private readonly ExpiringMemo<DateTimeOffset> _inCooldown = new(CooldownMemo, 4096, timeProvider);
 
     /// <summary>
     /// Reserves an action slot for the target, or says why not. Retries on ETag races. The first attempt decides on
@@ -124,20 +120,20 @@ public sealed class TargetLedger(ITargetLedgerStore store, TimeProvider timeProv
         ArgumentNullException.ThrowIfNull(limits);
         var key = TargetLedgerRecord.KeyFor(target);
         var now = timeProvider.GetUtcNow();
-        if (_inCooldown.TryGetValue(key, out var seen) && now - seen.ReadAt < CooldownMemo && now - seen.LastAction < limits.Cooldown)
+        if (_inCooldown.TryGet(key, out var lastAction, out _) && now - lastAction < limits.Cooldown)
         {
-            var (refused, why) = CooldownRefusal(now, seen.LastAction, limits);
+            var (refused, why) = CooldownRefusal(now, lastAction, limits);
             return (refused, why, null);
         }
         var record = await store.GetAsync(key, cancellationToken).ConfigureAwait(false);
         var verdict = Evaluate(record, limits);
         if (record.LastActionAt is { } last && record.ConsecutiveFailures < limits.BreakerFailures && now - last < limits.Cooldown)
         {
-            Remember(key, last, now);
+            _inCooldown.Remember(key, last);
         }
         else
         {
-            _inCooldown.TryRemove(key, out _);
+            _inCooldown.Forget(key);
         }
         return (verdict.Verdict, verdict.Reason, record);
     }
@@ -152,7 +148,7 @@ public sealed class TargetLedger(ITargetLedgerStore store, TimeProvider timeProv
             if (await TrySaveAsync(record, cancellationToken).ConfigureAwait(false))
             {
                 // The breaker may have opened: the next check reads it.
-                _inCooldown.TryRemove(record.PartitionKey, out _);
+                _inCooldown.Forget(record.PartitionKey);
                 return;
             }
         }
@@ -186,21 +182,6 @@ public sealed class TargetLedger(ITargetLedgerStore store, TimeProvider timeProv
 
     private static (GateVerdict Verdict, string Reason) CooldownRefusal(DateTimeOffset now, DateTimeOffset last, SafetyLimits limits) =>
         (GateVerdict.Refused, $"cooldown: last action {(int)(now - last).TotalSeconds}s ago, cooldown is {limits.Cooldown}");
-
-    private void Remember(string key, DateTimeOffset lastAction, DateTimeOffset now)
-    {
-        if (_inCooldown.Count >= MemoPruneAt)
-        {
-            foreach (var (k, v) in _inCooldown)
-            {
-                if (now - v.ReadAt >= CooldownMemo)
-                {
-                    _inCooldown.TryRemove(k, out _);
-                }
-            }
-        }
-        _inCooldown[key] = (lastAction, now);
-    }
 
     private Task<bool> TrySaveAsync(TargetLedgerRecord record, CancellationToken cancellationToken) => store.TrySaveAsync(record, cancellationToken);
 }

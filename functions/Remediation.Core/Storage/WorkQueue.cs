@@ -7,8 +7,18 @@ namespace Remediation.Storage;
 /// <summary>
 /// One incident to process; carries the W3C trace context of the ingest request. <paramref name="Verify"/> marks a
 /// scheduled verification check of a remediation (see Verification.VerificationScheduler) rather than new work.
+/// <paramref name="Claim"/> is the summary row as the ingestor inserted it (see <see cref="ClaimCopy"/>).
 /// </summary>
-public sealed record WorkItem(string IncidentId, string? TraceParent = null, bool? Verify = null);
+public sealed record WorkItem(string IncidentId, string? TraceParent = null, bool? Verify = null, ClaimCopy? Claim = null);
+
+/// <summary>
+/// What the ingestor inserted as an incident's summary row (the row's ETag, its receive time and the alert's JSON; every
+/// other field follows from the alert), carried in the new incident's work item so the worker starts from it instead of
+/// reading the row back. It is a read made at the claim: every write the worker makes is conditional on this ETag, so a
+/// row changed since (a resolution recorded, another worker's decision) fails the write and is read then. Trusted on
+/// the message's first delivery only (a retried message's items may have moved on; those are read).
+/// </summary>
+public sealed record ClaimCopy(string ETag, DateTimeOffset ReceivedAt, string AlertJson);
 
 /// <summary>
 /// One queue message: the work items of the incidents one delivery claimed, at most <see cref="MaxItems"/>. A storm
@@ -20,6 +30,12 @@ public sealed record WorkMessage(IReadOnlyList<WorkItem> Items)
 {
     /// <summary>Items per message: small enough that one message is processed in about a second, far below the 64 KiB limit.</summary>
     public const int MaxItems = 25;
+
+    /// <summary>
+    /// Largest message JSON (UTF-8 bytes) that carries claim copies: Storage Queue messages hold 64 KiB, and base64 (as the
+    /// Functions queue trigger expects) makes 48 KiB of JSON 64 KiB. The items themselves stay far below it without copies.
+    /// </summary>
+    public const int MaxCarryingBytes = 45_000;
 
     public string ToJson() => JsonSerializer.Serialize(new WorkMessageWire { Items = [.. Items] }, StorageJsonContext.Default.WorkMessageWire);
 
@@ -35,6 +51,27 @@ public sealed record WorkMessage(IReadOnlyList<WorkItem> Items)
             throw new FormatException("work item message has an item without incidentId");
         }
         return new WorkMessage(items);
+    }
+
+    /// <summary>
+    /// A message of <paramref name="items"/> (at most <see cref="MaxItems"/>) in which each item keeps its claim copy,
+    /// in order, while the whole message stays within <see cref="MaxCarryingBytes"/>; a copy that would pass it is left
+    /// out (the worker reads that row). A delivery of large alerts then costs reads, never an oversized message.
+    /// </summary>
+    public static WorkMessage Carrying(IReadOnlyList<WorkItem> items)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        static int Size(WorkItem item) => JsonSerializer.SerializeToUtf8Bytes(item, StorageJsonContext.Default.WorkItem).Length + 1;
+        var bare = items.Select(i => i with { Claim = null }).ToArray();
+        var bytes = 16 + bare.Sum(Size); // {"items":[ ... ]}, a comma per item
+        var kept = new WorkItem[items.Count];
+        for (var i = 0; i < items.Count; i++)
+        {
+            var extra = items[i].Claim is null ? 0 : Size(items[i]) - Size(bare[i]);
+            kept[i] = extra > 0 && bytes + extra > MaxCarryingBytes ? bare[i] : items[i];
+            bytes += kept[i] == items[i] ? extra : 0;
+        }
+        return new WorkMessage(kept);
     }
 
     /// <summary>Splits items into messages of at most <see cref="MaxItems"/>, in order.</summary>

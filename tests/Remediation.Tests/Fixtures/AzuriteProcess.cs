@@ -22,11 +22,25 @@ public sealed class AzuriteProcess : IAsyncDisposable
         $"BlobEndpoint=http://127.0.0.1:{BlobPort}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{QueuePort}/devstoreaccount1;" +
         $"TableEndpoint=http://127.0.0.1:{TablePort}/devstoreaccount1;";
 
+    /// <summary>
+    /// Starts Azurite on new free ports. A port found free can be taken by another process (a test process's outgoing
+    /// connection) before Azurite binds it; Azurite then exits at once, and it is started again on other ports (3 tries).
+    /// </summary>
     public static async Task<AzuriteProcess> StartNewAsync()
     {
-        var azurite = new AzuriteProcess();
-        await azurite.StartAsync().ConfigureAwait(false);
-        return azurite;
+        for (var attempt = 1; ; attempt++)
+        {
+            var azurite = new AzuriteProcess();
+            try
+            {
+                await azurite.StartAsync().ConfigureAwait(false);
+                return azurite;
+            }
+            catch (InvalidOperationException) when (attempt < 3 && azurite._process is { HasExited: true })
+            {
+                await azurite.DisposeAsync().ConfigureAwait(false);
+            }
+        }
     }
 
     public async Task StartAsync()
@@ -52,8 +66,15 @@ public sealed class AzuriteProcess : IAsyncDisposable
             UseShellExecute = false,
         };
         _process = Process.Start(start) ?? throw new InvalidOperationException("could not start azurite");
+        var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
         _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is { Length: > 0 } line && errors.Count < 20)
+            {
+                errors.Enqueue(line);
+            }
+        };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
         var deadline = Stopwatch.StartNew();
@@ -61,7 +82,7 @@ public sealed class AzuriteProcess : IAsyncDisposable
         {
             if (_process.HasExited || deadline.Elapsed > TimeSpan.FromSeconds(30))
             {
-                throw new InvalidOperationException($"azurite did not start (exited: {_process.HasExited})");
+                throw new InvalidOperationException($"azurite did not start (exited: {_process.HasExited}; ports {BlobPort}/{QueuePort}/{TablePort}): {string.Join(" | ", errors)}");
             }
             await Task.Delay(100).ConfigureAwait(false);
         }

@@ -26,6 +26,13 @@ public sealed class StorageRequestCounterTests
     public void Table_operation_is_taken_from_method_and_path(string method, string path, string expected) =>
         Assert.Equal(expected, StorageRequestCounter.TableOperation(method, path));
 
+    [Fact]
+    public void A_put_conditional_on_an_etag_is_a_replace_of_the_row_as_read()
+    {
+        Assert.Equal("replace", StorageRequestCounter.TableOperation("PUT", "/incidents(PartitionKey='a',RowKey='b')", conditional: true));
+        Assert.Equal("upsert", StorageRequestCounter.TableOperation("PUT", "/incidents(PartitionKey='a',RowKey='b')", conditional: false));
+    }
+
     [Theory]
     [InlineData("POST", "/devstoreaccount1/work/messages", "", "send")]
     [InlineData("GET", "/work/messages", "?numofmessages=32", "receive")]
@@ -63,7 +70,7 @@ public sealed class StorageRequestCounterTests
         });
         listener.Start();
         // The first insert attempt is answered 503 and retried; the read is answered at once.
-        var answers = new Queue<HttpStatusCode>([HttpStatusCode.ServiceUnavailable, HttpStatusCode.NoContent, HttpStatusCode.NotFound]);
+        var answers = new Queue<HttpStatusCode>([HttpStatusCode.ServiceUnavailable, HttpStatusCode.NoContent, HttpStatusCode.NotFound, HttpStatusCode.NoContent, HttpStatusCode.NoContent]);
         using var handler = new Answering(answers);
         var options = new TableClientOptions { Transport = new HttpClientTransport(handler) };
         options.Retry.Delay = TimeSpan.FromMilliseconds(1);
@@ -72,9 +79,12 @@ public sealed class StorageRequestCounterTests
 
         await table.AddEntityAsync(new TableEntity("a", "b"));
         var read = await table.GetEntityIfExistsAsync<TableEntity>("a", "b");
+        // A write conditional on the ETag read (an update of the row as read) and an unconditional one.
+        await table.UpdateEntityAsync(new TableEntity("a", "b"), new Azure.ETag("W/\"datetime'2026-12-01T00%3A00%3A00Z'\""), TableUpdateMode.Replace);
+        await table.UpsertEntityAsync(new TableEntity("a", "b"), TableUpdateMode.Replace);
 
         Assert.False(read.HasValue);
-        Assert.Equal([("table", "insert"), ("table", "insert"), ("table", "read")], seen);
+        Assert.Equal([("table", "insert"), ("table", "insert"), ("table", "read"), ("table", "replace"), ("table", "upsert")], seen);
     }
 
     private sealed class Answering(Queue<HttpStatusCode> answers) : HttpMessageHandler
