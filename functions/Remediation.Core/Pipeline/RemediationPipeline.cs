@@ -40,17 +40,21 @@ public sealed partial class RemediationPipeline(
         ArgumentNullException.ThrowIfNull(item);
         using var scope = logger.BeginScope("Incident {IncidentId}", item.IncidentId);
         // A new incident's item carries its row as claimed (first delivery only): the read is saved.
-        var incident = Ingest.AlertIngestor.ClaimedRecord(item) ?? await store.GetAsync(item.IncidentId, cancellationToken).ConfigureAwait(false);
+        var claimed = Ingest.AlertIngestor.ClaimedRecord(item);
+        var incident = claimed ?? await store.GetAsync(item.IncidentId, cancellationToken).ConfigureAwait(false);
         if (incident is null)
         {
             LogMissing(item.IncidentId);
             return WorkResult.Missing;
         }
-        return WorkResult.In(await ProcessAsync(incident, cancellationToken).ConfigureAwait(false));
+        return WorkResult.In(await ProcessAsync(incident, fromClaim: claimed is not null, cancellationToken).ConfigureAwait(false));
     }
 
-    /// <summary>load → resume? → aim → gate → diagnose → decide → act → record.</summary>
-    private async Task<IncidentState> ProcessAsync(IncidentRecord incident, CancellationToken cancellationToken)
+    /// <summary>
+    /// load → resume? → aim → gate → diagnose → decide → act → record. <paramref name="fromClaim"/>: the incident is the
+    /// claim its first delivery carried (never processed before, so it cannot have taken its group's lead yet).
+    /// </summary>
+    private async Task<IncidentState> ProcessAsync(IncidentRecord incident, bool fromClaim, CancellationToken cancellationToken)
     {
         if (IncidentLifecycle.IsTerminal(incident.State) || incident.State == IncidentState.Verifying)
         {
@@ -79,9 +83,9 @@ public sealed partial class RemediationPipeline(
         // The group row and the safety gate are read at once (both only read): a workload joining a cascade's lead does
         // not use the gate's verdict, and every other incident needs both.
         var checking = gate.CheckAsync(target, incident.IncidentId, countWhenRefused: planner.Policy.DryRun, cancellationToken);
-        if (checking.IsCompletedSuccessfully && incident.State == IncidentState.Received && !planner.Policy.DryRun
+        if (fromClaim && checking.IsCompletedSuccessfully && !planner.Policy.DryRun
             && await checking.ConfigureAwait(false) is { FromMemo: true, TargetVerdict: not GateVerdict.Allowed } remembered
-            && cascade.RemembersPlainLead(target))
+            && cascade.RemembersPlainLead(target, incident.IncidentId))
         {
             // In cooldown by the gate's memo, and no cascade open to join by the group row this process read lately: refused
             // with neither read (an alert storm on a workload in cooldown costs one write per incident).
