@@ -20,6 +20,21 @@ public sealed class PipelineHarness : IAsyncDisposable
 {
     public static readonly DateTimeOffset Start = new(2026, 11, 26, 3, 0, 0, TimeSpan.Zero);
 
+    /// <summary>Namespace shop allowed; crash loops restarted, at most once per workload per 10 minutes; 2 s soak.</summary>
+    public const string RestartCrashLoopsPolicy = """
+        allow:
+          namespaces: [shop]
+        limits:
+          cooldown: 10m
+          verifySoak: 2s
+          verifyDeadline: 2m
+        rules:
+          - name: restart-crash-loops
+            when:
+              classes: [CrashLoop]
+            action: restart
+        """;
+
     private PipelineHarness(FakeTimeProvider time, SimulatedCluster cluster, ServiceProvider services)
     {
         Time = time;

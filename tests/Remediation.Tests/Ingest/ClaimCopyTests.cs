@@ -19,19 +19,7 @@ namespace Remediation.Tests.Ingest;
 [Collection(AzuriteCollection.Name)]
 public sealed class ClaimCopyTests(AzuriteFixture storage)
 {
-    private const string Policy = """
-        allow:
-          namespaces: [shop]
-        limits:
-          cooldown: 10m
-          verifySoak: 2s
-          verifyDeadline: 2m
-        rules:
-          - name: restart-crash-loops
-            when:
-              classes: [CrashLoop]
-            action: restart
-        """;
+    private const string Policy = PipelineHarness.RestartCrashLoopsPolicy;
 
     /// <summary>Label values as monitoring sends them: quotes, backslashes, newlines, non-ASCII, HTML-ish text.</summary>
     private static readonly Gen<string> Values = Gen.String[Gen.Char["ab \"\\\n<>&'é\u043E\u4e2d\U0001F600xyz019"], 0, 40];

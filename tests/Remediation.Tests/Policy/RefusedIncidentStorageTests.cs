@@ -17,19 +17,7 @@ namespace Remediation.Tests.Policy;
 [Collection(AzuriteCollection.Name)]
 public sealed class RefusedIncidentStorageTests(AzuriteFixture storage)
 {
-    private const string Policy = """
-        allow:
-          namespaces: [shop]
-        limits:
-          cooldown: 10m
-          verifySoak: 2s
-          verifyDeadline: 2m
-        rules:
-          - name: restart-crash-loops
-            when:
-              classes: [CrashLoop]
-            action: restart
-        """;
+    private const string Policy = PipelineHarness.RestartCrashLoopsPolicy;
 
     [Fact]
     public async Task Alert_refused_for_cooldown_is_recorded_without_one_table_query()
