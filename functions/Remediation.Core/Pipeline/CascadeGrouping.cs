@@ -37,9 +37,10 @@ public sealed class CascadeGrouping(IIncidentStore store, IIncidentGroups groups
     /// True when this process read <paramref name="target"/>'s group row within <see cref="TargetLedger.CooldownMemo"/> and
     /// it named a lead that is not a culprit's derived lead (nor <paramref name="incidentId"/>), so no cascade was open to
     /// join. The pipeline takes that instead of reading the row only for a new incident on its first pass (it cannot lead
-    /// the group unless it is derived) that the gate refused for cooldown from its own memo: it is refused either way. While the target is in cooldown a derived lead takes the row only once its last lead ended more than a
-    /// cooldown ago (<see cref="EnsureLeadAsync"/>) or by claiming it after that lead ended; such a lead is refused for
-    /// the same cooldown. So the memo may only record Refused where a read would have recorded Grouped with a refused
+    /// the group unless it is derived) that the gate refused for cooldown from its own memo: it is refused either way.
+    /// While the target is in cooldown a derived lead takes the row only once its last lead ended more than a cooldown
+    /// ago (<see cref="EnsureLeadAsync"/>) or by claiming it after that lead ended; such a lead is refused for the same
+    /// cooldown. So the memo may only record Refused where a read would have recorded Grouped with a refused
     /// lead; it never changes what is acted on.
     /// </summary>
     public bool RemembersPlainLead(WorkloadTarget target, string incidentId)
