@@ -92,6 +92,15 @@ public sealed class PrometheusProcess : IAsyncDisposable
         throw new TimeoutException($"'{promql}' did not return {minSeries} series in time; last answer: {last}; log: {Log}");
     }
 
+    /// <summary>
+    /// Waits until a series <paramref name="selector"/> selects holds at least <paramref name="scrapes"/> samples within
+    /// <paramref name="window"/>: rate() over that window then reads the scenario's steady rates, where over its first two or
+    /// three samples one request more or less is a large share of the increase and extrapolation scales series unevenly.
+    /// </summary>
+    public Task WaitForScrapesAsync(string selector, TimeSpan window, int scrapes, TimeSpan? timeout = null) =>
+        WaitForSeriesAsync(string.Create(CultureInfo.InvariantCulture, $"count_over_time({selector}[{(int)window.TotalSeconds}s]) >= {scrapes}"),
+            timeout: timeout ?? TimeSpan.FromSeconds(90));
+
     /// <summary>Stops this Prometheus (its own process handle, never by name): its port then refuses connections.</summary>
     public Task StopAsync() => _process.StopAsync();
 

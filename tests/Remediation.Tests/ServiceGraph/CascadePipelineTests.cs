@@ -138,8 +138,7 @@ public sealed class CascadePipelineTests(AzuriteFixture storage, ITestOutputHelp
         foreach (var (reporter, source, destination) in edges)
         {
             var edge = $"reporter=\"{reporter}\",source_workload=\"{source}\",destination_workload=\"{destination}\"";
-            await prometheus.WaitForSeriesAsync(
-                $"count_over_time(istio_request_duration_milliseconds_count{{{edge},response_code=\"200\"}}[15s]) >= 12", timeout: TimeSpan.FromSeconds(90));
+            await prometheus.WaitForScrapesAsync($"istio_request_duration_milliseconds_count{{{edge},response_code=\"200\"}}", TimeSpan.FromSeconds(15), 12);
             await prometheus.WaitForSeriesAsync(
                 $"histogram_quantile(0.99, sum by (le) (rate(istio_request_duration_milliseconds_bucket{{{edge}}}[15s]))) > 1500", timeout: TimeSpan.FromSeconds(60));
         }

@@ -16,13 +16,14 @@ public sealed class ServiceGraphPrometheusTests(ITestOutputHelper output)
     {
         await using var cluster = await ScenarioDiagnosisTests.StartAsync(scenario);
         await using var prometheus = await PrometheusProcess.StartAsync([cluster.BaseAddress.Authority], TimeSpan.FromSeconds(1));
-        // rate() needs two samples of every failing edge's 5xx series (from the reporter the reader prefers).
+        // rate() over the window reads steady rates once every failing edge's 5xx series (from the reporter the reader
+        // prefers) has ten scrapes in it.
         foreach (var edge in failingEdges)
         {
             var (source, destination) = (edge.Split("->")[0], edge.Split("->")[1]);
             var reporter = source == "unknown" ? "destination" : "source";
-            await prometheus.WaitForSeriesAsync(
-                $"sum(rate(istio_requests_total{{reporter=\"{reporter}\",source_workload=\"{source}\",destination_workload=\"{destination}\",response_code=~\"5..\"}}[{IstioSignals.Duration(Window)}])) > 0");
+            await prometheus.WaitForScrapesAsync(
+                $"istio_requests_total{{reporter=\"{reporter}\",source_workload=\"{source}\",destination_workload=\"{destination}\",response_code=~\"5..\"}}", Window, 10);
         }
 
         using var http = new HttpClient();
