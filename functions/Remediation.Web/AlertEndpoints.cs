@@ -81,7 +81,7 @@ public sealed class AlertEndpoints(AlertIngestor ingestor, IncidentStore store, 
         {
             var result = await ingestor.IngestAsync(alerts, cancellationToken).ConfigureAwait(false);
             metrics.RecordIngest(timeProvider.GetElapsedTime(started));
-            return Results.Json(new IngestResponse(result.Accepted, result.Duplicates, result.Resolved, result.Escalated, result.IncidentIds, result.Ignored),
+            return Results.Json(new IngestResponse(result.Accepted, result.Duplicates, result.Resolved, result.Escalated, result.IncidentIds, result.Ignored, result.Refused),
                 WebJsonContext.Default.IngestResponse, statusCode: StatusCodes.Status202Accepted);
         }
         catch (AlertTooLargeException ex)
@@ -168,7 +168,7 @@ public sealed class AlertEndpoints(AlertIngestor ingestor, IncidentStore store, 
 /// <summary>One page of GET /api/remediations; <see cref="Continuation"/> (absent on the last page) asks for the next.</summary>
 public sealed record IncidentListResponse(IReadOnlyList<IncidentView> Incidents, string? Continuation);
 
-public sealed record IngestResponse(int Accepted, int Duplicates, int Resolved, int Escalated, IReadOnlyList<string> Incidents, int Ignored = 0);
+public sealed record IngestResponse(int Accepted, int Duplicates, int Resolved, int Escalated, IReadOnlyList<string> Incidents, int Ignored = 0, int Refused = 0);
 
 /// <summary>An incident as the API and the CLI show it.</summary>
 public sealed record IncidentView(

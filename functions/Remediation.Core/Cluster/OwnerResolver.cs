@@ -20,14 +20,21 @@ public sealed class OwnerResolver(IClusterReader reader)
 {
     private const int MaxDepth = 4;
 
+    /// <summary>The resolution of a workload that has no owner to resolve (a Deployment, a StatefulSet): itself, without a read.</summary>
+    public static OwnerResolution Itself(WorkloadTarget target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        return new OwnerResolution(target, [Describe(target.Kind, target.Name)], null);
+    }
+
     public async Task<OwnerResolution> ResolveAsync(WorkloadTarget target, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(target);
-        var chain = new List<string> { Describe(target.Kind, target.Name) };
         if (!WorkloadKinds.HasOwnerToResolve(target.Kind))
         {
-            return new OwnerResolution(target, chain, null);
+            return Itself(target);
         }
+        var chain = new List<string> { Describe(target.Kind, target.Name) };
         var ns = target.Namespace;
         var (kind, name) = (target.Kind, target.Name);
         if (kind == WorkloadKinds.HorizontalPodAutoscaler)

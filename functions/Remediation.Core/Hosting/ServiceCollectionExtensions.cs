@@ -60,15 +60,17 @@ public static class ServiceCollectionExtensions
         services.AddRemediationDiagnosis(configuration);
 
         services.TryAddSingleton(sp => new PolicyProvider(sp.GetRequiredService<RemediationOptions>()));
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRemediationAction, RolloutRestartAction>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRemediationAction, RollbackAction>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRemediationAction, DeletePodAction>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRemediationAction, TrafficShiftAction>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRemediationAction, ScaleOutAction>());
+        services.TryAddEnumerable([
+            ServiceDescriptor.Singleton<IRemediationAction, RolloutRestartAction>(), ServiceDescriptor.Singleton<IRemediationAction, RollbackAction>(),
+            ServiceDescriptor.Singleton<IRemediationAction, DeletePodAction>(), ServiceDescriptor.Singleton<IRemediationAction, TrafficShiftAction>(),
+            ServiceDescriptor.Singleton<IRemediationAction, ScaleOutAction>()]);
         services.TryAddSingleton(sp => new ActionCatalog(sp.GetServices<IRemediationAction>()));
         services.TryAddSingleton<RemediationPlanner>();
         services.TryAddSingleton<PlanExecutor>();
         services.TryAddSingleton<CascadeGrouping>();
+        services.TryAddSingleton<PlainLeadMemory>();
+        services.TryAddSingleton<RememberedRefusals>();
+        services.TryAddSingleton<IClaimDecisions>(sp => sp.GetRequiredService<RememberedRefusals>());
         services.TryAddSingleton<RemediationPipeline>();
         services.TryAddSingleton<WorkItemProcessor>();
         services.TryAddSingleton<RemediationVerifier>();

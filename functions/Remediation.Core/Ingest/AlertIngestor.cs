@@ -15,6 +15,7 @@ public sealed partial class AlertIngestor(
     IIncidentStore store,
     WorkQueue queue,
     Policy.PolicyProvider policyProvider,
+    IClaimDecisions decisions,
     RemediationMetrics metrics,
     Notifications.OutcomeNotifier notifier,
     TimeProvider timeProvider,
@@ -182,6 +183,7 @@ public sealed partial class AlertIngestor(
             case ClaimOutcome.Queued: return (IngestOutcome.Queued, record);
             case ClaimOutcome.Escalated: return (IngestOutcome.Escalated, null);
             case ClaimOutcome.Ignored: return (IngestOutcome.Ignored, null);
+            case ClaimOutcome.Refused: return (IngestOutcome.Refused, null);
             default:
                 metrics.RecordDuplicate(alert.Source.ToString());
                 return (IngestOutcome.Duplicate, null);
@@ -194,6 +196,7 @@ public sealed partial class AlertIngestor(
         Duplicate,
         Escalated,
         Ignored,
+        Refused,
     }
 
     private async Task<(ClaimOutcome, IncidentRecord?)> ClaimAsync(NormalizedAlert alert, string alertJson, CancellationToken cancellationToken)
@@ -210,29 +213,41 @@ public sealed partial class AlertIngestor(
             // workload at all is Ignored unless the policy escalates those (unmappedAlerts); one that names a Kubernetes
             // object invalidly is always Escalated, a human must see it.
             var policy = policyProvider.Current;
-            var ignore = policy.Ignores(alert);
-            record.State = ignore ? IncidentState.Ignored : IncidentState.Escalated;
-            record.Outcome = record.State.ToString();
-            record.OutcomeReason = policy.UnmappedReason(alert);
-            record.CompletedAt = now;
-            if (!await store.TryClaimAsync(record, cancellationToken).ConfigureAwait(false))
-            {
-                return (ClaimOutcome.Duplicate, null);
-            }
-            _claimed.Remember(record.IncidentId, true);
-            metrics.RecordDecision(record.State.ToString());
-            if (ignore)
-            {
-                return (ClaimOutcome.Ignored, null);
-            }
-            await notifier.NotifyAsync(record, cancellationToken).ConfigureAwait(false);
-            return (ClaimOutcome.Escalated, null);
+            return await ClaimDecidedAsync(record, policy.Ignores(alert) ? IncidentState.Ignored : IncidentState.Escalated, policy.UnmappedReason(alert), cancellationToken)
+                .ConfigureAwait(false);
+        }
+        if (decisions.AtClaim(alert, record) is { } decided)
+        {
+            // A Deployment this process remembers in cooldown: the claim is the refusal (one insert, no work item).
+            return await ClaimDecidedAsync(record, decided.State, decided.Reason, cancellationToken).ConfigureAwait(false);
         }
         // A duplicate delivery costs one failed insert. An incident whose work item was lost (claimed, then the
         // process died before queueing) is re-queued by the sweep's scan after RequeueAfter, not here.
         return await store.TryClaimAsync(record, cancellationToken).ConfigureAwait(false)
             ? (ClaimOutcome.Queued, record)
             : (ClaimOutcome.Duplicate, null);
+    }
+
+    /// <summary>
+    /// Claims an incident decided at its claim (Ignored, Escalated, Refused) with its decision: the insert is its whole
+    /// record, it is never queued. Counted, published (but Ignored) and logged as the worker's decisions are.
+    /// </summary>
+    private async Task<(ClaimOutcome, IncidentRecord?)> ClaimDecidedAsync(IncidentRecord record, IncidentState state, string reason, CancellationToken cancellationToken)
+    {
+        (record.State, record.Outcome, record.OutcomeReason, record.CompletedAt) = (state, state.ToString(), reason, record.ReceivedAt);
+        if (!await store.TryClaimAsync(record, cancellationToken).ConfigureAwait(false))
+        {
+            return (ClaimOutcome.Duplicate, null);
+        }
+        _claimed.Remember(record.IncidentId, true);
+        metrics.RecordDecision(state.ToString());
+        if (state == IncidentState.Ignored)
+        {
+            return (ClaimOutcome.Ignored, null);
+        }
+        await notifier.NotifyAsync(record, cancellationToken).ConfigureAwait(false);
+        LogDecidedAtClaim(record.IncidentId, state, reason);
+        return (state == IncidentState.Refused ? ClaimOutcome.Refused : ClaimOutcome.Escalated, null);
     }
 
     private async Task ReleaseClaimAsync(IncidentRecord claimed)
@@ -255,6 +270,9 @@ public sealed partial class AlertIngestor(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Incident {IncidentId} claimed for alert {AlertName} on {Target}")]
     private partial void LogClaimed(string incidentId, string alertName, string target);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Incident {IncidentId} concluded {State} at its claim: {Reason}")]
+    private partial void LogDecidedAtClaim(string incidentId, IncidentState state, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Incident {IncidentId}: could not release the claim ({Error}); the sweep will re-queue it")]
     private partial void LogReleaseFailed(string incidentId, string error);

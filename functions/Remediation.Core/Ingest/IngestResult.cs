@@ -17,15 +17,16 @@ internal enum IngestOutcome
     Resolved,
     Escalated,
     Ignored,
+    Refused,
 }
 
 /// <summary>What happened to each alert of a delivery.</summary>
-public sealed record IngestResult(int Accepted, int Duplicates, int Resolved, int Escalated, IReadOnlyList<string> IncidentIds, int Ignored = 0)
+public sealed record IngestResult(int Accepted, int Duplicates, int Resolved, int Escalated, IReadOnlyList<string> IncidentIds, int Ignored = 0, int Refused = 0)
 {
     /// <summary>The counts of a delivery's outcomes, with its incident ids in the order of its alerts.</summary>
     internal static IngestResult Tally(IReadOnlyList<NormalizedAlert> alerts, IReadOnlyList<IngestOutcome> outcomes)
     {
-        int accepted = 0, duplicates = 0, resolved = 0, escalated = 0, ignored = 0;
+        int accepted = 0, duplicates = 0, resolved = 0, escalated = 0, ignored = 0, refused = 0;
         var ids = new List<string>(alerts.Count);
         for (var i = 0; i < alerts.Count; i++)
         {
@@ -37,8 +38,9 @@ public sealed record IngestResult(int Accepted, int Duplicates, int Resolved, in
                 case IngestOutcome.Resolved: resolved++; break;
                 case IngestOutcome.Escalated: escalated++; break;
                 case IngestOutcome.Ignored: ignored++; break;
+                case IngestOutcome.Refused: refused++; break;
             }
         }
-        return new IngestResult(accepted, duplicates, resolved, escalated, ids, ignored);
+        return new IngestResult(accepted, duplicates, resolved, escalated, ids, ignored, refused);
     }
 }

@@ -15,7 +15,7 @@ namespace Remediation.Pipeline;
 /// claimed and queued through the ingest path, then diagnosed and decided under the culprit's own policy. Members are
 /// closed with the lead's outcome by <see cref="IncidentGroupClosure"/> when the lead is over.
 /// </summary>
-public sealed class CascadeGrouping(IIncidentStore store, IIncidentGroups groups, AlertIngestor ingestor, PolicyProvider policies, TimeProvider timeProvider)
+public sealed class CascadeGrouping(IIncidentStore store, IIncidentGroups groups, AlertIngestor ingestor, PolicyProvider policies, PlainLeadMemory plainLeads, TimeProvider timeProvider)
 {
     /// <summary>Derived leads of one culprit created within this window share one incident id.</summary>
     public static readonly TimeSpan LeadWindow = TimeSpan.FromMinutes(10);
@@ -28,42 +28,6 @@ public sealed class CascadeGrouping(IIncidentStore store, IIncidentGroups groups
     private const int MaxAttempts = 5;
 
     /// <summary>
-    /// Workloads whose group row this process read lately naming a lead that is not a cascade's (the lead's id), for as
-    /// long as the safety gate remembers a target in cooldown. See <see cref="RemembersPlainLead"/>.
-    /// </summary>
-    private readonly ExpiringMemo<string> _plainLeads = new(TargetLedger.CooldownMemo, 4096, timeProvider);
-
-    /// <summary>
-    /// True when this process read <paramref name="target"/>'s group row within <see cref="TargetLedger.CooldownMemo"/> and
-    /// it named a lead that is not a culprit's derived lead (nor <paramref name="incidentId"/>), so no cascade was open to
-    /// join. The pipeline takes that instead of reading the row only for a new incident on its first pass (it cannot lead
-    /// the group unless it is derived) that the gate refused for cooldown from its own memo: it is refused either way.
-    /// While the target is in cooldown a derived lead takes the row only once its last lead ended more than a cooldown
-    /// ago (<see cref="EnsureLeadAsync"/>) or by claiming it after that lead ended; such a lead is refused for the same
-    /// cooldown. So the memo may only record Refused where a read would have recorded Grouped with a refused
-    /// lead; it never changes what is acted on.
-    /// </summary>
-    public bool RemembersPlainLead(WorkloadTarget target, string incidentId)
-    {
-        ArgumentNullException.ThrowIfNull(target);
-        return _plainLeads.TryGet(target.ToString(), out var lead, out _) && lead != incidentId;
-    }
-
-    /// <summary>Remembers a group row as read (or as this process wrote it): a plain lead is remembered, a cascade's forgotten.</summary>
-    private IncidentGroupRecord? Seen(WorkloadTarget target, IncidentGroupRecord? row)
-    {
-        if (row is { LeadDerived: false })
-        {
-            _plainLeads.Remember(target.ToString(), row.LeadIncidentId);
-        }
-        else
-        {
-            _plainLeads.Forget(target.ToString());
-        }
-        return row;
-    }
-
-    /// <summary>
     /// The decision to join the open group of <paramref name="target"/> led by another incident (null when there is none),
     /// and whether this incident may lead the group itself: the group row names it, or it is a culprit's derived lead.
     /// Only a derived lead is joined here, so for a group whose row says its lead is not derived the lead is not read.
@@ -73,7 +37,7 @@ public sealed class CascadeGrouping(IIncidentStore store, IIncidentGroups groups
     {
         ArgumentNullException.ThrowIfNull(incident);
         ArgumentNullException.ThrowIfNull(target);
-        var group = Seen(target, await groups.GetGroupAsync(target.Namespace, target.Name, cancellationToken).ConfigureAwait(false));
+        var group = plainLeads.Seen(target, await groups.GetGroupAsync(target.Namespace, target.Name, cancellationToken).ConfigureAwait(false));
         if (group is null || group.LeadIncidentId == incident.IncidentId || !group.LeadDerived || await OpenCascadeLeadAsync(group, cancellationToken).ConfigureAwait(false) is not { } lead)
         {
             return (null, group?.LeadIncidentId == incident.IncidentId || IsDerived(incident), group);
@@ -93,7 +57,7 @@ public sealed class CascadeGrouping(IIncidentStore store, IIncidentGroups groups
         ArgumentNullException.ThrowIfNull(target);
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
-            var group = attempt == 0 ? read : Seen(target, await groups.GetGroupAsync(target.Namespace, target.Name, cancellationToken).ConfigureAwait(false));
+            var group = attempt == 0 ? read : plainLeads.Seen(target, await groups.GetGroupAsync(target.Namespace, target.Name, cancellationToken).ConfigureAwait(false));
             if (group?.LeadIncidentId == incident.IncidentId)
             {
                 return null;
@@ -106,7 +70,7 @@ public sealed class CascadeGrouping(IIncidentStore store, IIncidentGroups groups
             }
             if (await groups.TrySetLeadAsync(target.Namespace, target.Name, incident.IncidentId, IsDerived(incident), group, timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false))
             {
-                Seen(target, new IncidentGroupRecord { LeadIncidentId = incident.IncidentId, LeadDerived = IsDerived(incident) });
+                plainLeads.Seen(target, new IncidentGroupRecord { LeadIncidentId = incident.IncidentId, LeadDerived = IsDerived(incident) });
                 return null;
             }
         }
@@ -163,7 +127,7 @@ public sealed class CascadeGrouping(IIncidentStore store, IIncidentGroups groups
     {
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
-            var group = Seen(culprit, await groups.GetGroupAsync(culprit.Namespace, culprit.Name, cancellationToken).ConfigureAwait(false));
+            var group = plainLeads.Seen(culprit, await groups.GetGroupAsync(culprit.Namespace, culprit.Name, cancellationToken).ConfigureAwait(false));
             var last = group is null ? null : await store.GetAsync(group.LeadIncidentId, cancellationToken).ConfigureAwait(false);
             if (last is not null && (!IncidentLifecycle.IsTerminal(last.State)
                 || (last.CompletedAt is { } ended && timeProvider.GetUtcNow() - ended < policies.Current.Limits.Cooldown)))
@@ -174,7 +138,7 @@ public sealed class CascadeGrouping(IIncidentStore store, IIncidentGroups groups
             if (group?.LeadIncidentId == derived.IncidentId
                 || await groups.TrySetLeadAsync(culprit.Namespace, culprit.Name, derived.IncidentId, leadDerived: true, group, timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false))
             {
-                Seen(culprit, null);
+                plainLeads.Seen(culprit, null);
                 // Claimed and queued like any alert (a duplicate when another victim got there first, or it concluded already).
                 await ingestor.IngestAsync([derived], cancellationToken).ConfigureAwait(false);
                 return derived.IncidentId;

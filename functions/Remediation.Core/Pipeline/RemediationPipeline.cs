@@ -27,6 +27,7 @@ public sealed partial class RemediationPipeline(
     RemediationMetrics metrics,
     Verification.VerificationScheduler verification,
     CascadeGrouping cascade,
+    RememberedRefusals refusals,
     ApprovalRequests approvals,
     RemediationOptions options,
     TimeProvider timeProvider,
@@ -80,18 +81,14 @@ public sealed partial class RemediationPipeline(
         }
         // The record names the workload acted on (the owner), not the pod or ReplicaSet the alert named.
         (incident.Namespace, incident.Workload) = (target.Namespace, target.Name);
+        if (fromClaim && refusals.For(target, incident.IncidentId) is { } remembered)
+        {
+            // Refused from memory (see RememberedRefusals): neither the group row nor the ledger is read.
+            return await CompleteAsync(incident, remembered with { LeadsGroup = CascadeGrouping.IsDerived(incident) }, cancellationToken).ConfigureAwait(false);
+        }
         // The group row and the safety gate are read at once (both only read): a workload joining a cascade's lead does
         // not use the gate's verdict, and every other incident needs both.
         var checking = gate.CheckAsync(target, incident.IncidentId, countWhenRefused: planner.Policy.DryRun, cancellationToken);
-        if (fromClaim && checking.IsCompletedSuccessfully && !planner.Policy.DryRun
-            && await checking.ConfigureAwait(false) is { FromMemo: true, TargetVerdict: not GateVerdict.Allowed } remembered
-            && cascade.RemembersPlainLead(target, incident.IncidentId))
-        {
-            // In cooldown by the gate's memo, and no cascade open to join by the group row this process read lately: refused
-            // with neither read (an alert storm on a workload in cooldown costs one write per incident).
-            return await CompleteAsync(incident, RemediationPlanner.Stopped(remembered.TargetVerdict, $"{remembered.TargetReason} (not diagnosed)")
-                with { LeadsGroup = CascadeGrouping.IsDerived(incident) }, cancellationToken).ConfigureAwait(false);
-        }
         var opening = cascade.OpenGroupAsync(incident, target, cancellationToken);
         await Task.WhenAll(opening, checking).ConfigureAwait(false);
         var (grouped, leads, groupRow) = await opening.ConfigureAwait(false);

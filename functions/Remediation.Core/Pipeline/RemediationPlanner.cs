@@ -22,6 +22,16 @@ public sealed class RemediationPlanner(PolicyProvider policyProvider, ActionCata
     public async Task<Aim> AimAsync(NormalizedAlert alert, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(alert);
+        return AimWithoutReading(alert) ?? AimAt(alert.Target!, await owners.ResolveAsync(alert.Target!, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// The aim when it reads nothing: the alert names no workload, one in a namespace the policy refuses, or the workload
+    /// itself (a Deployment, a StatefulSet: no owner to resolve). Null when the owner must be read from the cluster.
+    /// </summary>
+    public Aim? AimWithoutReading(NormalizedAlert alert)
+    {
+        ArgumentNullException.ThrowIfNull(alert);
         var policy = policyProvider.Current;
         if (alert.Target is not { } reference)
         {
@@ -32,7 +42,11 @@ public sealed class RemediationPlanner(PolicyProvider policyProvider, ActionCata
             // Default deny: a target outside the allowlist is not even read.
             return Aim.Stop(new Decision(DecisionKind.Refuse, refused));
         }
-        var resolution = await owners.ResolveAsync(reference, cancellationToken).ConfigureAwait(false);
+        return WorkloadKinds.HasOwnerToResolve(reference.Kind) ? null : AimAt(reference, OwnerResolver.Itself(reference));
+    }
+
+    private Aim AimAt(WorkloadTarget reference, OwnerResolution resolution)
+    {
         if (resolution.Owner is not { } owner)
         {
             return Aim.Stop(new Decision(DecisionKind.Escalate, $"owner of {reference.Describe()} not found: {resolution.Problem} ({resolution.Path})"), resolution);

@@ -22,6 +22,12 @@ public sealed class SafetyGate(PolicyProvider policyProvider, TargetLedger ledge
     }
 
     /// <summary>
+    /// The target's own limits refusing it from the ledger's memory (a cooldown this process read lately), without a read;
+    /// null when nothing is remembered (then only <see cref="CheckAsync"/> can say).
+    /// </summary>
+    public (GateVerdict Verdict, string Reason)? RememberedRefusal(WorkloadTarget target) => ledger.RememberedRefusal(target, policyProvider.Current.Limits);
+
+    /// <summary>
     /// Reads the target's limits and the remediations in flight other than <paramref name="incidentId"/>; changes nothing.
     /// With <paramref name="countWhenRefused"/> false, a target its own limits refuse is reported without counting the
     /// remediations in flight (the query is saved; the caller stops on the target's verdict and never reads the count,
@@ -36,7 +42,7 @@ public sealed class SafetyGate(PolicyProvider policyProvider, TargetLedger ledge
         var running = verdict == GateVerdict.Allowed || countWhenRefused
             ? await inFlight.CountInFlightAsync(incidentId, timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false)
             : 0;
-        return new GateCheck(verdict, reason, running, limits.MaxConcurrent) { LedgerRead = read, FromMemo = read is null };
+        return new GateCheck(verdict, reason, running, limits.MaxConcurrent) { LedgerRead = read };
     }
 
     /// <summary>
@@ -83,9 +89,6 @@ public sealed record GateCheck(GateVerdict TargetVerdict, string TargetReason, i
 {
     /// <summary>The target's ledger record the check read (null when it answered from memory): a reservation starts from it.</summary>
     internal TargetLedgerRecord? LedgerRead { get; init; }
-
-    /// <summary>The target's limits were answered from the ledger's memo (a cooldown this process read lately), not read.</summary>
-    public bool FromMemo { get; init; }
 
     /// <summary>The check of an incident that already holds its target's slot and its place under the cap.</summary>
     public static GateCheck Held(string reason) => new(GateVerdict.Allowed, reason, 0, int.MaxValue);

@@ -118,13 +118,12 @@ public sealed class TargetLedger(ITargetLedgerStore store, TimeProvider timeProv
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(limits);
+        if (RememberedRefusal(target, limits) is { } remembered)
+        {
+            return (remembered.Verdict, remembered.Reason, null);
+        }
         var key = TargetLedgerRecord.KeyFor(target);
         var now = timeProvider.GetUtcNow();
-        if (_inCooldown.TryGet(key, out var lastAction, out _) && now - lastAction < limits.Cooldown)
-        {
-            var (refused, why) = CooldownRefusal(now, lastAction, limits);
-            return (refused, why, null);
-        }
         var record = await store.GetAsync(key, cancellationToken).ConfigureAwait(false);
         var verdict = Evaluate(record, limits);
         if (record.LastActionAt is { } last && record.ConsecutiveFailures < limits.BreakerFailures && now - last < limits.Cooldown)
@@ -178,6 +177,17 @@ public sealed class TargetLedger(ITargetLedgerStore store, TimeProvider timeProv
             return (GateVerdict.Refused, $"limit: {inWindow} actions in the last {limits.Window} (max {limits.MaxActionsPerWindow})");
         }
         return (GateVerdict.Allowed, "within limits");
+    }
+
+    /// <summary>The cooldown this process read lately for the target (see the remarks), answered without a read; null when none.</summary>
+    public (GateVerdict Verdict, string Reason)? RememberedRefusal(WorkloadTarget target, SafetyLimits limits)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(limits);
+        var now = timeProvider.GetUtcNow();
+        return _inCooldown.TryGet(TargetLedgerRecord.KeyFor(target), out var lastAction, out _) && now - lastAction < limits.Cooldown
+            ? CooldownRefusal(now, lastAction, limits)
+            : null;
     }
 
     private static (GateVerdict Verdict, string Reason) CooldownRefusal(DateTimeOffset now, DateTimeOffset last, SafetyLimits limits) =>

@@ -12,7 +12,7 @@ namespace Remediation.Tests.Policy;
 /// target's ledger row; its own row comes with its work item), none while the ledger remembers its target in cooldown and
 /// the group row its lead. The remediations in flight are not counted for a target the ledger refuses, an incident that
 /// never led a group reads no members when it ends, and the lead of a group no alert joins before diagnosis (not a
-/// cascade's) is not read.
+/// cascade's) is not read. Within both memories an alert naming its Deployment is refused at its claim, in one insert.
 /// </summary>
 [Collection(AzuriteCollection.Name)]
 public sealed class RefusedIncidentStorageTests(AzuriteFixture storage)
@@ -60,7 +60,7 @@ public sealed class RefusedIncidentStorageTests(AzuriteFixture storage)
         }
         // Within the ledger's memo of a target in cooldown, the next alert of the target does not read the ledger again.
         var third = PipelineHarness.Alert("shop", "worker", startsAt: harness.Time.GetUtcNow() + TimeSpan.FromSeconds(31), fingerprint: "third");
-        await harness.Services.GetRequiredService<Remediation.Ingest.AlertIngestor>().IngestAsync([third]);
+        var thirdResult = await harness.Services.GetRequiredService<Remediation.Ingest.AlertIngestor>().IngestAsync([third]);
         await harness.DrainAsync();
         listener.Dispose();
         string[] seenThird;
@@ -81,11 +81,24 @@ public sealed class RefusedIncidentStorageTests(AzuriteFixture storage)
         // Its workload's group row and its target's ledger row: its own row is the claim its work item carries, and the
         // group's lead (an ordinary incident, which no alert joins before diagnosis) is not read.
         Assert.Equal(2, seen.Count(r => r == "table:read"));
-        // Within both memos: the claim, the refusal written on the summary row alone (a replace conditional on the
-        // claim's ETag; no intent or outcome rows), and the queue's share; nothing read.
-        Assert.Equal(0, seenThird.Count(r => r == "table:read"));
-        Assert.Equal(1, seenThird.Count(r => r == "table:insert"));
-        Assert.Equal(1, seenThird.Count(r => r == "table:replace"));
-        Assert.Equal(0, seenThird.Count(r => r == "table:batch"));
+        // Within both memos the claim itself is the refusal: one insert of the summary row in its final state, no work
+        // item, nothing read, no intent or outcome rows.
+        Assert.Equal((0, 1), (thirdResult.Accepted, thirdResult.Refused));
+        Assert.Equal(["table:insert"], seenThird.Where(r => r.StartsWith("table:", StringComparison.Ordinal)));
+        Assert.DoesNotContain("queue:send", seenThird);
+
+        // An alert naming a pod of the workload needs its owner read from the cluster: it is queued, never refused at its
+        // claim, and the worker refuses it from the same memory once it has resolved the owner.
+        var pod = harness.Cluster.ListObjects("pods", "shop").Select(p => p["metadata"]!["name"]!.GetValue<string>()).First(n => n.StartsWith("worker-", StringComparison.Ordinal));
+        var fourth = PipelineHarness.Alert("shop", "worker", startsAt: harness.Time.GetUtcNow() + TimeSpan.FromSeconds(32), fingerprint: "fourth") with
+        {
+            Target = new Remediation.Alerts.WorkloadTarget("shop", pod, Remediation.Alerts.WorkloadKinds.Pod),
+        };
+        var fourthResult = await harness.Services.GetRequiredService<Remediation.Ingest.AlertIngestor>().IngestAsync([fourth]);
+        Assert.Equal((1, 0), (fourthResult.Accepted, fourthResult.Refused));
+        await harness.DrainAsync();
+        var byWorker = (await harness.Store.GetAsync(fourth.IncidentId))!;
+        Assert.Equal((IncidentState.Refused, "worker"), (byWorker.State, byWorker.Workload));
+        Assert.EndsWith("(not diagnosed)", byWorker.OutcomeReason, StringComparison.Ordinal);
     }
 }
