@@ -56,7 +56,8 @@ public enum GateVerdict
 /// <para>
 /// A target's last action only ever moves later (a slot is reserved only once the cooldown has passed, and nothing
 /// clears it), so a target read to be in cooldown stays in cooldown until at least that last action plus the policy's
-/// cooldown. A check remembers that for <see cref="CooldownMemo"/> and refuses for cooldown without reading the target
+/// cooldown. A check that reads so, and a reservation (which starts the cooldown), remember that for
+/// <see cref="CooldownMemo"/>, and a check then refuses for cooldown without reading the target
 /// again: during an alert storm every alert of a target in cooldown cost a storage read that could only say no again.
 /// The memo only ever refuses; an allowed target, an open breaker and every reservation are read from storage. A breaker
 /// opened meanwhile by another process is seen once the memo expires; one opened by this process clears it at once.
@@ -99,6 +100,12 @@ public sealed class TargetLedger(ITargetLedgerStore store, TimeProvider timeProv
             record.LastIncidentId = incidentId;
             if (await TrySaveAsync(record, cancellationToken).ConfigureAwait(false))
             {
+                // The target is in cooldown from this action on: the alerts that follow it are refused from memory at once,
+                // not only once a check has read the slot back.
+                if (record.ConsecutiveFailures < limits.BreakerFailures)
+                {
+                    _inCooldown.Remember(record.PartitionKey, now);
+                }
                 return (GateVerdict.Allowed, $"action {times.Count} of {limits.MaxActionsPerWindow} in the {limits.Window} window");
             }
         }

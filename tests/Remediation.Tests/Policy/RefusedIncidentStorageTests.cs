@@ -26,6 +26,14 @@ public sealed class RefusedIncidentStorageTests(AzuriteFixture storage)
         var acted = await harness.FireAsync(PipelineHarness.Alert("shop", "worker", startsAt: harness.Time.GetUtcNow(), fingerprint: "first"));
         Assert.Equal(IncidentState.Verifying, acted.State);
 
+        // The reservation put the target in cooldown and the lead's group row was written by this process: the next alert
+        // naming the Deployment is refused at its claim.
+        var next = await harness.Services.GetRequiredService<Remediation.Ingest.AlertIngestor>().IngestAsync(
+            [PipelineHarness.Alert("shop", "worker", startsAt: harness.Time.GetUtcNow() + TimeSpan.FromSeconds(1), fingerprint: "next")]);
+        Assert.Equal((0, 1), (next.Accepted, next.Refused));
+        // Once both memories have expired, an alert is decided by the worker from what it reads.
+        harness.Time.Advance(Remediation.Policy.TargetLedger.CooldownMemo + TimeSpan.FromSeconds(1));
+
         var metrics = harness.Services.GetRequiredService<RemediationMetrics>();
         var requests = new List<string>();
         using var listener = new MeterListener
