@@ -59,14 +59,15 @@ public enum GateVerdict
 /// cooldown. A check that reads so, and a reservation (which starts the cooldown), remember that for
 /// <see cref="CooldownMemo"/>, and a check then refuses for cooldown without reading the target
 /// again: during an alert storm every alert of a target in cooldown cost a storage read that could only say no again.
-/// The memo only ever refuses; an allowed target, an open breaker and every reservation are read from storage. A breaker
-/// opened meanwhile by another process is seen once the memo expires; one opened by this process clears it at once.
+/// The memo only ever refuses; an allowed target, an open breaker and every reservation are read from storage. Nothing
+/// another process does can end a cooldown early, so the memo's length bounds only how long a breaker opened meanwhile by
+/// another process goes unnamed in the refusal's reason (one opened by this process clears the memo at once).
 /// </para>
 /// </summary>
 public sealed class TargetLedger(ITargetLedgerStore store, TimeProvider timeProvider)
 {
     /// <summary>How long a target read to be in cooldown is refused for cooldown without reading it again.</summary>
-    public static readonly TimeSpan CooldownMemo = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan CooldownMemo = TimeSpan.FromSeconds(60);
 
     /// <summary>Per target key: the last action read (only targets read to be in cooldown), at most 4,096 targets.</summary>
     private readonly ExpiringMemo<DateTimeOffset> _inCooldown = new(CooldownMemo, 4096, timeProvider);
