@@ -104,6 +104,20 @@ public static class LoadGen
         }
     }
 
+    /// <summary>Like Alertmanager: a failed delivery (a 503 of the ingest limit, say) is retried with backoff, so it is not a loss.</summary>
+    public static async Task<(bool Ok, IReadOnlyList<string> Incidents)> SendRetryingAsync(HttpClient client, string body)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var sent = await SendAsync(client, body).ConfigureAwait(false);
+            if (sent.Ok || attempt == 9)
+            {
+                return sent;
+            }
+            await Task.Delay(200 * (attempt + 1)).ConfigureAwait(false);
+        }
+    }
+
     public static async Task<(bool Ok, IReadOnlyList<string> Incidents)> SendAsync(HttpClient client, string body)
     {
         try

@@ -31,7 +31,8 @@ public sealed record SoakFigures(double Rate, double Seconds, double WarmUpSecon
 public static partial class Phases
 {
     /// <summary>
-    /// Distinct single-alert deliveries at a fixed rate (open loop, latency from the scheduled time) into the host process
+    /// Distinct single-alert deliveries at a fixed rate (open loop, latency from the scheduled time to the accepting answer,
+    /// a refused delivery retried as Alertmanager does; failed = still refused after ten attempts) into the host process
     /// with its worker on, for 10 minutes (--quick: 30 s); the host's RSS is sampled every 2 s. Then the bench waits until
     /// every incident is terminal and counts accepted incidents without their row.
     /// </summary>
@@ -72,7 +73,7 @@ public static partial class Phases
                 var bucket = perMinute[(int)(i / rate / minute)];
                 tasks.Add(Task.Run(async () =>
                 {
-                    var (ok, incidents) = await LoadGen.SendAsync(client, body).ConfigureAwait(false);
+                    var (ok, incidents) = await LoadGen.SendRetryingAsync(client, body).ConfigureAwait(false);
                     bucket.Add(Clock.Ms(due, Clock.Now));
                     if (!ok)
                     {

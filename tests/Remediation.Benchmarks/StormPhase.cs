@@ -68,16 +68,7 @@ public static partial class Phases
                 int d;
                 while ((d = Interlocked.Increment(ref next)) < deliveries.Length && !process.HasExited)
                 {
-                    // Like Alertmanager: a failed delivery is retried (backoff), so a 503 is not a loss.
-                    var ok = false;
-                    for (var attempt = 0; attempt < 10 && !ok; attempt++)
-                    {
-                        (ok, _) = await LoadGen.SendAsync(client, groups[deliveries[d]]).ConfigureAwait(false);
-                        if (!ok)
-                        {
-                            await Task.Delay(200 * (attempt + 1)).ConfigureAwait(false);
-                        }
-                    }
+                    var (ok, _) = await LoadGen.SendRetryingAsync(client, groups[deliveries[d]]).ConfigureAwait(false);
                     if (!ok)
                     {
                         Interlocked.Increment(ref failed);
