@@ -64,7 +64,7 @@ await using (var cluster = await BenchCluster.StartAsync(settings.E2eWarmup + se
     if (settings.Runs("soak"))
     {
         Console.WriteLine("== soak (host as its own process, worker on)");
-        report.Soak = await WithAzuriteAsync(azurite => Phases.SoakAsync(azurite, cluster, settings));
+        report.Soak = await WithAzuriteAsync(azurite => Phases.SoakAsync(azurite, settings));
     }
     if (settings.Runs("history"))
     {

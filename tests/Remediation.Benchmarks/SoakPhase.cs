@@ -33,11 +33,14 @@ public static partial class Phases
     /// <summary>
     /// Distinct single-alert deliveries at a fixed rate (open loop, latency from the scheduled time to the accepting answer,
     /// a refused delivery retried as Alertmanager does; failed = still refused after ten attempts) into the host process
-    /// with its worker on, for 10 minutes (--quick: 30 s); the host's RSS is sampled every 2 s. Then the bench waits until
+    /// with its worker on, for 10 minutes (--quick: 30 s), on a simulator of its own; the host's RSS is sampled every 2 s. Then the bench waits until
     /// every incident is terminal and counts accepted incidents without their row.
     /// </summary>
-    public static async Task<SoakFigures> SoakAsync(AzuriteProcess azurite, BenchCluster cluster, BenchSettings s)
+    public static async Task<SoakFigures> SoakAsync(AzuriteProcess azurite, BenchSettings s)
     {
+        // Its own simulator, its workloads crash-looping as the policy expects: on the shared one the storm phase has
+        // already restarted them, so every soak alert would be diagnosed healthy (NoAction) instead of refused.
+        await using var cluster = await BenchCluster.StartAsync(0, s.StormWorkloads, 0).ConfigureAwait(false);
         const double rate = 200;
         var seconds = s.Quick ? 30.0 : 600.0;
         var warmUp = s.Quick ? 10.0 : 60.0;
