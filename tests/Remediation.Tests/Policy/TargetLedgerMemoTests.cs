@@ -20,22 +20,29 @@ public sealed class TargetLedgerMemoTests
     [Fact]
     public async Task A_target_in_cooldown_is_refused_without_a_read_until_the_memo_expires()
     {
+        // A cooldown longer than the memo, so the memo expires while the target is still in cooldown.
+        var limits = Limits with { Cooldown = TargetLedger.CooldownMemo * 10 };
         var (ledger, store, time) = New();
-        Assert.Equal(GateVerdict.Allowed, (await ledger.TryReserveAsync(Targets[0], "a", Limits)).Verdict);
-        time.Advance(TimeSpan.FromSeconds(10));
-
-        Assert.Equal(GateVerdict.Refused, (await ledger.CheckAsync(Targets[0], Limits)).Verdict);
+        Assert.Equal(GateVerdict.Allowed, (await ledger.TryReserveAsync(Targets[0], "a", limits)).Verdict);
         var reads = store.Reads;
-        time.Advance(TargetLedger.CooldownMemo - TimeSpan.FromMilliseconds(1));
-        var (verdict, reason) = await ledger.CheckAsync(Targets[0], Limits);
-        Assert.Equal((GateVerdict.Refused, reads), (verdict, store.Reads));
-        Assert.StartsWith("cooldown: last action 14s ago", reason, StringComparison.Ordinal);
 
+        // The reservation remembered the cooldown it started: no read until the memo expires.
+        time.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal(GateVerdict.Refused, (await ledger.CheckAsync(Targets[0], limits)).Verdict);
+        time.Advance(TargetLedger.CooldownMemo - TimeSpan.FromSeconds(10) - TimeSpan.FromMilliseconds(1));
+        var (verdict, reason) = await ledger.CheckAsync(Targets[0], limits);
+        Assert.Equal((GateVerdict.Refused, reads), (verdict, store.Reads));
+        Assert.StartsWith($"cooldown: last action {(int)TargetLedger.CooldownMemo.TotalSeconds - 1}s ago", reason, StringComparison.Ordinal);
+
+        // Expired: read once, remembered again from that read.
         time.Advance(TimeSpan.FromMilliseconds(1));
-        Assert.Equal(GateVerdict.Refused, (await ledger.CheckAsync(Targets[0], Limits)).Verdict);
+        Assert.Equal(GateVerdict.Refused, (await ledger.CheckAsync(Targets[0], limits)).Verdict);
+        Assert.Equal(reads + 1, store.Reads);
+        time.Advance(TargetLedger.CooldownMemo - TimeSpan.FromMilliseconds(1));
+        Assert.Equal(GateVerdict.Refused, (await ledger.CheckAsync(Targets[0], limits)).Verdict);
         Assert.Equal(reads + 1, store.Reads);
         // Another target is read: the memo is per target.
-        Assert.Equal(GateVerdict.Allowed, (await ledger.CheckAsync(Targets[1], Limits)).Verdict);
+        Assert.Equal(GateVerdict.Allowed, (await ledger.CheckAsync(Targets[1], limits)).Verdict);
         Assert.Equal(reads + 2, store.Reads);
     }
 

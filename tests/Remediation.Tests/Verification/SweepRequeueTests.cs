@@ -87,10 +87,11 @@ public sealed class SweepRequeueTests(AzuriteFixture storage)
         var acted = await harness.FireAsync(PipelineHarness.Alert("shop", "worker", startsAt: harness.Time.GetUtcNow(), fingerprint: "acted"));
         Assert.Equal(IncidentState.Verifying, acted.State);
         var queue = harness.Services.GetRequiredService<WorkQueue>();
-        // Its scheduled checks are lost, and so are the work items of more incidents than one message can carry.
+        // Its scheduled checks are lost, and so are the work items of more incidents than one message can carry (on
+        // another workload: alerts on the one just acted on would be refused at their claim, never queued).
         await queue.Queue.ClearMessagesAsync();
         var lost = Enumerable.Range(0, WorkMessage.MaxItems + 5)
-            .Select(i => PipelineHarness.Alert("shop", "worker", startsAt: harness.Time.GetUtcNow(), fingerprint: $"lost-{i}")).ToList();
+            .Select(i => PipelineHarness.Alert("shop", "other", startsAt: harness.Time.GetUtcNow(), fingerprint: $"lost-{i}")).ToList();
         await harness.Services.GetRequiredService<AlertIngestor>().IngestAsync(lost);
         await queue.Queue.ClearMessagesAsync();
         // One message still queued: work is flowing.
