@@ -22,7 +22,7 @@ public sealed class SafetyGate(PolicyProvider policyProvider, TargetLedger ledge
     }
 
     /// <summary>
-    /// The target's own limits refusing it from the ledger's memory (a cooldown this process read lately), without a read;
+    /// The target's own limits refusing it from the ledger's memory (a cooldown this process read or started lately), without a read;
     /// null when nothing is remembered (then only <see cref="CheckAsync"/> can say).
     /// </summary>
     public (GateVerdict Verdict, string Reason)? RememberedRefusal(WorkloadTarget target) => ledger.RememberedRefusal(target, policyProvider.Current.Limits);

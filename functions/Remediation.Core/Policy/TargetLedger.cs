@@ -187,7 +187,7 @@ public sealed class TargetLedger(ITargetLedgerStore store, TimeProvider timeProv
         return (GateVerdict.Allowed, "within limits");
     }
 
-    /// <summary>The cooldown this process read lately for the target (see the remarks), answered without a read; null when none.</summary>
+    /// <summary>The cooldown this process read or started lately for the target (see the remarks), answered without a read; null when none.</summary>
     public (GateVerdict Verdict, string Reason)? RememberedRefusal(WorkloadTarget target, SafetyLimits limits)
     {
         ArgumentNullException.ThrowIfNull(target);
