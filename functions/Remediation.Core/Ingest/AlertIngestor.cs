@@ -35,11 +35,15 @@ public sealed partial class AlertIngestor(
     public static readonly TimeSpan ClaimMemo = TimeSpan.FromMinutes(15);
 
     /// <summary>
-    /// Incidents this process claimed and queued (or recorded as Escalated/Ignored): their rows exist and stay, because the
-    /// only delete of a summary row is the release of a claim whose work item could not be queued, and those are not
-    /// remembered. A duplicate answered 409 is not remembered either: its claimer may still release it.
+    /// Incidents this process claimed and queued (or recorded as Escalated/Ignored/Refused): their rows exist and stay,
+    /// because the only delete of a summary row is the release of a claim whose work item could not be queued, and those
+    /// are not remembered. A duplicate answered 409 is not remembered either: its claimer may still release it. Sized for a
+    /// storm of 100,000 alerts delivered again within the memo's lifetime, in a fixed 4 MB.
     /// </summary>
-    private readonly ExpiringMemo<bool> _claimed = new(ClaimMemo, 50_000, timeProvider);
+    private readonly ClaimedIncidents _claimed = new(ClaimMemo, ClaimMemoCapacity, timeProvider);
+
+    /// <summary>Ids the claimed-incident memory holds (131,072: 4 MB).</summary>
+    public const int ClaimMemoCapacity = 1 << 17;
 
     /// <exception cref="AlertTooLargeException">An alert is too large to record; nothing of the delivery was claimed.</exception>
     public async Task<IngestResult> IngestAsync(IReadOnlyList<NormalizedAlert> alerts, CancellationToken cancellationToken = default)
@@ -108,7 +112,7 @@ public sealed partial class AlertIngestor(
             }
             foreach (var record in chunks[c])
             {
-                _claimed.Remember(record.IncidentId, true);
+                _claimed.Remember(record.IncidentId);
                 LogClaimed(record.IncidentId, record.AlertName, $"{record.Namespace}/{record.Workload}");
             }
         }
@@ -201,7 +205,7 @@ public sealed partial class AlertIngestor(
 
     private async Task<(ClaimOutcome, IncidentRecord?)> ClaimAsync(NormalizedAlert alert, string alertJson, CancellationToken cancellationToken)
     {
-        if (_claimed.TryGet(alert.IncidentId, out _, out _))
+        if (_claimed.Contains(alert.IncidentId))
         {
             return (ClaimOutcome.Duplicate, null);
         }
@@ -239,7 +243,7 @@ public sealed partial class AlertIngestor(
         {
             return (ClaimOutcome.Duplicate, null);
         }
-        _claimed.Remember(record.IncidentId, true);
+        _claimed.Remember(record.IncidentId);
         metrics.RecordDecision(state.ToString());
         if (state == IncidentState.Ignored)
         {

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Remediation.Tests.Policy;
 
-/// <summary>The memo behind the ledger's, the claims' and the groups' memories: expiry, forgetting, and its bound.</summary>
+/// <summary>The memo behind the ledger's and the groups' memories: expiry, forgetting, and its bound.</summary>
 public sealed class ExpiringMemoTests
 {
     [Fact]
