@@ -14,6 +14,9 @@ public sealed record GrowthFigures(IReadOnlyList<GrowthStep> Steps)
 
     /// <summary>Cost per alert of each step over the step before (1.25 = 25 % dearer).</summary>
     public IEnumerable<double> CostRises => Steps.Zip(Steps.Skip(1), (a, b) => b.CostMs / a.CostMs);
+
+    /// <summary>The storage limit's own time per alert at each step over the step before (null where either was not measured).</summary>
+    public IEnumerable<double?> LimitRises => Steps.Zip(Steps.Skip(1), (a, b) => a.Storm.LimitSeconds is > 0 and { } la && b.Storm.LimitSeconds is { } lb ? lb / b.Alerts / (la / a.Alerts) : (double?)null);
 }
 
 /// <summary>The storm at growing sizes.</summary>
@@ -25,7 +28,8 @@ public static partial class Phases
 
     /// <summary>
     /// Each size on a fresh Azurite and a fresh simulator holding exactly its workloads (all crash-looping), so no size
-    /// inherits rows, messages or restarted workloads from another.
+    /// inherits rows, messages or restarted workloads from another; then that size's storage limit on the same Azurite
+    /// (<see cref="StormLimitAsync"/>), so a rise in cost per alert can be set against the storage's own.
     /// </summary>
     public static async Task<GrowthFigures> GrowthAsync(BenchSettings s)
     {
@@ -37,8 +41,10 @@ public static partial class Phases
             await using var azurite = await AzuriteProcess.StartAsync().ConfigureAwait(false);
             // The timeout grows with the size (10 ms per alert, at least the storm's own).
             var storm = await StormAsync(azurite, cluster, s, alerts, workloads, Math.Max(s.StormTimeoutSeconds, alerts / 100.0)).ConfigureAwait(false);
-            steps.Add(new GrowthStep(alerts, workloads, storm));
             Console.WriteLine($"    {storm.DrainSeconds:F1} s, {storm.DrainSeconds * 1000 / alerts:F2} ms per alert, peak RSS {storm.PeakRssMb:F0} MB, {storm.Storage?.Total / alerts:F2} storage requests per alert");
+            var (limit, composition) = await StormLimitAsync(azurite, s, alerts, workloads).ConfigureAwait(false);
+            Console.WriteLine($"    storage limit {limit:F1} s ({limit * 1000 / alerts:F2} ms per alert); drain / limit = {storm.DrainSeconds / limit:F2}");
+            steps.Add(new GrowthStep(alerts, workloads, storm with { LimitSeconds = limit, LimitComposition = composition }));
         }
         return new GrowthFigures(steps);
     }
