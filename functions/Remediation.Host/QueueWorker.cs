@@ -40,10 +40,24 @@ public sealed partial class QueueWorker(WorkQueue queue, WorkItemProcessor proce
                 continue;
             }
             idle = runOptions.MinPollInterval;
-            foreach (var message in messages)
+            // Held from now, not from when a place frees: a message waiting for a place keeps its visibility too.
+            var leases = messages.Select(m => MessageLease.Hold(queue, m, runOptions.VisibilityTimeout, timeProvider)).ToList();
+            for (var i = 0; i < leases.Count; i++)
             {
-                await slots.WaitAsync(stoppingToken).ConfigureAwait(false);
-                running.Add(HandleAsync(message, slots, stoppingToken));
+                try
+                {
+                    await slots.WaitAsync(stoppingToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Shutting down: the messages not started become visible again after their timeout.
+                    foreach (var waiting in leases.Skip(i))
+                    {
+                        await waiting.DisposeAsync().ConfigureAwait(false);
+                    }
+                    throw;
+                }
+                running.Add(HandleAsync(leases[i], slots, stoppingToken));
             }
             running.RemoveAll(t => t.IsCompleted);
         }
@@ -61,12 +75,17 @@ public sealed partial class QueueWorker(WorkQueue queue, WorkItemProcessor proce
         return first == enqueued ? runOptions.MinPollInterval : TimeSpan.FromTicks(Math.Min(idle.Ticks * 2, runOptions.MaxPollInterval.Ticks));
     }
 
-    private async Task HandleAsync(Azure.Storage.Queues.Models.QueueMessage message, SemaphoreSlim slots, CancellationToken cancellationToken)
+    private async Task HandleAsync(MessageLease lease, SemaphoreSlim slots, CancellationToken cancellationToken)
     {
+        await using var held = lease;
+        var message = lease.Message!;
         try
         {
             await processor.ProcessAsync(message.Body.ToString(), message.DequeueCount, cancellationToken).ConfigureAwait(false);
-            await queue.CompleteAsync(message, cancellationToken).ConfigureAwait(false);
+            if (!await lease.CompleteAsync(cancellationToken).ConfigureAwait(false))
+            {
+                LogLeaseLost(message.MessageId);
+            }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -75,15 +94,22 @@ public sealed partial class QueueWorker(WorkQueue queue, WorkItemProcessor proce
         catch (Exception ex)
         {
             LogFailed(message.MessageId, message.DequeueCount, ex);
-            if (message.DequeueCount >= WorkItemProcessor.MaxDequeueCount)
+            if (message.DequeueCount >= WorkItemProcessor.MaxDequeueCount && await StopHoldingAsync(lease).ConfigureAwait(false) is { } current)
             {
-                await PoisonAsync(message, ex, cancellationToken).ConfigureAwait(false);
+                await PoisonAsync(current, ex, cancellationToken).ConfigureAwait(false);
             }
         }
         finally
         {
             slots.Release();
         }
+    }
+
+    /// <summary>Stops renewing; the message as last renewed, null when the lease was lost.</summary>
+    private static async Task<Azure.Storage.Queues.Models.QueueMessage?> StopHoldingAsync(MessageLease lease)
+    {
+        await lease.DisposeAsync().ConfigureAwait(false);
+        return lease.Message;
     }
 
     private async Task PoisonAsync(Azure.Storage.Queues.Models.QueueMessage message, Exception ex, CancellationToken cancellationToken)
@@ -102,6 +128,9 @@ public sealed partial class QueueWorker(WorkQueue queue, WorkItemProcessor proce
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Queue poll failed: {Error}")]
     private partial void LogPollFailed(string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Work message {MessageId} was taken by another receiver before it was deleted here; it is processed again there (work items are idempotent)")]
+    private partial void LogLeaseLost(string messageId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Work item {MessageId} failed (dequeue {DequeueCount})")]
     private partial void LogFailed(string messageId, long dequeueCount, Exception exception);

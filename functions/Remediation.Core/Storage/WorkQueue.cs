@@ -153,12 +153,50 @@ public sealed class WorkQueue(QueueClient queue, QueueClient poison)
         return response.Value;
     }
 
-    public Task CompleteAsync(QueueMessage message, CancellationToken cancellationToken = default) =>
-        StorageCall.Guard(() => queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken));
+    /// <summary>
+    /// Deletes a processed message. False when the message is no longer this receiver's (its visibility ran out and another
+    /// receive took it, or it was already deleted): the other holder processes it again, which work items allow.
+    /// </summary>
+    public async Task<bool> CompleteAsync(QueueMessage message, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await StorageCall.Guard(() => queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken)).ConfigureAwait(false);
+            return true;
+        }
+        catch (Azure.RequestFailedException ex) when (NoLongerHeld(ex))
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The message is gone (404) or another receive holds it now (400 PopReceiptMismatch).</summary>
+    private static bool NoLongerHeld(Azure.RequestFailedException ex) =>
+        ex.Status == 404 || (ex.Status == 400 && ex.ErrorCode == QueueErrorCode.PopReceiptMismatch.ToString());
+
+    /// <summary>
+    /// Keeps a message this receiver holds invisible for <paramref name="visibilityTimeout"/> more (the Functions queue
+    /// trigger does the same for a long-running function); the returned message carries the new pop receipt. Null when the
+    /// message is no longer this receiver's.
+    /// </summary>
+    public async Task<QueueMessage?> RenewAsync(QueueMessage message, TimeSpan visibilityTimeout, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        try
+        {
+            var receipt = await StorageCall.Guard(() => queue.UpdateMessageAsync(message.MessageId, message.PopReceipt, visibilityTimeout: visibilityTimeout, cancellationToken: cancellationToken))
+                .ConfigureAwait(false);
+            return message.Update(receipt.Value);
+        }
+        catch (Azure.RequestFailedException ex) when (NoLongerHeld(ex))
+        {
+            return null;
+        }
+    }
 
     public async Task MoveToPoisonAsync(QueueMessage message, CancellationToken cancellationToken = default)
     {
         await StorageCall.Guard(() => poison.SendMessageAsync(message.Body, cancellationToken: cancellationToken)).ConfigureAwait(false);
-        await CompleteAsync(message, cancellationToken).ConfigureAwait(false);
+        _ = await CompleteAsync(message, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -1,0 +1,82 @@
+using Azure.Storage.Queues;
+using Microsoft.Extensions.Time.Testing;
+using Remediation.Host;
+using Remediation.Storage;
+using Remediation.Tests.Fixtures;
+
+namespace Remediation.Tests.Hosting;
+
+/// <summary>
+/// The standalone host's hold on a received work message (on Azurite): renewed, it stays invisible past the visibility
+/// it was received with and is deleted with the renewed receipt; taken by another receiver once its visibility ran out,
+/// the lease says it is lost (renewing finds it taken, completing deletes nothing) and the other holder can delete it.
+/// The renewal period runs on a fake clock; the visibility on the service's own.
+/// </summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class MessageLeaseTests(AzuriteFixture storage)
+{
+    private async Task<WorkQueue> QueueAsync()
+    {
+        var name = "lease-" + Guid.NewGuid().ToString("N")[..12];
+        var queue = new WorkQueue(new QueueClient(storage.ConnectionString, name), new QueueClient(storage.ConnectionString, name + "-poison"));
+        await queue.EnsureCreatedAsync();
+        await queue.Queue.SendMessageAsync("work");
+        return queue;
+    }
+
+    private static async Task UntilAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(30);
+        while (!condition())
+        {
+            Assert.True(DateTimeOffset.UtcNow < deadline, "timed out waiting until " + what);
+            await Task.Delay(20);
+        }
+    }
+
+    [Fact]
+    public async Task A_renewed_message_stays_invisible_past_its_first_timeout_and_is_deleted_with_the_new_receipt()
+    {
+        var queue = await QueueAsync();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var received = Assert.Single(await queue.ReceiveAsync(1, TimeSpan.FromSeconds(2)));
+        await using var lease = MessageLease.Hold(queue, received, TimeSpan.FromSeconds(30), time);
+
+        time.Advance(TimeSpan.FromSeconds(15));
+        await UntilAsync(() => lease.Renewals == 1, "the lease renewed the message");
+        Assert.NotEqual(received.PopReceipt, lease.Message!.PopReceipt);
+        await UntilAsync(() => DateTimeOffset.UtcNow > received.NextVisibleOn!.Value.AddSeconds(1), "the first visibility timeout has passed");
+        Assert.Empty(await queue.ReceiveAsync(1, TimeSpan.FromSeconds(30)));
+
+        Assert.True(await lease.CompleteAsync(CancellationToken.None));
+        Assert.Equal(0, await queue.ApproximateCountAsync());
+    }
+
+    [Fact]
+    public async Task A_message_taken_by_another_receiver_is_reported_lost_and_left_to_it()
+    {
+        var queue = await QueueAsync();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var received = Assert.Single(await queue.ReceiveAsync(1, TimeSpan.FromSeconds(1)));
+        await using var lease = MessageLease.Hold(queue, received, TimeSpan.FromSeconds(30), time);
+
+        // Its visibility runs out before the lease's first renewal: another receive takes it.
+        Azure.Storage.Queues.Models.QueueMessage[] taken = [];
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(30);
+        while (taken.Length == 0)
+        {
+            Assert.True(DateTimeOffset.UtcNow < deadline, "timed out waiting for the message to be visible again");
+            await Task.Delay(50);
+            taken = await queue.ReceiveAsync(1, TimeSpan.FromSeconds(30));
+        }
+        var other = Assert.Single(taken);
+        Assert.Equal(received.MessageId, other.MessageId);
+        time.Advance(TimeSpan.FromSeconds(15));
+        await UntilAsync(() => lease.Message is null, "the renewal found the message taken");
+
+        Assert.False(await lease.CompleteAsync(CancellationToken.None));
+        Assert.Equal(1, await queue.ApproximateCountAsync());
+        Assert.True(await queue.CompleteAsync(other));
+        Assert.Equal(0, await queue.ApproximateCountAsync());
+    }
+}
