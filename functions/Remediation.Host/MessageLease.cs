@@ -15,19 +15,24 @@ public sealed class MessageLease : IAsyncDisposable
     private readonly WorkQueue _queue;
     private readonly TimeSpan _visibility;
     private readonly TimeProvider _timeProvider;
+    private readonly Action<Exception>? _renewalFailed;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _renewing;
     private QueueMessage? _message;
 
-    private MessageLease(WorkQueue queue, QueueMessage message, TimeSpan visibility, TimeProvider timeProvider)
+    private MessageLease(WorkQueue queue, QueueMessage message, TimeSpan visibility, TimeProvider timeProvider, Action<Exception>? renewalFailed)
     {
-        (_queue, _message, _visibility, _timeProvider) = (queue, message, visibility, timeProvider);
+        (_queue, _message, _visibility, _timeProvider, _renewalFailed) = (queue, message, visibility, timeProvider, renewalFailed);
         _renewing = RenewAsync(_stop.Token);
     }
 
-    /// <summary>Starts holding <paramref name="message"/> (received with <paramref name="visibility"/>).</summary>
-    public static MessageLease Hold(WorkQueue queue, QueueMessage message, TimeSpan visibility, TimeProvider timeProvider) =>
-        new(queue, message, visibility, timeProvider);
+    /// <summary>
+    /// Starts holding <paramref name="message"/> (received with <paramref name="visibility"/>). A renewal the service refuses
+    /// for another reason than the message being taken ends the renewing and is reported to <paramref name="renewalFailed"/>;
+    /// the message is still deleted when processed, if it is still this receiver's then.
+    /// </summary>
+    public static MessageLease Hold(WorkQueue queue, QueueMessage message, TimeSpan visibility, TimeProvider timeProvider, Action<Exception>? renewalFailed = null) =>
+        new(queue, message, visibility, timeProvider, renewalFailed);
 
     /// <summary>Renewals made so far.</summary>
     public int Renewals { get; private set; }
@@ -81,6 +86,11 @@ public sealed class MessageLease : IAsyncDisposable
             catch (TransientDependencyException)
             {
                 // Storage unreachable for now: try again at the next tick; the message may still be ours.
+            }
+            catch (Azure.RequestFailedException ex)
+            {
+                _renewalFailed?.Invoke(ex);
+                return;
             }
         }
     }

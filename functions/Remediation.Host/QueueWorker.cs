@@ -41,7 +41,7 @@ public sealed partial class QueueWorker(WorkQueue queue, WorkItemProcessor proce
             }
             idle = runOptions.MinPollInterval;
             // Held from now, not from when a place frees: a message waiting for a place keeps its visibility too.
-            var leases = messages.Select(m => MessageLease.Hold(queue, m, runOptions.VisibilityTimeout, timeProvider)).ToList();
+            var leases = messages.Select(m => MessageLease.Hold(queue, m, runOptions.VisibilityTimeout, timeProvider, ex => LogRenewalFailed(m.MessageId, ex))).ToList();
             for (var i = 0; i < leases.Count; i++)
             {
                 try
@@ -128,6 +128,9 @@ public sealed partial class QueueWorker(WorkQueue queue, WorkItemProcessor proce
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Queue poll failed: {Error}")]
     private partial void LogPollFailed(string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Work message {MessageId} could not be kept invisible any longer; it may be processed again by another receiver")]
+    private partial void LogRenewalFailed(string messageId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Work message {MessageId} was taken by another receiver before it was deleted here; it is processed again there (work items are idempotent)")]
     private partial void LogLeaseLost(string messageId);

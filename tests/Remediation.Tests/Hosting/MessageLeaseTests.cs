@@ -79,4 +79,22 @@ public sealed class MessageLeaseTests(AzuriteFixture storage)
         Assert.True(await queue.CompleteAsync(other));
         Assert.Equal(0, await queue.ApproximateCountAsync());
     }
+
+    [Fact]
+    public async Task A_renewal_the_service_refuses_is_reported_and_the_message_is_still_deleted()
+    {
+        var queue = await QueueAsync();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var received = Assert.Single(await queue.ReceiveAsync(1, TimeSpan.FromSeconds(30)));
+        var failures = new List<Exception>();
+        // Longer than the service allows (7 days): the renewal is refused as out of range, not as the message being taken.
+        await using var lease = MessageLease.Hold(queue, received, TimeSpan.FromDays(8), time, ex => { lock (failures) { failures.Add(ex); } });
+
+        time.Advance(TimeSpan.FromDays(4));
+        await UntilAsync(() => { lock (failures) { return failures.Count == 1; } }, "the refused renewal was reported");
+        Assert.Equal(0, lease.Renewals);
+        Assert.Equal(received.PopReceipt, lease.Message!.PopReceipt);
+        Assert.True(await lease.CompleteAsync(CancellationToken.None));
+        Assert.Equal(0, await queue.ApproximateCountAsync());
+    }
 }
