@@ -1,4 +1,5 @@
 using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
 using Microsoft.Extensions.Time.Testing;
 using Remediation.Host;
 using Remediation.Storage;
@@ -15,19 +16,22 @@ namespace Remediation.Tests.Hosting;
 [Collection(AzuriteCollection.Name)]
 public sealed class MessageLeaseTests(AzuriteFixture storage)
 {
-    private async Task<WorkQueue> QueueAsync()
+    /// <summary>A fresh queue holding one message, and that message received with <paramref name="visibility"/>.</summary>
+    private async Task<(WorkQueue Queue, QueueMessage Received)> ReceivedAsync(TimeSpan visibility)
     {
         var name = "lease-" + Guid.NewGuid().ToString("N")[..12];
         var queue = new WorkQueue(new QueueClient(storage.ConnectionString, name), new QueueClient(storage.ConnectionString, name + "-poison"));
         await queue.EnsureCreatedAsync();
         await queue.Queue.SendMessageAsync("work");
-        return queue;
+        return (queue, Assert.Single(await queue.ReceiveAsync(1, visibility)));
     }
 
-    private static async Task UntilAsync(Func<bool> condition, string what)
+    private static Task UntilAsync(Func<bool> condition, string what) => UntilAsync(() => Task.FromResult(condition()), what);
+
+    private static async Task UntilAsync(Func<Task<bool>> condition, string what)
     {
         var deadline = DateTimeOffset.UtcNow.AddSeconds(30);
-        while (!condition())
+        while (!await condition())
         {
             Assert.True(DateTimeOffset.UtcNow < deadline, "timed out waiting until " + what);
             await Task.Delay(20);
@@ -37,9 +41,8 @@ public sealed class MessageLeaseTests(AzuriteFixture storage)
     [Fact]
     public async Task A_renewed_message_stays_invisible_past_its_first_timeout_and_is_deleted_with_the_new_receipt()
     {
-        var queue = await QueueAsync();
+        var (queue, received) = await ReceivedAsync(TimeSpan.FromSeconds(2));
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var received = Assert.Single(await queue.ReceiveAsync(1, TimeSpan.FromSeconds(2)));
         await using var lease = MessageLease.Hold(queue, received, TimeSpan.FromSeconds(30), time);
 
         time.Advance(TimeSpan.FromSeconds(15));
@@ -55,20 +58,13 @@ public sealed class MessageLeaseTests(AzuriteFixture storage)
     [Fact]
     public async Task A_message_taken_by_another_receiver_is_reported_lost_and_left_to_it()
     {
-        var queue = await QueueAsync();
+        var (queue, received) = await ReceivedAsync(TimeSpan.FromSeconds(1));
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var received = Assert.Single(await queue.ReceiveAsync(1, TimeSpan.FromSeconds(1)));
         await using var lease = MessageLease.Hold(queue, received, TimeSpan.FromSeconds(30), time);
 
         // Its visibility runs out before the lease's first renewal: another receive takes it.
-        Azure.Storage.Queues.Models.QueueMessage[] taken = [];
-        var deadline = DateTimeOffset.UtcNow.AddSeconds(30);
-        while (taken.Length == 0)
-        {
-            Assert.True(DateTimeOffset.UtcNow < deadline, "timed out waiting for the message to be visible again");
-            await Task.Delay(50);
-            taken = await queue.ReceiveAsync(1, TimeSpan.FromSeconds(30));
-        }
+        QueueMessage[] taken = [];
+        await UntilAsync(async () => (taken = await queue.ReceiveAsync(1, TimeSpan.FromSeconds(30))).Length > 0, "the message is visible again");
         var other = Assert.Single(taken);
         Assert.Equal(received.MessageId, other.MessageId);
         time.Advance(TimeSpan.FromSeconds(15));
@@ -83,9 +79,8 @@ public sealed class MessageLeaseTests(AzuriteFixture storage)
     [Fact]
     public async Task A_renewal_the_service_refuses_is_reported_and_the_message_is_still_deleted()
     {
-        var queue = await QueueAsync();
+        var (queue, received) = await ReceivedAsync(TimeSpan.FromSeconds(30));
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var received = Assert.Single(await queue.ReceiveAsync(1, TimeSpan.FromSeconds(30)));
         var failures = new List<Exception>();
         // Longer than the service allows (7 days): the renewal is refused as out of range, not as the message being taken.
         await using var lease = MessageLease.Hold(queue, received, TimeSpan.FromDays(8), time, ex => { lock (failures) { failures.Add(ex); } });
