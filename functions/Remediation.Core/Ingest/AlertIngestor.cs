@@ -126,48 +126,16 @@ public sealed partial class AlertIngestor(
     /// </summary>
     private async Task<Exception?> IngestConcurrentlyAsync(IReadOnlyList<NormalizedAlert> alerts, string[] alertJson, IngestOutcome[] outcomes, IncidentRecord?[] claimed, CancellationToken cancellationToken)
     {
-        var groups = new Dictionary<string, List<int>>(StringComparer.Ordinal);
-        var order = new List<List<int>>();
-        for (var i = 0; i < alerts.Count; i++)
-        {
-            if (!groups.TryGetValue(alerts[i].IncidentId, out var group))
-            {
-                group = [];
-                groups.Add(alerts[i].IncidentId, group);
-                order.Add(group);
-            }
-            group.Add(i);
-        }
-        using var slots = new SemaphoreSlim(MaxConcurrentClaims);
-        var tasks = new Task[order.Count];
-        for (var g = 0; g < order.Count; g++)
-        {
-            tasks[g] = IngestGroupAsync(order[g], alerts, alertJson, outcomes, claimed, slots, cancellationToken);
-        }
         try
         {
-            await Task.WhenAll(tasks).ConfigureAwait(false);
+            await OrderedLanes.RunAsync(alerts.Count, i => alerts[i].IncidentId, MaxConcurrentClaims,
+                async i => (outcomes[i], claimed[i]) = await IngestOneAsync(alerts[i], alertJson[i], cancellationToken).ConfigureAwait(false),
+                cancellationToken).ConfigureAwait(false);
             return null;
         }
         catch (Exception ex) when (ex is TransientDependencyException)
         {
             return ex;
-        }
-    }
-
-    private async Task IngestGroupAsync(List<int> indexes, IReadOnlyList<NormalizedAlert> alerts, string[] alertJson, IngestOutcome[] outcomes, IncidentRecord?[] claimed, SemaphoreSlim slots, CancellationToken cancellationToken)
-    {
-        await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            foreach (var i in indexes)
-            {
-                (outcomes[i], claimed[i]) = await IngestOneAsync(alerts[i], alertJson[i], cancellationToken).ConfigureAwait(false);
-            }
-        }
-        finally
-        {
-            slots.Release();
         }
     }
 
