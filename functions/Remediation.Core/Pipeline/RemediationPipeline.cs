@@ -124,7 +124,7 @@ public sealed partial class RemediationPipeline(
         }
         if (decision is not { Kind: DecisionKind.Act, Plan: { } plan })
         {
-            return await CompleteAsync(incident, decision, cancellationToken).ConfigureAwait(false);
+            return await CompleteAsync(incident, ActedOnMeanwhile(incident, target, decision) ?? decision, cancellationToken).ConfigureAwait(false);
         }
         if (await cascade.ClaimLeadAsync(incident, target, readBefore.GroupRow, cancellationToken).ConfigureAwait(false) is { } joined)
         {
@@ -144,6 +144,17 @@ public sealed partial class RemediationPipeline(
         }
         return await ActAsync(incident, decision, plan, started, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// An incident that found nothing to act on (escalate, no action) on a target this process reserved an action for
+    /// since the gate's check let the incident through: it was diagnosed while that action was under way, and what it
+    /// found (pods restarting, none of the new revision yet, healthy already) is that action's doing, not news for a
+    /// person. Decided as it would have been a moment later: refused for the target's cooldown, from memory. Null otherwise.
+    /// </summary>
+    private Decision? ActedOnMeanwhile(IncidentRecord incident, WorkloadTarget target, Decision decision) =>
+        decision.Kind is DecisionKind.Escalate or DecisionKind.NoAction && refusals.For(target, incident.IncidentId) is { } refused
+            ? refused with { LeadsGroup = decision.LeadsGroup }
+            : null;
 
     private async Task<DiagnosisResult> DiagnoseAsync(IncidentRecord incident, NormalizedAlert alert, Aim aim, WorkloadTarget target, CancellationToken cancellationToken)
     {
