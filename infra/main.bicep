@@ -157,8 +157,10 @@ module storage 'core/storage/storage-account.bicep' = {
     containerNames: [
       deploymentContainerName
     ]
+    // The remediations in flight have a table of their own (the incidents table's name + 'inflight').
     tableNames: [
       incidentsTable
+      '${incidentsTable}inflight'
     ]
     // The Functions host creates <queue>-poison on its own after maxDequeueCount failures;
     // creating it here makes it visible (and alertable) from day one.

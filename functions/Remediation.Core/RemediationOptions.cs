@@ -46,6 +46,9 @@ public sealed class StorageOptions
     /// <summary>Client id of a user-assigned managed identity; empty uses DefaultAzureCredential.</summary>
     public string? ClientId { get; set; }
     public string IncidentsTable { get; set; } = "incidents";
+    /// <summary>The table of the remediations in flight: the incidents table's name + <see cref="InFlightSuffix"/>.</summary>
+    public string InFlightTable => IncidentsTable + InFlightSuffix;
+    public const string InFlightSuffix = "inflight";
     public string WorkQueue { get; set; } = "remediation-work";
     public string PoisonQueue => WorkQueue + "-poison";
 }

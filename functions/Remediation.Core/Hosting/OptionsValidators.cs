@@ -105,9 +105,10 @@ internal sealed partial class StorageOptionsValidator : IValidateOptions<Storage
             failures.Url(nameof(options.TableServiceUri), options.TableServiceUri, "https://{account}.table.core.windows.net", required: true);
             failures.Url(nameof(options.QueueServiceUri), options.QueueServiceUri, "https://{account}.queue.core.windows.net", required: true);
         }
-        if (!TableName().IsMatch(options.IncidentsTable ?? ""))
+        // The in-flight table is the incidents table's name + "inflight": both must be valid table names.
+        if ((options.IncidentsTable ?? "").Length > 63 - StorageOptions.InFlightSuffix.Length || !TableName().IsMatch(options.IncidentsTable ?? ""))
         {
-            failures.Add($"{StorageOptions.SectionName}:IncidentsTable '{options.IncidentsTable}' is not a table name: expected 3-63 letters and digits, starting with a letter");
+            failures.Add($"{StorageOptions.SectionName}:IncidentsTable '{options.IncidentsTable}' is not a table name whose 'inflight' table is also valid: expected 3-55 letters and digits, starting with a letter");
         }
         // The poison queue is the work queue's name + "-poison": both must be valid queue names.
         if ((options.WorkQueue ?? "").Length > 63 - "-poison".Length || !QueueName().IsMatch(options.WorkQueue ?? ""))

@@ -32,19 +32,7 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new RemediationMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
 
-        services.TryAddSingleton(sp => CreateTableClient(sp.GetRequiredService<IOptions<StorageOptions>>().Value, sp.GetRequiredService<RemediationMetrics>()));
-        services.TryAddSingleton(sp =>
-        {
-            var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
-            var metrics = sp.GetRequiredService<RemediationMetrics>();
-            return new WorkQueue(CreateQueueClient(storage, storage.WorkQueue, metrics), CreateQueueClient(storage, storage.PoisonQueue, metrics));
-        });
-        services.TryAddSingleton<IncidentStore>();
-        services.TryAddSingleton<IIncidentStore>(sp => sp.GetRequiredService<IncidentStore>());
-        services.TryAddSingleton<IIncidentHistory>(sp => sp.GetRequiredService<IncidentStore>());
-        services.TryAddSingleton<IInFlightRemediations>(sp => sp.GetRequiredService<IncidentStore>());
-        services.TryAddSingleton<IIncidentGroups>(sp => sp.GetRequiredService<IncidentStore>());
-        services.TryAddSingleton<ITargetLedgerStore>(sp => new TableTargetLedgerStore(sp.GetRequiredService<TableClient>()));
+        services.AddRemediationStorage();
         services.TryAddSingleton<TargetLedger>();
         services.TryAddSingleton<SafetyGate>();
         services.TryAddSingleton<Incidents.IncidentRecorder>();
@@ -85,7 +73,34 @@ public static class ServiceCollectionExtensions
         return services;
     }
 
-    private static TableClient CreateTableClient(StorageOptions storage, RemediationMetrics metrics)
+    /// <summary>The storage adapters: the incidents table (incidents, group rows, the ledger), the in-flight table, the work queue.</summary>
+    private static void AddRemediationStorage(this IServiceCollection services)
+    {
+        services.TryAddSingleton(sp =>
+        {
+            var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
+            return CreateTableClient(storage, storage.IncidentsTable, sp.GetRequiredService<RemediationMetrics>());
+        });
+        services.TryAddSingleton(sp =>
+        {
+            var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
+            var metrics = sp.GetRequiredService<RemediationMetrics>();
+            return new WorkQueue(CreateQueueClient(storage, storage.WorkQueue, metrics), CreateQueueClient(storage, storage.PoisonQueue, metrics));
+        });
+        services.TryAddSingleton<IncidentStore>();
+        services.TryAddSingleton<IIncidentStore>(sp => sp.GetRequiredService<IncidentStore>());
+        services.TryAddSingleton<IIncidentHistory>(sp => sp.GetRequiredService<IncidentStore>());
+        services.TryAddSingleton(sp =>
+        {
+            var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
+            return new InFlightTable(CreateTableClient(storage, storage.InFlightTable, sp.GetRequiredService<RemediationMetrics>()));
+        });
+        services.TryAddSingleton<IInFlightRemediations>(sp => sp.GetRequiredService<InFlightTable>());
+        services.TryAddSingleton<IIncidentGroups>(sp => sp.GetRequiredService<IncidentStore>());
+        services.TryAddSingleton<ITargetLedgerStore>(sp => new TableTargetLedgerStore(sp.GetRequiredService<TableClient>()));
+    }
+
+    private static TableClient CreateTableClient(StorageOptions storage, string tableName, RemediationMetrics metrics)
     {
         var clientOptions = new TableClientOptions();
         ConfigureRetry(clientOptions.Retry);
@@ -93,10 +108,10 @@ public static class ServiceCollectionExtensions
         clientOptions.AddPolicy(new StorageRequestCounter(metrics, StorageRequestCounter.Table), HttpPipelinePosition.PerRetry);
         if (!string.IsNullOrEmpty(storage.ConnectionString))
         {
-            return new TableServiceClient(storage.ConnectionString, clientOptions).GetTableClient(storage.IncidentsTable);
+            return new TableServiceClient(storage.ConnectionString, clientOptions).GetTableClient(tableName);
         }
         var uri = ServiceUri(storage.TableServiceUri, "TableServiceUri");
-        return new TableServiceClient(uri, AzureIdentity(storage.ClientId), clientOptions).GetTableClient(storage.IncidentsTable);
+        return new TableServiceClient(uri, AzureIdentity(storage.ClientId), clientOptions).GetTableClient(tableName);
     }
 
     private static QueueClient CreateQueueClient(StorageOptions storage, string name, RemediationMetrics metrics)

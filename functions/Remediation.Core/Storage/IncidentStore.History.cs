@@ -41,7 +41,7 @@ public sealed partial class IncidentStore
     /// Table Storage's own order, (PartitionKey, RowKey): each incident is one partition, and the id begins with the
     /// start time counted down (<see cref="Remediation.Alerts.IncidentIdentity.For"/>), so the newest page is the first
     /// rows of the table and no page reads more than it returns. The other partitions of the table (the ledger's
-    /// "target|…", groups' "group|…", "inflight") sort after every id (ids are hex digits) and have no summary row.
+    /// "target|…", groups' "group|…") sort after every id (ids are hex digits) and have no summary row.
     /// </para>
     /// <para>
     /// The page's continuation is Table Storage's (the key of the next row to scan), so paging is stable and complete:
@@ -159,14 +159,17 @@ public sealed partial class IncidentStore
         return string.Join(" and ", filters);
     }
 
-    /// <summary>Every row the filter selects, all pages; a storage outage is a <see cref="TransientDependencyException"/>.</summary>
-    private async Task<List<T>> QueryAllAsync<T>(string filter, IEnumerable<string>? select, CancellationToken cancellationToken)
+    private Task<List<T>> QueryAllAsync<T>(string filter, IEnumerable<string>? select, CancellationToken cancellationToken)
+        where T : class, ITableEntity => QueryAllAsync<T>(table, filter, select, cancellationToken);
+
+    /// <summary>Every row of <paramref name="from"/> the filter selects, all pages; a storage outage is a <see cref="TransientDependencyException"/>.</summary>
+    internal static async Task<List<T>> QueryAllAsync<T>(TableClient from, string filter, IEnumerable<string>? select, CancellationToken cancellationToken)
         where T : class, ITableEntity
     {
         var rows = new List<T>();
         try
         {
-            await foreach (var row in table.QueryAsync<T>(filter, maxPerPage: 1000, select: select, cancellationToken: cancellationToken).ConfigureAwait(false))
+            await foreach (var row in from.QueryAsync<T>(filter, maxPerPage: 1000, select: select, cancellationToken: cancellationToken).ConfigureAwait(false))
             {
                 rows.Add(row);
             }

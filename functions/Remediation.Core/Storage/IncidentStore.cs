@@ -5,9 +5,10 @@ namespace Remediation.Storage;
 
 /// <summary>
 /// The Table Storage adapter of the incident ports: claims (insert-if-absent) and conditional summary changes here; step
-/// transactions, the in-flight partition and history queries in the other parts of this class.
+/// transactions, group rows and history queries in the other parts of this class; the remediations in flight in a table of
+/// their own (<see cref="InFlightTable"/>).
 /// </summary>
-public sealed partial class IncidentStore(TableClient table) : IIncidentStore, IIncidentHistory, IInFlightRemediations
+public sealed partial class IncidentStore(TableClient table) : IIncidentStore, IIncidentHistory
 {
     private int _created;
 

@@ -316,13 +316,13 @@ public sealed class ConcurrencyCapTests(AzuriteFixture storage)
         Assert.Equal(IncidentState.Escalated, second.State);
         Assert.Contains("global concurrency cap: 1 remediations already in flight (max 1)", second.OutcomeReason, StringComparison.Ordinal);
         Assert.Single(harness.Cluster.Requests, r => r.IsMutating);
-        Assert.Equal(1, await harness.Store.CountInFlightAsync("none", harness.Time.GetUtcNow()));
+        Assert.Equal(1, await harness.InFlight.CountInFlightAsync("none", harness.Time.GetUtcNow()));
 
         // Once the first remediation concludes (verified or failed at its deadline), the slot is free again.
         await harness.AdvanceAsync(TimeSpan.FromMinutes(6), TimeSpan.FromSeconds(30));
         await harness.SweepAsync();
         Assert.True(IncidentLifecycle.IsTerminal((await harness.Store.GetAsync(first.IncidentId))!.State));
-        Assert.Equal(0, await harness.Store.CountInFlightAsync("none", harness.Time.GetUtcNow()));
+        Assert.Equal(0, await harness.InFlight.CountInFlightAsync("none", harness.Time.GetUtcNow()));
         var third = await harness.FireAsync(PipelineHarness.Alert("shop", "frontend", startsAt: PipelineHarness.Start.AddHours(1)));
         Assert.Equal(IncidentState.Verifying, third.State);
     }

@@ -24,25 +24,27 @@ public sealed class PlanGateTests(AzuriteFixture storage) : IDisposable
         await cluster.ReconcileAsync();
         var policy = PolicyWithCap(3, dryRun);
         var table = "gate" + Guid.NewGuid().ToString("N")[..12];
-        var store = new IncidentStore(new Azure.Data.Tables.TableServiceClient(storage.ConnectionString).GetTableClient(table));
+        var service = new Azure.Data.Tables.TableServiceClient(storage.ConnectionString);
+        var store = new IncidentStore(service.GetTableClient(table));
+        var inFlight = new InFlightTable(service.GetTableClient(InFlightTable.NameFor(table)));
         var now = DateTimeOffset.UtcNow;
-        await store.AddInFlightAsync("inc-a", now.AddHours(1));
-        await store.AddInFlightAsync("inc-b", now.AddHours(1));
-        await store.AddInFlightAsync("inc-expired", now.AddHours(-1)); // its removal was lost; it no longer counts
+        await inFlight.AddInFlightAsync("inc-a", now.AddHours(1));
+        await inFlight.AddInFlightAsync("inc-b", now.AddHours(1));
+        await inFlight.AddInFlightAsync("inc-expired", now.AddHours(-1)); // its removal was lost; it no longer counts
 
         var under = await PlanAsync(cluster, policy, table);
         Assert.Contains("gate       allowed: within limits; 2 of 3 remediations in flight", under, StringComparison.Ordinal);
         Assert.Contains("decision   Act (rule 'roll-back-bad-rollouts')", under, StringComparison.Ordinal);
         Assert.Contains(dryRun ? "action     rollback (dry-run by policy): " : "action     rollback: ", under, StringComparison.Ordinal);
 
-        await store.AddInFlightAsync("inc-c", now.AddHours(1));
+        await inFlight.AddInFlightAsync("inc-c", now.AddHours(1));
         var capped = await PlanAsync(cluster, policy, table);
         Assert.Contains("gate       escalated: within limits; concurrency cap 3 reached (3 remediations in flight)", capped, StringComparison.Ordinal);
         Assert.Contains("decision   Escalate (rule 'roll-back-bad-rollouts'): global concurrency cap: 3 remediations already in flight (max 3)", capped, StringComparison.Ordinal);
         Assert.DoesNotContain("action     rollback", capped, StringComparison.Ordinal);
 
         Assert.DoesNotContain(cluster.Requests, r => r.IsMutating);
-        Assert.Equal(3, await store.CountInFlightAsync("none", DateTimeOffset.UtcNow));
+        Assert.Equal(3, await inFlight.CountInFlightAsync("none", DateTimeOffset.UtcNow));
         Assert.Empty(await store.ListAsync(new IncidentQuery()));
     }
 

@@ -46,6 +46,7 @@ public sealed class PipelineHarness : IAsyncDisposable
     public SimulatedCluster Cluster { get; }
     public ServiceProvider Services { get; }
     public IncidentStore Store => Services.GetRequiredService<IncidentStore>();
+    public InFlightTable InFlight => Services.GetRequiredService<InFlightTable>();
 
     public static async Task<PipelineHarness> StartAsync(string storage, string scenario, string policy,
         IDiagnoser? diagnoser = null, IHealthSignal? healthSignal = null, FakeTimeProvider? time = null,

@@ -50,21 +50,21 @@ public sealed class SweepRequeueTests(AzuriteFixture storage)
         var now = harness.Time.GetUtcNow();
         // Concluded, its removal lost; still counting toward the cap until its expiry, which has not come.
         await harness.Store.TryClaimAsync(new IncidentRecord { PartitionKey = "concluded", State = IncidentState.Succeeded, ReceivedAt = now });
-        await harness.Store.AddInFlightAsync("concluded", now + TimeSpan.FromMinutes(10));
+        await harness.InFlight.AddInFlightAsync("concluded", now + TimeSpan.FromMinutes(10));
         // Under way: awaiting approval until a deadline that has not come; a dry run acting (counts toward no cap).
         await harness.Store.TryClaimAsync(new IncidentRecord { PartitionKey = "awaiting", State = IncidentState.AwaitingApproval, ReceivedAt = now, ApprovalDeadline = now + TimeSpan.FromHours(1) });
-        await harness.Store.AddInFlightAsync("awaiting", now + TimeSpan.FromMinutes(10));
+        await harness.InFlight.AddInFlightAsync("awaiting", now + TimeSpan.FromMinutes(10));
         await harness.Store.TryClaimAsync(new IncidentRecord { PartitionKey = "dry-run", State = IncidentState.Acting, ReceivedAt = now, ActedAt = now });
-        await harness.Store.AddInFlightAsync("dry-run", now);
+        await harness.InFlight.AddInFlightAsync("dry-run", now);
         // A registration with no incident at all.
-        await harness.Store.AddInFlightAsync("missing", now + TimeSpan.FromMinutes(10));
-        Assert.Equal(3, await harness.Store.CountInFlightAsync("none", now));
+        await harness.InFlight.AddInFlightAsync("missing", now + TimeSpan.FromMinutes(10));
+        Assert.Equal(3, await harness.InFlight.CountInFlightAsync("none", now));
 
         var swept = await harness.SweepAsync();
 
         Assert.Equal(0, swept.Requeued);
-        Assert.Equal(["awaiting", "dry-run"], (await harness.Store.ListInFlightAsync()).Select(r => r.IncidentId).Order(StringComparer.Ordinal));
-        Assert.Equal(1, await harness.Store.CountInFlightAsync("none", harness.Time.GetUtcNow()));
+        Assert.Equal(["awaiting", "dry-run"], (await harness.InFlight.ListInFlightAsync()).Select(r => r.IncidentId).Order(StringComparer.Ordinal));
+        Assert.Equal(1, await harness.InFlight.CountInFlightAsync("none", harness.Time.GetUtcNow()));
         Assert.Equal(IncidentState.AwaitingApproval, (await harness.Store.GetAsync("awaiting"))!.State);
     }
 

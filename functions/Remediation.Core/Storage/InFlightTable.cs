@@ -3,16 +3,39 @@ using Azure.Data.Tables;
 
 namespace Remediation.Storage;
 
-/// <summary>The in-flight partition: remediations acted on and not yet concluded (the global concurrency cap counts it).</summary>
-public sealed partial class IncidentStore
+/// <summary>
+/// The remediations in flight (out of Received to act or to ask for approval, not yet concluded), in a table of their own
+/// (the incidents table's name + "inflight", <see cref="StorageOptions.InFlightTable"/>): one partition, a row per incident (RowKey = incident
+/// id) with the time it stops counting. The global concurrency cap counts it instead of scanning every incident ever
+/// recorded, and the sweep reads it as the index of the incidents under way; a row whose removal was lost stops counting at
+/// its expiry and is removed by the sweep.
+/// <para>
+/// A table of its own, not a partition of the incidents table: it is queried on every reservation and every sweep, and a
+/// query's cost must follow the work in flight, not the history. On Azure a partition query already does; the storage
+/// emulator (Azurite) evaluates every query's filter against every row of the table, so in the incidents table each of
+/// these queries grew with every incident ever recorded (at 100,000 incidents it was the storm's largest cost).
+/// </para>
+/// </summary>
+public sealed class InFlightTable(TableClient table) : IInFlightRemediations
 {
-    /// <summary>
-    /// The partition of remediations in flight (out of Received to act or to ask for approval, not yet concluded): a row
-    /// per incident (RowKey = incident id) with the time it stops counting. The global concurrency cap counts this one
-    /// partition instead of scanning every incident ever recorded, and the sweep reads it as the index of the incidents
-    /// under way; a row whose removal was lost stops counting at its expiry and is removed by the sweep.
-    /// </summary>
     public const string InFlightPartition = "inflight";
+
+    /// <summary>The table's name for an incidents table: its name + "inflight" (hence at most 55 characters).</summary>
+    public static string NameFor(string incidentsTable) => incidentsTable + StorageOptions.InFlightSuffix;
+
+    private int _created;
+
+    public TableClient Table => table;
+
+    private async Task EnsureCreatedAsync(CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _created) == 1)
+        {
+            return;
+        }
+        await StorageCall.Guard(() => table.CreateIfNotExistsAsync(cancellationToken)).ConfigureAwait(false);
+        Volatile.Write(ref _created, 1);
+    }
 
     /// <summary>
     /// Registers a remediation in flight, counting until <paramref name="countsUntil"/> (idempotent). An unconditional upsert: the row
@@ -36,6 +59,7 @@ public sealed partial class IncidentStore
     public async Task RemoveInFlightAsync(string incidentId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(incidentId);
+        await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             await StorageCall.Guard(() => table.DeleteEntityAsync(InFlightPartition, incidentId, ETag.All, cancellationToken)).ConfigureAwait(false);
@@ -50,13 +74,14 @@ public sealed partial class IncidentStore
     {
         await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {InFlightPartition}");
-        var rows = await QueryAllAsync<TableEntity>(filter, ["RowKey", "ExpiresAt"], cancellationToken).ConfigureAwait(false);
+        var rows = await IncidentStore.QueryAllAsync<TableEntity>(table, filter, ["RowKey", "ExpiresAt"], cancellationToken).ConfigureAwait(false);
         return [.. rows.Select(r => new InFlightRegistration(r.RowKey, r.GetDateTimeOffset("ExpiresAt") ?? DateTimeOffset.MinValue, r.ETag))];
     }
 
     public async Task<bool> TryRemoveInFlightAsync(InFlightRegistration registration, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(registration);
+        await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             await StorageCall.Guard(() => table.DeleteEntityAsync(InFlightPartition, registration.IncidentId, registration.Version, cancellationToken)).ConfigureAwait(false);
@@ -74,6 +99,6 @@ public sealed partial class IncidentStore
     {
         await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {InFlightPartition} and ExpiresAt gt {now} and RowKey ne {exceptIncidentId}");
-        return (await QueryAllAsync<TableEntity>(filter, ["RowKey"], cancellationToken).ConfigureAwait(false)).Count;
+        return (await IncidentStore.QueryAllAsync<TableEntity>(table, filter, ["RowKey"], cancellationToken).ConfigureAwait(false)).Count;
     }
 }
