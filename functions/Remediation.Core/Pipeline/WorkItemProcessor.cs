@@ -15,23 +15,11 @@ public sealed partial class WorkItemProcessor(RemediationPipeline pipeline, Veri
     public const int MaxDequeueCount = 5;
 
     /// <summary>
-    /// Items of one message processed at once, each on its own workload (see <see cref="ProcessAsync"/>). A storm's
-    /// delivery of 50 alerts on 50 workloads is 2 messages of 25: one after another, a workload's first incident waits for
-    /// up to 24 others before it is acted on, and meanwhile every later alert on it is claimed and queued (to be refused by
-    /// the worker, a write more each) instead of refused at its claim.
-    /// </summary>
-    public const int MaxConcurrentItems = 4;
-
-    /// <summary>
-    /// Runs the pipeline for each item of the message and returns their states, in the message's order. Items on the same
-    /// workload (as the alert its claim copy carries names it) run one after another, in order, so the second of them is
-    /// decided knowing what the first did (refused from memory, no cluster read); items on different workloads run up to
-    /// <see cref="MaxConcurrentItems"/> at once. Items without a claim copy (a retried message, a verification) share one
-    /// lane. Every item is attempted even when one fails; a transient storage or cluster fault stops the items not yet
-    /// started and is thrown once the started ones end (the next items would fail the same way: retry the message later).
-    /// Another failure is thrown after all items, so the message is retried (the items already done are terminal and cost
-    /// one read on the retry) and, after <see cref="MaxDequeueCount"/> failures, poisoned. <paramref name="dequeueCount"/>
-    /// is the queue's count of this delivery (1 the first; 0 when unknown): the items' claim copies are used on the first only.
+    /// Runs the pipeline for each item of the message, one after another, and returns their states. Every item is
+    /// attempted even when one fails (except on a transient storage or cluster fault, which stops the message at once);
+    /// then the failure is thrown, so the message is retried (the items already done are terminal and cost one read on
+    /// the retry) and, after <see cref="MaxDequeueCount"/> failures, poisoned. <paramref name="dequeueCount"/> is the
+    /// queue's count of this delivery (1 the first; 0 when unknown): the items' claim copies are used on the first only.
     /// </summary>
     public async Task<IReadOnlyList<WorkResult>> ProcessAsync(string message, long dequeueCount, CancellationToken cancellationToken = default)
     {
@@ -40,61 +28,42 @@ public sealed partial class WorkItemProcessor(RemediationPipeline pipeline, Veri
         {
             return [WorkResult.Malformed];
         }
-        // A retried message's items may have been processed (or changed) since they were claimed: read their rows.
-        var items = parsed.Items.Select(delivered => dequeueCount == 1 || delivered.Claim is null ? delivered : delivered with { Claim = null }).ToList();
-        var states = new WorkResult[items.Count];
-        var failures = new Exception?[items.Count];
-        var stopped = 0;
-        await OrderedLanes.RunAsync(items.Count, i => LaneOf(items[i]), MaxConcurrentItems, async i =>
+        var states = new List<WorkResult>(parsed.Items.Count);
+        List<Exception>? failures = null;
+        foreach (var delivered in parsed.Items)
         {
-            if (Volatile.Read(ref stopped) == 0)
+            // A retried message's items may have been processed (or changed) since they were claimed: read their rows.
+            var item = dequeueCount == 1 || delivered.Claim is null ? delivered : delivered with { Claim = null };
+            var verify = item.Verify == true;
+            using var activity = StartActivity(verify ? "remediation.verify" : "remediation.process", item);
+            try
             {
-                (states[i], failures[i]) = await ProcessItemAsync(items[i], cancellationToken).ConfigureAwait(false);
-                if (failures[i] is TransientDependencyException transient)
-                {
-                    Volatile.Write(ref stopped, 1);
-                    ExceptionDispatchInfo.Capture(transient).Throw();
-                }
+                states.Add(verify
+                    ? await verifier.VerifyScheduledAsync(item.IncidentId, cancellationToken).ConfigureAwait(false)
+                    : await pipeline.ProcessAsync(item, cancellationToken).ConfigureAwait(false));
             }
-        }, cancellationToken).ConfigureAwait(false);
-        var failed = failures.OfType<Exception>().ToList();
-        if (failed is [var only])
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+                LogItemFailed(item.IncidentId, ex.Message);
+                if (ex is TransientDependencyException)
+                {
+                    // Storage or the cluster is unavailable: the next items would fail the same way. Retry the message later.
+                    throw;
+                }
+                (failures ??= []).Add(ex);
+                states.Add(WorkResult.Failed);
+            }
+        }
+        if (failures is [var only])
         {
             ExceptionDispatchInfo.Capture(only).Throw();
         }
-        if (failed.Count > 1)
+        if (failures is { Count: > 1 })
         {
-            throw new AggregateException($"{failed.Count} of {items.Count} work items failed", failed);
+            throw new AggregateException($"{failures.Count} of {parsed.Items.Count} work items failed", failures);
         }
         return states;
-    }
-
-    /// <summary>
-    /// The lane of an item: the workload its claim copy's alert names (namespace/name), or one shared lane when it carries
-    /// no usable copy. Distinct pods of one owner are distinct lanes; they meet at the owner's reservation, which is
-    /// conditional, as items of concurrent messages do.
-    /// </summary>
-    private static string LaneOf(WorkItem item) =>
-        item.Verify != true && Ingest.AlertIngestor.ClaimedRecord(item) is { Namespace: { } ns, Workload: { } name }
-            ? string.Concat(ns, "/", name)
-            : "";
-
-    private async Task<(WorkResult, Exception?)> ProcessItemAsync(WorkItem item, CancellationToken cancellationToken)
-    {
-        var verify = item.Verify == true;
-        using var activity = StartActivity(verify ? "remediation.verify" : "remediation.process", item);
-        try
-        {
-            return (verify
-                ? await verifier.VerifyScheduledAsync(item.IncidentId, cancellationToken).ConfigureAwait(false)
-                : await pipeline.ProcessAsync(item, cancellationToken).ConfigureAwait(false), null);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
-            LogItemFailed(item.IncidentId, ex.Message);
-            return (WorkResult.Failed, ex);
-        }
     }
 
     /// <summary>Records the incidents of a poisoned message as Failed; the message itself stays in the poison queue.</summary>
