@@ -86,31 +86,38 @@ public static partial class Phases
             var drained = false;
             var nonTerminal = -1;
             var total = 0;
+            var drainedAt = Clock.Now;
             var timeout = Clock.After(started, TimeSpan.FromSeconds(timeoutSeconds));
-            // Polling must not load the storage it measures: a table scan under Azurite walks every row, so scan only
-            // once the work queue is empty (its message count is one cheap call).
+            // Polling must not load the storage it measures: a scan of the incidents table under Azurite evaluates every row
+            // for every page (at 100,000 incidents a count of them all took ~45 s), so the bench waits on two small signals,
+            // the work queue's message count (invisible messages included) and the remediations in flight (their own
+            // table), and only then confirms with scans: nothing open, every alert recorded, and no write by the host while
+            // it scanned. Drained is when the signals said so (the scans' own time is not the host's).
             var workQueue = new Azure.Storage.Queues.QueueServiceClient(azurite.ConnectionString).GetQueueClient("work-" + table);
+            var inFlight = new TableServiceClient(azurite.ConnectionString).GetTableClient(table + "inflight");
             while (Clock.Now < timeout)
             {
                 peak = ProcStatus.PeakRssMb(pid) ?? peak;
-                if ((await workQueue.GetPropertiesAsync().ConfigureAwait(false)).Value.ApproximateMessagesCount > 0)
+                if ((await workQueue.GetPropertiesAsync().ConfigureAwait(false)).Value.ApproximateMessagesCount > 0 || await AnyRowAsync(inFlight).ConfigureAwait(false))
                 {
                     await Task.Delay(250).ConfigureAwait(false);
                     continue;
                 }
+                var quiet = Clock.Now;
+                var writes = Writes(await StorageCounts.ReadAsync(baseAddress).ConfigureAwait(false));
                 nonTerminal = await CountAsync(storeTable, open).ConfigureAwait(false);
                 if (nonTerminal == 0)
                 {
                     total = await CountAsync(storeTable, IncidentRowKeys.SummaryFilter).ConfigureAwait(false);
-                    if (total >= alerts)
+                    if (total >= alerts && Writes(await StorageCounts.ReadAsync(baseAddress).ConfigureAwait(false)) == writes)
                     {
-                        drained = true;
+                        (drained, drainedAt) = (true, quiet);
                         break;
                     }
                 }
                 await Task.Delay(500).ConfigureAwait(false);
             }
-            var drainSeconds = Clock.Ms(started, Clock.Now) / 1000.0;
+            var drainSeconds = Clock.Ms(started, drained ? drainedAt : Clock.Now) / 1000.0;
             peak = ProcStatus.PeakRssMb(pid) ?? peak;
             var counted = await StorageCounts.ReadAsync(baseAddress).ConfigureAwait(false) - countsBefore;
             total = await CountAsync(storeTable, IncidentRowKeys.SummaryFilter).ConfigureAwait(false);
@@ -156,6 +163,28 @@ public static partial class Phases
         {
             await Hosts.StopProcessAsync(process).ConfigureAwait(false);
             File.Delete(policy);
+        }
+    }
+
+    /// <summary>The host's writes so far: every storage request but reads, queries and receives.</summary>
+    private static double Writes(StorageCounts counts) =>
+        counts.ByOperation.Where(kv => !kv.Key.EndsWith(" read", StringComparison.Ordinal) && !kv.Key.EndsWith(" query", StringComparison.Ordinal)
+            && !kv.Key.EndsWith(" receive", StringComparison.Ordinal) && !kv.Key.EndsWith(" properties", StringComparison.Ordinal)).Sum(kv => kv.Value);
+
+    private static async Task<bool> AnyRowAsync(TableClient table)
+    {
+        try
+        {
+            await foreach (var _ in table.QueryAsync<TableEntity>(maxPerPage: 1, select: ["PartitionKey"]).ConfigureAwait(false))
+            {
+                return true;
+            }
+            return false;
+        }
+        catch (Azure.RequestFailedException ex) when (ex.Status == 404)
+        {
+            // Not created yet: the host creates it with its first remediation.
+            return false;
         }
     }
 

@@ -72,6 +72,24 @@ public sealed partial class IncidentRecord : ITableEntity
 
     /// <summary>A copy (every property is a value or an immutable string), to apply a change to without touching the original.</summary>
     public IncidentRecord Copy() => (IncidentRecord)MemberwiseClone();
+
+    /// <summary>The row as stored when this record (or the record it was copied from) was read or written; null when not from storage.</summary>
+    private IncidentRecord? _stored;
+
+    /// <summary>
+    /// The row as the store last read or wrote it (the columns read, for a projection): what <see cref="SummaryChange"/>
+    /// compares a change with, so a field set on the record in place before the change is written with it.
+    /// </summary>
+    internal IncidentRecord? StoredRow() => _stored;
+
+    /// <summary>Notes the record's present values as the row stored (after a read or a write of it).</summary>
+    internal IncidentRecord MarkStored()
+    {
+        var stored = Copy();
+        stored._stored = null;
+        _stored = stored;
+        return this;
+    }
 }
 
 /// <summary>

@@ -15,7 +15,7 @@ public sealed partial class IncidentStore
     {
         ArgumentNullException.ThrowIfNull(query);
         await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
-        return await QueryAllAsync<IncidentRecord>(Filter(query), query.Select, cancellationToken).ConfigureAwait(false);
+        return [.. (await QueryAllAsync<IncidentRecord>(Filter(query), query.Select, cancellationToken).ConfigureAwait(false)).Select(r => r.MarkStored())];
     }
 
     /// <summary>
@@ -81,7 +81,7 @@ public sealed partial class IncidentStore
                     token = null;
                     break;
                 }
-                items.AddRange(page.Values);
+                items.AddRange(page.Values.Select(r => r.MarkStored()));
                 token = page.ContinuationToken;
                 if (string.IsNullOrEmpty(token))
                 {

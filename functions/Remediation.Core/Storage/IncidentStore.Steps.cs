@@ -15,7 +15,7 @@ public sealed partial class IncidentStore
 
     /// <summary>
     /// Inserts step rows and changes the summary row in one transaction (one partition, one round trip), the summary
-    /// written as in <see cref="UpdateAsync"/>: <paramref name="apply"/> on the row as read, replaced only if unchanged
+    /// written as in <see cref="UpdateAsync"/>: <paramref name="apply"/> on the row as read, written only if unchanged
     /// (ETag). A lost race fails the whole transaction (nothing written): the row is re-read, the change re-applied and
     /// the transaction retried while the steps are still absent. <see cref="IncidentWriteOutcome.StepExists"/>, nothing
     /// written, when a step exists already (another worker got there first); <see cref="IncidentWriteOutcome.Declined"/>,
@@ -27,10 +27,11 @@ public sealed partial class IncidentStore
         ArgumentNullException.ThrowIfNull(steps);
         ArgumentNullException.ThrowIfNull(current);
         ArgumentNullException.ThrowIfNull(apply);
-        return UpdateLoopAsync(current.IncidentId, current, apply, async candidate =>
+        return UpdateLoopAsync(current.IncidentId, current, apply, async change =>
         {
+            var candidate = change.Candidate;
             var actions = steps.Select(s => new TableTransactionAction(TableTransactionActionType.Add, s))
-                .Append(new TableTransactionAction(TableTransactionActionType.UpdateReplace, candidate, candidate.ETag))
+                .Append(change.AsTransactionAction())
                 .ToList();
             try
             {

@@ -29,7 +29,12 @@ public sealed partial class IncidentStore(TableClient table) : IIncidentStore, I
     {
         ArgumentNullException.ThrowIfNull(record);
         await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
-        return await TryAddAsync(record, cancellationToken).ConfigureAwait(false);
+        if (!await TryAddAsync(record, cancellationToken).ConfigureAwait(false))
+        {
+            return false;
+        }
+        record.MarkStored();
+        return true;
     }
 
     public async Task<IncidentRecord?> GetAsync(string incidentId, CancellationToken cancellationToken = default)
@@ -37,7 +42,7 @@ public sealed partial class IncidentStore(TableClient table) : IIncidentStore, I
         ArgumentException.ThrowIfNullOrEmpty(incidentId);
         await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         var response = await StorageCall.Guard(() => table.GetEntityIfExistsAsync<IncidentRecord>(incidentId, IncidentRowKeys.For(IncidentRowKeys.Summary, incidentId), cancellationToken: cancellationToken)).ConfigureAwait(false);
-        return response.HasValue ? response.Value : null;
+        return response.HasValue ? response.Value?.MarkStored() : null;
     }
 
     public async Task<IncidentRecord?> GetColumnsAsync(string incidentId, IReadOnlyList<string> columns, CancellationToken cancellationToken = default)
@@ -46,7 +51,7 @@ public sealed partial class IncidentStore(TableClient table) : IIncidentStore, I
         ArgumentNullException.ThrowIfNull(columns);
         await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         var response = await StorageCall.Guard(() => table.GetEntityIfExistsAsync<IncidentRecord>(incidentId, IncidentRowKeys.For(IncidentRowKeys.Summary, incidentId), columns, cancellationToken)).ConfigureAwait(false);
-        return response.HasValue ? response.Value : null;
+        return response.HasValue ? response.Value?.MarkStored() : null;
     }
 
     /// <summary>Attempts of one read → apply → conditional write before contention is reported as transient (503/retry).</summary>
@@ -70,12 +75,12 @@ public sealed partial class IncidentStore(TableClient table) : IIncidentStore, I
     {
         ArgumentException.ThrowIfNullOrEmpty(incidentId);
         ArgumentNullException.ThrowIfNull(apply);
-        return UpdateLoopAsync(incidentId, current, apply, async candidate =>
+        return UpdateLoopAsync(incidentId, current, apply, async change =>
         {
             try
             {
-                var response = await StorageCall.Guard(() => table.UpdateEntityAsync(candidate, candidate.ETag, TableUpdateMode.Replace, cancellationToken)).ConfigureAwait(false);
-                candidate.ETag = response.Headers.ETag ?? candidate.ETag;
+                var response = await StorageCall.Guard(() => table.UpdateEntityAsync(change.Row, change.Candidate.ETag, change.Mode, cancellationToken)).ConfigureAwait(false);
+                change.Candidate.ETag = response.Headers.ETag ?? change.Candidate.ETag;
                 return WriteAttempt.Written;
             }
             catch (RequestFailedException ex) when (ex.Status == 412)
@@ -97,9 +102,9 @@ public sealed partial class IncidentStore(TableClient table) : IIncidentStore, I
         StepExists,
     }
 
-    /// <summary>Read → apply → write; on a conflict re-read and re-apply, bounded.</summary>
+    /// <summary>Read → apply → write (the changed columns, <see cref="SummaryChange"/>); on a conflict re-read and re-apply, bounded.</summary>
     private async Task<IncidentUpdate> UpdateLoopAsync(string incidentId, IncidentRecord? current, Func<IncidentRecord, bool> apply,
-        Func<IncidentRecord, Task<WriteAttempt>> write, CancellationToken cancellationToken, Func<Task<IncidentUpdate>>? whenMissing = null)
+        Func<SummaryChange, Task<WriteAttempt>> write, CancellationToken cancellationToken, Func<Task<IncidentUpdate>>? whenMissing = null)
     {
         // A copy without an ETag (never read) cannot make the write conditional: read the row instead.
         if (current is not null && (current.ETag == default || current.IncidentId != incidentId))
@@ -118,10 +123,10 @@ public sealed partial class IncidentStore(TableClient table) : IIncidentStore, I
             {
                 return new IncidentUpdate(IncidentWriteOutcome.Declined, current);
             }
-            switch (await write(candidate).ConfigureAwait(false))
+            switch (await write(SummaryChange.Of(candidate)).ConfigureAwait(false))
             {
                 case WriteAttempt.Written:
-                    return new IncidentUpdate(IncidentWriteOutcome.Written, candidate);
+                    return new IncidentUpdate(IncidentWriteOutcome.Written, candidate.MarkStored());
                 case WriteAttempt.StepExists:
                     return new IncidentUpdate(IncidentWriteOutcome.StepExists, current);
                 case WriteAttempt.Missing:
@@ -178,6 +183,7 @@ public sealed partial class IncidentStore(TableClient table) : IIncidentStore, I
         }
         record.RequeuedAt = at;
         record.ETag = patch.ETag;
+        record.MarkStored();
         return true;
     }
 
