@@ -14,7 +14,7 @@ public sealed partial class AlertIngestor
 
     /// <summary>
     /// The summary row the ingestor inserted for <paramref name="item"/>'s incident, rebuilt from its claim copy as
-    /// <see cref="NewRecord"/> built it (with the insert's ETag); null when the item carries none, or one that does not
+    /// <see cref="NewRecord"/> built it (with the insert's ETag, and noted as the row stored); null when the item carries none, or one that does not
     /// describe a claimed incident of that id (then the row is read).
     /// </summary>
     public static IncidentRecord? ClaimedRecord(WorkItem item)
@@ -40,7 +40,8 @@ public sealed partial class AlertIngestor
         var record = NewRecord(alert, claim.AlertJson, claim.ReceivedAt);
         record.TraceParent = item.TraceParent;
         record.ETag = new Azure.ETag(claim.ETag);
-        return record;
+        // The row as inserted: while its ETag holds, the stored row is this one, so a change is written as what it changes.
+        return record.MarkStored();
     }
 
     private static IncidentRecord NewRecord(NormalizedAlert alert, string alertJson, DateTimeOffset now) => new()

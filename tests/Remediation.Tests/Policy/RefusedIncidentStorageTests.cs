@@ -89,6 +89,9 @@ public sealed class RefusedIncidentStorageTests(AzuriteFixture storage)
         // Its workload's group row and its target's ledger row: its own row is the claim its work item carries, and the
         // group's lead (an ordinary incident, which no alert joins before diagnosis) is not read.
         Assert.Equal(2, seen.Count(r => r == "table:read"));
+        // The refusal is written as the columns it changes (a conditional merge over the claim), not the whole row again.
+        Assert.Equal(1, seen.Count(r => r == "table:merge"));
+        Assert.DoesNotContain("table:replace", seen);
         // Within both memos the claim itself is the refusal: one insert of the summary row in its final state, no work
         // item, nothing read, no intent or outcome rows.
         Assert.Equal((0, 1), (thirdResult.Accepted, thirdResult.Refused));
