@@ -9,7 +9,7 @@ namespace Remediation;
 public static class OrderedLanes
 {
     /// <summary>The lanes of <paramref name="count"/> items: each key's item indexes, in order; lanes by first appearance.</summary>
-    public static List<List<int>> Of(int count, Func<int, string> keyOf)
+    private static List<List<int>> Of(int count, Func<int, string> keyOf)
     {
         ArgumentNullException.ThrowIfNull(keyOf);
         var byKey = new Dictionary<string, List<int>>(StringComparer.Ordinal);

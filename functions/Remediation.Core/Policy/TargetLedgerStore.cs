@@ -17,7 +17,7 @@ public interface ITargetLedgerStore
 /// <summary>The ledger in Table Storage (the incidents table, partition <see cref="TargetLedgerRecord.KeyFor"/>).</summary>
 public sealed class TableTargetLedgerStore(TableClient table) : ITargetLedgerStore
 {
-    private int _created;
+    private readonly CreatedOnce _created = new();
 
     public async Task<TargetLedgerRecord> GetAsync(string key, CancellationToken cancellationToken = default)
     {
@@ -48,15 +48,7 @@ public sealed class TableTargetLedgerStore(TableClient table) : ITargetLedgerSto
         }
     }
 
-    private async Task EnsureCreatedAsync(CancellationToken cancellationToken)
-    {
-        if (Volatile.Read(ref _created) == 1)
-        {
-            return;
-        }
-        await StorageCall.Guard(() => table.CreateIfNotExistsAsync(cancellationToken)).ConfigureAwait(false);
-        Volatile.Write(ref _created, 1);
-    }
+    private Task EnsureCreatedAsync(CancellationToken cancellationToken) => _created.EnsureAsync(table, cancellationToken);
 }
 
 /// <summary>

@@ -23,19 +23,11 @@ public sealed class InFlightTable(TableClient table) : IInFlightRemediations
     /// <summary>The table's name for an incidents table: its name + "inflight" (hence at most 55 characters).</summary>
     public static string NameFor(string incidentsTable) => incidentsTable + StorageOptions.InFlightSuffix;
 
-    private int _created;
+    private readonly CreatedOnce _created = new();
 
     public TableClient Table => table;
 
-    private async Task EnsureCreatedAsync(CancellationToken cancellationToken)
-    {
-        if (Volatile.Read(ref _created) == 1)
-        {
-            return;
-        }
-        await StorageCall.Guard(() => table.CreateIfNotExistsAsync(cancellationToken)).ConfigureAwait(false);
-        Volatile.Write(ref _created, 1);
-    }
+    private Task EnsureCreatedAsync(CancellationToken cancellationToken) => _created.EnsureAsync(table, cancellationToken);
 
     /// <summary>
     /// Registers a remediation in flight, counting until <paramref name="countsUntil"/> (idempotent). An unconditional upsert: the row

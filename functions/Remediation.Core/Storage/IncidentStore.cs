@@ -10,19 +10,11 @@ namespace Remediation.Storage;
 /// </summary>
 public sealed partial class IncidentStore(TableClient table) : IIncidentStore, IIncidentHistory
 {
-    private int _created;
+    private readonly CreatedOnce _created = new();
 
     public TableClient Table => table;
 
-    public async Task EnsureCreatedAsync(CancellationToken cancellationToken = default)
-    {
-        if (Volatile.Read(ref _created) == 1)
-        {
-            return;
-        }
-        await StorageCall.Guard(() => table.CreateIfNotExistsAsync(cancellationToken)).ConfigureAwait(false);
-        Volatile.Write(ref _created, 1);
-    }
+    public Task EnsureCreatedAsync(CancellationToken cancellationToken = default) => _created.EnsureAsync(table, cancellationToken);
 
     /// <summary>Inserts the incident row; false when it already exists (a duplicate delivery).</summary>
     public async Task<bool> TryClaimAsync(IncidentRecord record, CancellationToken cancellationToken = default)

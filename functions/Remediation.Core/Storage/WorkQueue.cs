@@ -90,7 +90,7 @@ public sealed class WorkMessageWire
 /// <summary>The Storage Queue of work items (base64 encoded, as the Functions queue trigger expects).</summary>
 public sealed class WorkQueue(QueueClient queue, QueueClient poison)
 {
-    private int _created;
+    private readonly CreatedOnce _created = new();
     private TaskCompletionSource _enqueued = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public QueueClient Queue => queue;
@@ -104,20 +104,14 @@ public sealed class WorkQueue(QueueClient queue, QueueClient poison)
     public Task NextEnqueue => Volatile.Read(ref _enqueued).Task;
     public QueueClient Poison => poison;
 
-    public async Task EnsureCreatedAsync(CancellationToken cancellationToken = default)
+    public Task EnsureCreatedAsync(CancellationToken cancellationToken = default) => _created.EnsureAsync(CreateAsync, cancellationToken);
+
+    private Task CreateAsync(CancellationToken cancellationToken) => StorageCall.Guard(async () =>
     {
-        if (Volatile.Read(ref _created) == 1)
-        {
-            return;
-        }
-        await StorageCall.Guard(async () =>
-        {
-            await queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-            await poison.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-            return true;
-        }).ConfigureAwait(false);
-        Volatile.Write(ref _created, 1);
-    }
+        await queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        await poison.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        return true;
+    });
 
     public Task EnqueueAsync(WorkMessage message, CancellationToken cancellationToken = default) =>
         EnqueueAsync(message, delay: null, cancellationToken);
