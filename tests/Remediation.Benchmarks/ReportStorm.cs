@@ -47,6 +47,7 @@ public sealed partial class BenchReport
             b.AppendLine(CultureInfo.InvariantCulture, $"| deliveries failed after retries | {s.Failed} |");
             b.AppendLine(CultureInfo.InvariantCulture, $"| incidents recorded | {s.Incidents:N0} |");
             b.AppendLine(CultureInfo.InvariantCulture, $"| actions (mutating calls at the simulator) | {s.Actions} (max {s.MutatingPerRemediationMax} per workload) |");
+            b.AppendLine(CultureInfo.InvariantCulture, $"| cluster requests (the simulator's log), by verb and resource | {s.ClusterRequests} |");
             b.AppendLine(CultureInfo.InvariantCulture, $"| incidents by state | {s.States} (Refused = cooldown, decided before any cluster read; Escalated = diagnosed while its workload was being restarted by an incident that got there first, so the state was unclear and not acted on; NoAction = the workload was healthy again when diagnosed) |");
             b.AppendLine(CultureInfo.InvariantCulture, $"| all delivered after | {F(s.IngestSeconds)} s |");
             b.AppendLine(CultureInfo.InvariantCulture, $"| drained after | {(s.Drained ? F(s.DrainSeconds) + " s" : "not drained (" + F(s.DrainSeconds) + " s)")} |");
@@ -88,6 +89,11 @@ public sealed partial class BenchReport
             var drained = x.Storm.Drained ? F(x.Storm.DrainSeconds) : $"not drained ({F(x.Storm.DrainSeconds)})";
             var limit = x.Storm.LimitSeconds is { } l ? $"{F(l)} | {F(l * 1000 / x.Alerts, 2)} | {(i > 0 && limitRises[i - 1] is { } lr ? "×" + F(lr, 2) : "")} | {F(x.Storm.LimitRatio!.Value, 2)}" : "n/a | n/a | | n/a";
             b.AppendLine(CultureInfo.InvariantCulture, $"| {x.Alerts:N0} | {x.Workloads:N0} | {drained} | {F(x.CostMs, 2)} | {(i == 0 ? "" : "×" + F(rises[i - 1], 2))} | {(i == 0 ? "" : F(exponents[i - 1], 2))} | {limit} | {(x.Storm.PeakRssMb is { } r ? F(r) : "n/a")} | {(x.Storm.Storage is { } c ? F(c.Total / x.Alerts, 2) : "n/a")} | {x.Storm.Actions} | {x.Storm.States} |");
+        }
+        b.AppendLine();
+        foreach (var x in g.Steps.Where(x => x.Storm.ClusterRequests is not null))
+        {
+            b.AppendLine(CultureInfo.InvariantCulture, $"- cluster requests at {x.Alerts:N0} alerts: {x.Storm.ClusterRequests}");
         }
     }
 

@@ -20,6 +20,9 @@ public sealed record StormFigures(int Alerts, int Deliveries, int Failed, int In
 
     public string? LimitComposition { get; init; }
 
+    /// <summary>Requests the cluster (the simulator) served from the first delivery until drained, by verb and resource.</summary>
+    public string? ClusterRequests { get; init; }
+
     public double? LimitRatio => LimitSeconds is > 0 and { } l ? DrainSeconds / l : null;
 }
 
@@ -46,6 +49,7 @@ public static partial class Phases
         var settings = Hosts.Settings(azurite.ConnectionString, cluster.BaseAddress, table, policy, worker: true);
         settings["Remediation:Host:QueueConcurrency"] = s.StormQueueConcurrency.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var before = cluster.Cluster.Requests.Count;
+        var gateBefore = cluster.Cluster.GateStatistics();
         var (process, baseAddress, _) = await Hosts.StartProcessAsync(s.HostDll, settings, TimeSpan.FromSeconds(60)).ConfigureAwait(false);
         const int phase = 300;
         var pid = process.Id;
@@ -94,7 +98,7 @@ public static partial class Phases
             // table), and only then confirms with scans: nothing open, every alert recorded, and no write by the host while
             // it scanned. Drained is when the signals said so (the scans' own time is not the host's).
             var workQueue = new Azure.Storage.Queues.QueueServiceClient(azurite.ConnectionString).GetQueueClient("work-" + table);
-            var inFlight = new TableServiceClient(azurite.ConnectionString).GetTableClient(table + "inflight");
+            var inFlight = new TableServiceClient(azurite.ConnectionString).GetTableClient(InFlightTable.NameFor(table));
             while (Clock.Now < timeout)
             {
                 peak = ProcStatus.PeakRssMb(pid) ?? peak;
@@ -149,7 +153,13 @@ public static partial class Phases
             }
             Console.WriteLine($"    {(drained ? "drained" : "NOT drained")} after {drainSeconds:F1} s: {total} incidents, {nonTerminal} not terminal");
 
-            var mutating = cluster.Cluster.Requests.Skip(before)
+            var gate = cluster.Cluster.GateStatistics();
+            var waits = gate.ApiWaitsMs.Skip(gateBefore.ApiWaitsMs.Count).ToList();
+            var served = cluster.Cluster.Requests.Skip(before).ToList();
+            var clusterRequests = $"{served.Count:N0} ({string.Join(", ", served.GroupBy(r => r.Verb + " " + r.Resource).OrderByDescending(g => g.Count()).Select(g => $"{g.Key} {g.Count():N0}"))}); "
+                + $"they waited {waits.Sum() / 1000:F1} s in all for the simulator's lock, which its controller held {(gate.ControllerHeldMs - gateBefore.ControllerHeldMs) / 1000:F1} s";
+            Console.WriteLine($"    cluster: {clusterRequests}");
+            var mutating = served
                 .Where(r => r.IsMutating && r.Namespace == BenchCluster.Namespace && r.Name?.StartsWith("storm-", StringComparison.Ordinal) == true).ToList();
             var perWorkload = mutating.GroupBy(r => r.Name).ToList();
             return new StormFigures(alerts, deliveries.Length, failed, total, mutating.Count, perWorkload.Count(g => g.Count() == 1), refused, succeeded, failures,
@@ -157,6 +167,7 @@ public static partial class Phases
             {
                 Workloads = workloads,
                 Storage = counted,
+                ClusterRequests = clusterRequests,
             };
         }
         finally

@@ -58,6 +58,7 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<CascadeGrouping>();
         services.TryAddSingleton<PlainLeadMemory>();
         services.TryAddSingleton<RememberedRefusals>();
+        services.TryAddSingleton<TargetTurns>();
         services.TryAddSingleton<IClaimDecisions>(sp => sp.GetRequiredService<RememberedRefusals>());
         services.TryAddSingleton<RemediationPipeline>();
         services.TryAddSingleton<WorkItemProcessor>();

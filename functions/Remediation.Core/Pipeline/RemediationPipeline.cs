@@ -28,6 +28,7 @@ public sealed partial class RemediationPipeline(
     Verification.VerificationScheduler verification,
     CascadeGrouping cascade,
     RememberedRefusals refusals,
+    TargetTurns turns,
     ApprovalRequests approvals,
     RemediationOptions options,
     TimeProvider timeProvider,
@@ -81,6 +82,9 @@ public sealed partial class RemediationPipeline(
         }
         // The record names the workload acted on (the owner), not the pod or ReplicaSet the alert named.
         (incident.Namespace, incident.Workload) = (target.Namespace, target.Name);
+        // The target's turn (see TargetTurns), held until this incident is decided: another incident of the same target in
+        // this instance is decided first, and this one starts from what that one left (a reservation remembered).
+        using var turn = await turns.TakeAsync(target.ToString(), cancellationToken).ConfigureAwait(false);
         if (fromClaim && refusals.For(target, incident.IncidentId) is { } remembered)
         {
             // Refused from memory (see RememberedRefusals): neither the group row nor the ledger is read.

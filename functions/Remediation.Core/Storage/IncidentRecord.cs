@@ -90,6 +90,18 @@ public sealed partial class IncidentRecord : ITableEntity
         _stored = stored;
         return this;
     }
+
+    /// <summary>
+    /// Notes the columns just merged into the row (<paramref name="written"/> sets them) on a new snapshot of the row as
+    /// stored: a change made to the record and not written yet stays a change (copies share the old snapshot, untouched).
+    /// </summary>
+    internal void MarkWritten(Action<IncidentRecord> written)
+    {
+        var stored = (_stored ?? this).Copy();
+        stored._stored = null;
+        written(stored);
+        _stored = stored;
+    }
 }
 
 /// <summary>

@@ -81,7 +81,7 @@ public sealed partial class IncidentStore
                     token = null;
                     break;
                 }
-                items.AddRange(page.Values.Select(r => r.MarkStored()));
+                items.AddRange(page.Values);
                 token = page.ContinuationToken;
                 if (string.IsNullOrEmpty(token))
                 {

@@ -98,8 +98,9 @@ public sealed partial class IncidentStore(TableClient table) : IIncidentStore, I
     private async Task<IncidentUpdate> UpdateLoopAsync(string incidentId, IncidentRecord? current, Func<IncidentRecord, bool> apply,
         Func<SummaryChange, Task<WriteAttempt>> write, CancellationToken cancellationToken, Func<Task<IncidentUpdate>>? whenMissing = null)
     {
-        // A copy without an ETag (never read) cannot make the write conditional: read the row instead.
-        if (current is not null && (current.ETag == default || current.IncidentId != incidentId))
+        // A copy without an ETag (never read) cannot make the write conditional, and one without the row as stored (a
+        // history page's row, shown only) cannot tell its changes from the columns it did not read: read the row instead.
+        if (current is not null && (current.ETag == default || current.IncidentId != incidentId || current.StoredRow() is null))
         {
             current = null;
         }
@@ -175,7 +176,7 @@ public sealed partial class IncidentStore(TableClient table) : IIncidentStore, I
         }
         record.RequeuedAt = at;
         record.ETag = patch.ETag;
-        record.MarkStored();
+        record.MarkWritten(stored => (stored.RequeuedAt, stored.ETag) = (at, patch.ETag));
         return true;
     }
 

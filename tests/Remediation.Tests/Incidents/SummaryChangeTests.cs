@@ -11,7 +11,8 @@ namespace Remediation.Tests.Incidents;
 /// A summary change is written as its changed columns (a conditional merge) or, when it clears a column, as the whole row
 /// (a conditional replace): generated rows and changes go through <see cref="IncidentStore.UpdateAsync"/> against Azurite,
 /// and the row read back afterwards is exactly the row as read with the change applied, every column compared, whether the
-/// change is made by the update or on the record as read before it is written, to a whole row or to one read in part.
+/// change is made by the update or on the record as read before it is written, to a whole row, to one read in part (after
+/// the sweep's re-queue mark or not) or to a history page's row.
 /// </summary>
 [Collection(AzuriteCollection.Name)]
 public sealed class SummaryChangeTests(AzuriteFixture storage)
@@ -43,8 +44,18 @@ public sealed class SummaryChangeTests(AzuriteFixture storage)
         };
     }
 
-    private static readonly Gen<(int[] Row, int[] Change, bool Partial, bool InPlace)> Cases =
-        Gen.Select(Gen.Int[0, 5].Array[Columns.Length], Gen.Int[-6, 5].Array[Columns.Length], Gen.Bool, Gen.Bool);
+    /// <summary>How the record a change starts from was read.</summary>
+    private enum Read
+    {
+        Whole,
+        /// <summary>The sweep's columns only.</summary>
+        Partial,
+        /// <summary>A history page's row (the list's columns): shown, not written from; an update from it reads the row.</summary>
+        Page,
+    }
+
+    private static readonly Gen<(int[] Row, int[] Change, Read Read, bool InPlace, bool Requeued)> Cases =
+        Gen.Select(Gen.Int[0, 5].Array[Columns.Length], Gen.Int[-6, 5].Array[Columns.Length], Gen.Enum<Read>(), Gen.Bool, Gen.Bool);
 
     [Fact]
     public async Task Any_change_leaves_exactly_the_row_as_read_with_the_change_applied()
@@ -60,25 +71,44 @@ public sealed class SummaryChangeTests(AzuriteFixture storage)
                 Columns[i].SetValue(row, ValueOf(Columns[i], c.Row[i]));
             }
             Assert.True(await store.TryClaimAsync(row));
-            var current = c.Partial ? await store.GetColumnsAsync(row.IncidentId, IncidentStore.SweepColumns) : await store.GetAsync(row.IncidentId);
+            var current = c.Read switch
+            {
+                Read.Partial => await store.GetColumnsAsync(row.IncidentId, IncidentStore.SweepColumns),
+                Read.Page => (await store.ListPageAsync(new IncidentQuery(Select: IncidentStore.ListColumns), 1000)).Incidents.Single(r => r.IncidentId == row.IncidentId),
+                _ => await store.GetAsync(row.IncidentId),
+            };
+            Assert.NotNull(current);
+            // The sweep's mark (a merge of RequeuedAt alone) before the change: the change is not told apart from it.
+            var requeuedAt = c.Requeued && c.Read != Read.Page ? Epoch.AddDays(1) : (DateTimeOffset?)null;
             // A row read in part (the sweep's columns) holds defaults in the columns not read: a change of it sets what
             // differs from what was read, and never clears or resets a column it did not read.
             var changes = Enumerable.Range(0, Columns.Length)
-                .Where(i => c.Change[i] >= 0 && (!c.Partial || ValueOf(Columns[i], c.Change[i]) is { } value && !Equals(value, Columns[i].GetValue(current))))
+                .Where(i => c.Change[i] >= 0 && !(requeuedAt is not null && Columns[i].Name == nameof(IncidentRecord.RequeuedAt)))
+                .Where(i => c.Read != Read.Partial || ValueOf(Columns[i], c.Change[i]) is { } value && !Equals(value, Columns[i].GetValue(current)))
                 .ToList();
             var expected = row.Copy();
+            expected.RequeuedAt = requeuedAt ?? expected.RequeuedAt;
             Apply(expected, changes, c.Change);
 
             // In place: the caller sets fields on the record it read, then writes it (as the pipeline names the workload).
-            var update = c.InPlace
-                ? await store.UpdateAsync(row.IncidentId, _ => true, Apply(current!, changes, c.Change) ? current : null)
+            var inPlace = c.InPlace && c.Read != Read.Page;
+            if (inPlace)
+            {
+                Apply(current, changes, c.Change);
+            }
+            if (requeuedAt is { } at)
+            {
+                Assert.True(await store.TryMarkRequeuedAsync(current, at));
+            }
+            var update = inPlace
+                ? await store.UpdateAsync(row.IncidentId, _ => true, current)
                 : await store.UpdateAsync(row.IncidentId, r => Apply(r, changes, c.Change), current);
 
             Assert.Equal(IncidentWriteOutcome.Written, update.Outcome);
             var clears = changes.Any(i => Columns[i].GetValue(row) is not null && ValueOf(Columns[i], c.Change[i]) is null);
             _ = clears ? replaces++ : merges++;
             Assert.Equal(Snapshot(expected), Snapshot(await store.GetAsync(row.IncidentId)));
-        }, iter: 120, threads: 1);
+        }, iter: 150, threads: 1);
         Assert.True(merges > 0 && replaces > 0, $"both kinds of write generated: {merges} merges, {replaces} replaces");
     }
 

@@ -9,8 +9,9 @@ using Remediation.Tests.Fixtures;
 namespace Remediation.Tests.Policy;
 
 /// <summary>
-/// Two incidents on one Deployment processed at once: the second passes the safety gate's check, and while it is being
-/// diagnosed the first reserves the target and acts. What the second then finds (nothing failing, the restart's doing) is
+/// Two incidents on one Deployment processed at once (new incidents of one target take turns in an instance, see
+/// <see cref="TargetTurns"/>; an approved or resumed one acts without waiting): the second passes the safety gate's check,
+/// and while it is being diagnosed the first reserves the target and acts. What the second then finds (nothing failing, the restart's doing) is
 /// not a case for a person: it is refused for the cooldown, as it would have been a moment later, not escalated (nor
 /// recorded as healthy). Without the action meanwhile, the same findings are recorded as found.
 /// </summary>
@@ -35,8 +36,11 @@ public sealed class ActedOnMeanwhileTests(AzuriteFixture storage)
         diagnoser.Found["second"] = found;
         if (firstActsMeanwhile)
         {
-            // While the second is diagnosed (it has passed the gate's check), the first is processed to its action.
-            diagnoser.During["second"] = () => pipeline.ProcessAsync(new WorkItem(first.IncidentId));
+            // While the second is diagnosed (it has passed the gate's check), the first is processed to its action by a
+            // worker of the same instance that does not wait for the target's turn (the second holds it), as an approved or
+            // resumed incident acts: the instance's memory of the reservation is shared, the turn is not taken.
+            var withoutTurns = ActivatorUtilities.CreateInstance<RemediationPipeline>(harness.Services, new TargetTurns());
+            diagnoser.During["second"] = () => withoutTurns.ProcessAsync(new WorkItem(first.IncidentId));
         }
 
         await pipeline.ProcessAsync(new WorkItem(second.IncidentId));
