@@ -102,7 +102,7 @@ public static partial class Phases
             while (Clock.Now < timeout)
             {
                 peak = ProcStatus.PeakRssMb(pid) ?? peak;
-                if ((await workQueue.GetPropertiesAsync().ConfigureAwait(false)).Value.ApproximateMessagesCount > 0 || await AnyRowAsync(inFlight).ConfigureAwait(false))
+                if ((await workQueue.GetPropertiesAsync().ConfigureAwait(false)).Value.ApproximateMessagesCount > 0 || await AnyOpenRegistrationAsync(inFlight, storeTable).ConfigureAwait(false))
                 {
                     await Task.Delay(250).ConfigureAwait(false);
                     continue;
@@ -182,13 +182,22 @@ public static partial class Phases
         counts.ByOperation.Where(kv => !kv.Key.EndsWith(" read", StringComparison.Ordinal) && !kv.Key.EndsWith(" query", StringComparison.Ordinal)
             && !kv.Key.EndsWith(" receive", StringComparison.Ordinal) && !kv.Key.EndsWith(" properties", StringComparison.Ordinal)).Sum(kv => kv.Value);
 
-    private static async Task<bool> AnyRowAsync(TableClient table)
+    /// <summary>
+    /// True while a registration in flight names an incident that is not terminal. A registration whose incident has
+    /// concluded is bookkeeping the host's sweep removes (its removal by the incident's own writer can be lost, and a
+    /// sweep backs off after a slow one): it does not hold the drain, which is about the incidents' states.
+    /// </summary>
+    private static async Task<bool> AnyOpenRegistrationAsync(TableClient inFlight, TableClient incidents)
     {
         try
         {
-            await foreach (var _ in table.QueryAsync<TableEntity>(maxPerPage: 1, select: ["PartitionKey"]).ConfigureAwait(false))
+            await foreach (var row in inFlight.QueryAsync<TableEntity>(maxPerPage: 100, select: ["RowKey"]).ConfigureAwait(false))
             {
-                return true;
+                var summary = await incidents.GetEntityIfExistsAsync<TableEntity>(row.RowKey, IncidentRowKeys.For(IncidentRowKeys.Summary, row.RowKey), ["State"]).ConfigureAwait(false);
+                if (!summary.HasValue || !IncidentLifecycle.TryParse(summary.Value?.GetString("State"), out var state) || !IncidentLifecycle.IsTerminal(state))
+                {
+                    return true;
+                }
             }
             return false;
         }
