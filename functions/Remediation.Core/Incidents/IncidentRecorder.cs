@@ -90,7 +90,7 @@ public sealed partial class IncidentRecorder(
                 return new Recorded(false, update.Record);
             case IncidentWriteOutcome.StepExists:
                 LogLostRace(incident.IncidentId);
-                return new Recorded(false, await store.GetAsync(incident.IncidentId, cancellationToken).ConfigureAwait(false) ?? incident);
+                return new Recorded(false, update.Record ?? incident);
             default:
                 return new Recorded(false, null);
         }
@@ -124,6 +124,13 @@ public sealed partial class IncidentRecorder(
             return true;
         }
         var recorded = await WriteAsync(incident, finish.Kind == FinishKind.Poisoned ? [] : finish.Steps, Apply, cancellationToken).ConfigureAwait(false);
+        if (!recorded.Written && finish.Kind != FinishKind.Decided && recorded.State is { } state && IncidentLifecycle.IsTerminal(state))
+        {
+            // Concluded already (by another writer, or by this one's write whose answer was lost and whose retry was told
+            // the row had changed): whoever concluded it may not have removed its registration, and the sweep that would
+            // can be minutes away. Removing it is idempotent.
+            await inFlight.RemoveInFlightAsync(incident.IncidentId, cancellationToken).ConfigureAwait(false);
+        }
         if (!recorded.Written || !IncidentLifecycle.IsTerminal(finish.State))
         {
             return recorded;
@@ -170,7 +177,7 @@ public sealed partial class IncidentRecorder(
         }
         if (LedgerTarget(incident, finish) is { } target)
         {
-            await ledger.RecordOutcomeAsync(target, finish.State == IncidentState.Succeeded, cancellationToken).ConfigureAwait(false);
+            await ledger.RecordOutcomeAsync(target, incident.IncidentId, finish.State == IncidentState.Succeeded, cancellationToken).ConfigureAwait(false);
         }
         switch (finish.Kind)
         {

@@ -18,6 +18,8 @@ public sealed class TargetLedgerRecord : ITableEntity
     public DateTimeOffset? LastActionAt { get; set; }
     public string? LastIncidentId { get; set; }
     public int ConsecutiveFailures { get; set; }
+    /// <summary>The incident whose outcome was recorded last: an outcome is counted once (a retried write, a redelivery).</summary>
+    public string? LastOutcomeIncidentId { get; set; }
 
     public List<DateTimeOffset> ActionTimes() =>
         JsonSerializer.Deserialize(ActionTimesJson, PolicyJsonContext.Default.ListDateTimeOffset) ?? [];
@@ -145,13 +147,23 @@ public sealed class TargetLedger(ITargetLedgerStore store, TimeProvider timeProv
         return (verdict.Verdict, verdict.Reason, record);
     }
 
-    /// <summary>Records a verified outcome: failures count toward the circuit breaker, a success resets it.</summary>
-    public async Task RecordOutcomeAsync(WorkloadTarget target, bool succeeded, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Records an incident's verified outcome: failures count toward the circuit breaker, a success resets it. Counted once
+    /// per incident: when the record already names <paramref name="incidentId"/> as its last outcome (this write landed
+    /// and its answer was lost, so the retry was told the record changed), it is not counted again.
+    /// </summary>
+    public async Task RecordOutcomeAsync(WorkloadTarget target, string incidentId, bool succeeded, CancellationToken cancellationToken = default)
     {
+        ArgumentException.ThrowIfNullOrEmpty(incidentId);
         for (var attempt = 0; attempt < 20; attempt++)
         {
             var record = await GetAsync(target, cancellationToken).ConfigureAwait(false);
+            if (record.LastOutcomeIncidentId == incidentId)
+            {
+                return;
+            }
             record.ConsecutiveFailures = succeeded ? 0 : record.ConsecutiveFailures + 1;
+            record.LastOutcomeIncidentId = incidentId;
             if (await TrySaveAsync(record, cancellationToken).ConfigureAwait(false))
             {
                 // The breaker may have opened: the next check reads it.

@@ -69,6 +69,11 @@ public sealed partial class IncidentRecord : ITableEntity
     public string? TraceParent { get; set; }
     /// <summary>The incident leading this incident's group (a cascade's culprit remediation); null outside a group.</summary>
     public string? GroupId { get; set; }
+    /// <summary>
+    /// A token each change of the row carries (new per write): a writer that re-reads the row after its write's answer was
+    /// lost finds its own token there and knows the write landed (see <see cref="IncidentStore"/>'s update).
+    /// </summary>
+    public string? WriteId { get; set; }
 
     /// <summary>A copy (every property is a value or an immutable string), to apply a change to without touching the original.</summary>
     public IncidentRecord Copy() => (IncidentRecord)MemberwiseClone();
@@ -85,9 +90,7 @@ public sealed partial class IncidentRecord : ITableEntity
     /// <summary>Notes the record's present values as the row stored (after a read or a write of it).</summary>
     internal IncidentRecord MarkStored()
     {
-        var stored = Copy();
-        stored._stored = null;
-        _stored = stored;
+        _stored = Snapshot(this);
         return this;
     }
 
@@ -97,10 +100,17 @@ public sealed partial class IncidentRecord : ITableEntity
     /// </summary>
     internal void MarkWritten(Action<IncidentRecord> written)
     {
-        var stored = (_stored ?? this).Copy();
-        stored._stored = null;
+        var stored = Snapshot(_stored ?? this);
         written(stored);
         _stored = stored;
+    }
+
+    /// <summary>A copy of <paramref name="of"/> to keep as the row stored (a snapshot holds no snapshot of its own).</summary>
+    private static IncidentRecord Snapshot(IncidentRecord of)
+    {
+        var stored = of.Copy();
+        stored._stored = null;
+        return stored;
     }
 }
 

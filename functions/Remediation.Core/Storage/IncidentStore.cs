@@ -104,6 +104,7 @@ public sealed partial class IncidentStore(TableClient table) : IIncidentStore, I
         {
             current = null;
         }
+        string? sent = null;
         for (var attempt = 0; attempt < MaxUpdateAttempts; attempt++)
         {
             current ??= await GetAsync(incidentId, cancellationToken).ConfigureAwait(false);
@@ -111,17 +112,28 @@ public sealed partial class IncidentStore(TableClient table) : IIncidentStore, I
             {
                 return whenMissing is null ? new IncidentUpdate(IncidentWriteOutcome.Missing, null) : await whenMissing().ConfigureAwait(false);
             }
+            if (sent is not null && current.WriteId == sent)
+            {
+                // This writer's own change is in the row: its write landed and its answer was lost (the storage client's
+                // retry of it was told the row had changed). It was written; re-applying it would be declined.
+                return new IncidentUpdate(IncidentWriteOutcome.Written, current);
+            }
             var candidate = current.Copy();
             if (!Merge(current, candidate, apply))
             {
                 return new IncidentUpdate(IncidentWriteOutcome.Declined, current);
             }
+            candidate.WriteId = sent = Guid.NewGuid().ToString("N");
             switch (await write(SummaryChange.Of(candidate)).ConfigureAwait(false))
             {
                 case WriteAttempt.Written:
                     return new IncidentUpdate(IncidentWriteOutcome.Written, candidate.MarkStored());
                 case WriteAttempt.StepExists:
-                    return new IncidentUpdate(IncidentWriteOutcome.StepExists, current);
+                    // Another worker's step, or this transaction's own (its answer lost and its retry told the step exists).
+                    current = await GetAsync(incidentId, cancellationToken).ConfigureAwait(false);
+                    return current?.WriteId == sent
+                        ? new IncidentUpdate(IncidentWriteOutcome.Written, current)
+                        : new IncidentUpdate(IncidentWriteOutcome.StepExists, current);
                 case WriteAttempt.Missing:
                     current = null;
                     continue;
@@ -131,6 +143,10 @@ public sealed partial class IncidentStore(TableClient table) : IIncidentStore, I
                     current = null;
                     continue;
             }
+        }
+        if (sent is not null && await GetAsync(incidentId, cancellationToken).ConfigureAwait(false) is { } last && last.WriteId == sent)
+        {
+            return new IncidentUpdate(IncidentWriteOutcome.Written, last);
         }
         throw new TransientDependencyException("storage", $"could not update incident {incidentId}: the row kept changing ({MaxUpdateAttempts} attempts)");
     }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Remediation.Alerts;
 using Remediation.Diagnosis;
+using Remediation.Incidents;
 using Remediation.Ingest;
 using Remediation.Pipeline;
 using Remediation.Policy;
@@ -45,6 +46,34 @@ public sealed class IncidentRecorderTests(AzuriteFixture storage)
 
         // Another target is untouched by those failures.
         Assert.Equal(0, (await ledger.GetAsync(new WorkloadTarget("shop", "checkout"))).ConsecutiveFailures);
+    }
+
+    [Theory]
+    [InlineData(FinishKind.Verified)]
+    [InlineData(FinishKind.Acted)]
+    [InlineData(FinishKind.Poisoned)]
+    public async Task A_finish_that_finds_the_incident_concluded_already_removes_its_in_flight_registration(FinishKind kind)
+    {
+        // The verdict was written (by another worker, or by this one with its answer lost) and its registration was not
+        // removed: the late writer, told the row moved on, removes it rather than leaving it to the sweep.
+        await using var harness = await PipelineHarness.StartAsync(storage.ConnectionString, "healthy.yaml", Policy);
+        var recorder = harness.Services.GetRequiredService<IncidentRecorder>();
+        var now = harness.Time.GetUtcNow();
+        await harness.Store.TryClaimAsync(new IncidentRecord { PartitionKey = "concluded", State = IncidentState.Succeeded, ReceivedAt = now, CompletedAt = now });
+        await harness.InFlight.AddInFlightAsync("concluded", now + TimeSpan.FromMinutes(10));
+        await harness.Store.TryClaimAsync(new IncidentRecord { PartitionKey = "verifying", State = IncidentState.Verifying, ReceivedAt = now });
+        await harness.InFlight.AddInFlightAsync("verifying", now + TimeSpan.FromMinutes(10));
+
+        var late = await recorder.FinishAsync((await harness.Store.GetAsync("concluded"))!, new IncidentFinish(kind, IncidentState.Failed, "late"));
+        // A finish that does not apply to an incident still under way keeps its registration.
+        var early = await recorder.FinishAsync((await harness.Store.GetAsync("verifying"))!, new IncidentFinish(FinishKind.Unapproved, IncidentState.Refused, "not awaiting approval"));
+
+        Assert.False(late.Written);
+        Assert.Equal(IncidentState.Succeeded, late.State);
+        Assert.False(early.Written);
+        Assert.Equal(IncidentState.Verifying, early.State);
+        Assert.Equal(["verifying"], (await harness.InFlight.ListInFlightAsync()).Select(r => r.IncidentId));
+        Assert.Equal(IncidentState.Succeeded, (await harness.Store.GetAsync("concluded"))!.State);
     }
 
     [Fact]

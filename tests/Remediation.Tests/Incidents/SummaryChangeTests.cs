@@ -17,10 +17,13 @@ namespace Remediation.Tests.Incidents;
 [Collection(AzuriteCollection.Name)]
 public sealed class SummaryChangeTests(AzuriteFixture storage)
 {
-    /// <summary>The columns a change may set (not the keys, nor State and ResolvedAt, whose moves the store rules on).</summary>
+    /// <summary>
+    /// The columns a change may set (not the keys, nor State and ResolvedAt, whose moves the store rules on, nor WriteId,
+    /// the token the store sets on each write).
+    /// </summary>
     private static readonly PropertyInfo[] Columns = [.. typeof(IncidentRecord).GetProperties(BindingFlags.Public | BindingFlags.Instance)
         .Where(p => p is { CanRead: true, CanWrite: true }
-            && p.Name is not ("PartitionKey" or "RowKey" or "Timestamp" or "ETag" or "State" or "ResolvedAt"))];
+            && p.Name is not ("PartitionKey" or "RowKey" or "Timestamp" or "ETag" or "State" or "ResolvedAt" or "WriteId"))];
 
     private static readonly DateTimeOffset Epoch = new(2026, 11, 30, 8, 0, 0, TimeSpan.Zero);
 

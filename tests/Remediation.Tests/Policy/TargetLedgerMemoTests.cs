@@ -52,10 +52,10 @@ public sealed class TargetLedgerMemoTests
         var (ledger, store, time) = New();
         await ledger.TryReserveAsync(Targets[0], "a", Limits);
         time.Advance(TimeSpan.FromSeconds(1));
-        await ledger.RecordOutcomeAsync(Targets[0], succeeded: false);
+        await ledger.RecordOutcomeAsync(Targets[0], "a", succeeded: false);
         Assert.Equal(GateVerdict.Refused, (await ledger.CheckAsync(Targets[0], Limits)).Verdict);
 
-        await ledger.RecordOutcomeAsync(Targets[0], succeeded: false);
+        await ledger.RecordOutcomeAsync(Targets[0], "b", succeeded: false);
         var reads = store.Reads;
         Assert.Equal(GateVerdict.Escalated, (await ledger.CheckAsync(Targets[0], Limits)).Verdict);
         Assert.Equal(GateVerdict.Escalated, (await ledger.CheckAsync(Targets[0], Limits)).Verdict);
@@ -100,7 +100,7 @@ public sealed class TargetLedgerMemoTests
                         await ledger.TryReserveAsync(target, $"incident-{incident++}", Limits);
                         break;
                     case Op.Succeeded or Op.Failed:
-                        await ledger.RecordOutcomeAsync(target, op == Op.Succeeded);
+                        await ledger.RecordOutcomeAsync(target, $"incident-{incident++}", op == Op.Succeeded);
                         break;
                     default:
                         time.Advance(TimeSpan.FromSeconds(seconds) / 10);
@@ -154,7 +154,7 @@ public sealed class TargetLedgerMemoTests
                         }
                         break;
                     case Op.Succeeded or Op.Failed:
-                        await ledgers[process].RecordOutcomeAsync(Targets[t], op == Op.Succeeded);
+                        await ledgers[process].RecordOutcomeAsync(Targets[t], $"incident-{incident++}", op == Op.Succeeded);
                         break;
                     default:
                         time.Advance(TimeSpan.FromSeconds(seconds));
