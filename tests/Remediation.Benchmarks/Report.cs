@@ -191,7 +191,8 @@ public sealed partial class BenchReport
           2 cores; in the storm, Azurite's one core is the bottleneck.
         - **The simulator is part of every figure.** It reconciles the whole cluster under one lock (every 2 s in the bench; at 500 ms the lock was held 61 % of the end-to-end run),
           and API calls wait for it: with hundreds of workloads a reconcile takes tens of milliseconds, more while rollouts are
-          in progress. In the bench it answers writes without reconciling first (`ReconcileOnWrite = false`, as a real API
+          in progress. The loop lets waiting requests in after holding the lock 5 ms (and re-reads each object it then syncs),
+          so a request waits for one slice of a pass, not the whole pass (at 1,000 workloads a pass held it ~0.7 s). In the bench it answers writes without reconciling first (`ReconcileOnWrite = false`, as a real API
           server answers them); reconciling the whole cluster on every write made a PATCH take ~260 ms at 360 workloads and
           capped the end-to-end run below its own rate. Its cost is why the end-to-end limit is also measured under the run's load.
         - **Azurite answers a query by filtering and sorting the whole table** before applying the page size, so a history page

@@ -157,7 +157,8 @@ public static partial class Phases
             var waits = gate.ApiWaitsMs.Skip(gateBefore.ApiWaitsMs.Count).ToList();
             var served = cluster.Cluster.Requests.Skip(before).ToList();
             var clusterRequests = $"{served.Count:N0} ({string.Join(", ", served.GroupBy(r => r.Verb + " " + r.Resource).OrderByDescending(g => g.Count()).Select(g => $"{g.Key} {g.Count():N0}"))}); "
-                + $"they waited {waits.Sum() / 1000:F1} s in all for the simulator's lock, which its controller held {(gate.ControllerHeldMs - gateBefore.ControllerHeldMs) / 1000:F1} s";
+                + $"they waited {waits.Sum() / 1000:F1} s in all for the simulator's lock, which its controller held {(gate.ControllerHeldMs - gateBefore.ControllerHeldMs) / 1000:F1} s "
+                + $"(letting waiting requests in {gate.ControllerYields - gateBefore.ControllerYields:N0} times, after at most 5 ms each)";
             Console.WriteLine($"    cluster: {clusterRequests}");
             var mutating = served
                 .Where(r => r.IsMutating && r.Namespace == BenchCluster.Namespace && r.Name?.StartsWith("storm-", StringComparison.Ordinal) == true).ToList();

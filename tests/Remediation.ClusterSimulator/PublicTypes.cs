@@ -184,10 +184,15 @@ public sealed class GateStatistics
     public double ControllerHeldMs { get; private set; }
     public double ControllerLongestMs { get; private set; }
 
+    /// <summary>Times the controller loop let waiting API requests in during a pass.</summary>
+    public long ControllerYields { get; private set; }
+
     /// <summary>Each API request's wait for the lock, in milliseconds, in order.</summary>
     public IReadOnlyList<double> ApiWaitsMs => _apiWaitsMs;
 
     internal void RecordApiWait(double ms) => _apiWaitsMs.Add(ms);
+
+    internal void RecordControllerYield() => ControllerYields++;
 
     internal void RecordControllerPass(double ms)
     {
@@ -198,7 +203,7 @@ public sealed class GateStatistics
 
     internal GateStatistics Copy()
     {
-        var copy = new GateStatistics { ControllerPasses = ControllerPasses, ControllerHeldMs = ControllerHeldMs, ControllerLongestMs = ControllerLongestMs };
+        var copy = new GateStatistics { ControllerPasses = ControllerPasses, ControllerHeldMs = ControllerHeldMs, ControllerLongestMs = ControllerLongestMs, ControllerYields = ControllerYields };
         copy._apiWaitsMs.AddRange(_apiWaitsMs);
         return copy;
     }

@@ -108,10 +108,21 @@ public sealed class SimulatedCluster : IAsyncDisposable
                     return;
                 }
                 _lastTick = now;
-                var held = System.Diagnostics.Stopwatch.GetTimestamp();
+                var slice = System.Diagnostics.Stopwatch.GetTimestamp();
+                var heldMs = 0.0;
                 _core.Metrics.Advance();
-                _core.Controllers.Reconcile();
-                _core.GateStats.RecordControllerPass(System.Diagnostics.Stopwatch.GetElapsedTime(held).TotalMilliseconds);
+                _core.Controllers.Reconcile(() =>
+                {
+                    if (_core.ApiWaiting == 0 || System.Diagnostics.Stopwatch.GetElapsedTime(slice) < HoldAtMost)
+                    {
+                        return;
+                    }
+                    heldMs += System.Diagnostics.Stopwatch.GetElapsedTime(slice).TotalMilliseconds;
+                    _core.GateStats.RecordControllerYield();
+                    LetWaitingRequestsIn();
+                    slice = System.Diagnostics.Stopwatch.GetTimestamp();
+                });
+                _core.GateStats.RecordControllerPass(heldMs + System.Diagnostics.Stopwatch.GetElapsedTime(slice).TotalMilliseconds);
             }
         }
         catch (Exception ex) when (ex is InvalidOperationException or ApiException or FormatException or KeyNotFoundException or NullReferenceException or ArgumentException)
@@ -122,6 +133,31 @@ public sealed class SimulatedCluster : IAsyncDisposable
         finally
         {
             Volatile.Write(ref _ticking, 0);
+        }
+    }
+
+    /// <summary>How long the controller loop holds the gate at a time while API requests wait for it.</summary>
+    private static readonly TimeSpan HoldAtMost = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>
+    /// Called by the controller loop holding the gate: releases it until the requests waiting for it have taken it (at
+    /// most <see cref="HoldAtMost"/>, so a steady stream of requests cannot stop the loop), then takes it again.
+    /// </summary>
+    private void LetWaitingRequestsIn()
+    {
+        Monitor.Exit(_core.Gate);
+        try
+        {
+            var released = System.Diagnostics.Stopwatch.GetTimestamp();
+            var spin = new SpinWait();
+            while (_core.ApiWaiting > 0 && System.Diagnostics.Stopwatch.GetElapsedTime(released) < HoldAtMost)
+            {
+                spin.SpinOnce();
+            }
+        }
+        finally
+        {
+            Monitor.Enter(_core.Gate);
         }
     }
 

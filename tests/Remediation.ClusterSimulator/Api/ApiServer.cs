@@ -206,8 +206,10 @@ internal sealed class ApiServer
             else
             {
                 var waiting = System.Diagnostics.Stopwatch.GetTimestamp();
+                _core.ApiArriving();
                 lock (_core.Gate)
                 {
+                    _core.ApiEntered();
                     _core.GateStats.RecordApiWait(System.Diagnostics.Stopwatch.GetElapsedTime(waiting).TotalMilliseconds);
                     result = IsAccessReview(info)
                         ? Review(info, who, req.ContentType, rawBody, body)

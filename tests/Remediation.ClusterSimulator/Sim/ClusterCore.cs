@@ -18,6 +18,16 @@ internal sealed class ClusterCore
 
     public object Gate { get; } = new();
 
+    private int _apiWaiting;
+
+    /// <summary>API requests waiting for <see cref="Gate"/> now: the controller loop lets them in between objects.</summary>
+    public int ApiWaiting => Volatile.Read(ref _apiWaiting);
+
+    /// <summary>An API request starts waiting for <see cref="Gate"/> (<see cref="ApiEntered"/> once it holds it).</summary>
+    public void ApiArriving() => Interlocked.Increment(ref _apiWaiting);
+
+    public void ApiEntered() => Interlocked.Decrement(ref _apiWaiting);
+
     /// <summary>How long API requests waited for <see cref="Gate"/> and how long the controller loop held it (updated under it).</summary>
     public GateStatistics GateStats { get; } = new();
 

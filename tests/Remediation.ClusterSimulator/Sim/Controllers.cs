@@ -36,7 +36,12 @@ internal sealed class Controllers
 
     private DateTimeOffset Now => _core.Now;
 
-    public void Reconcile()
+    /// <summary>
+    /// Reconciles the whole cluster until nothing changes (at most 30 passes). <paramref name="between"/>, when given, runs
+    /// after each object (the controller loop lets waiting API requests in there, as a real API server answers them while
+    /// its controllers work); each object is then read again before it is synced, as API writes may have changed or removed it.
+    /// </summary>
+    public void Reconcile(Action? between = null)
     {
         for (var i = 0; i < 30; i++)
         {
@@ -44,17 +49,26 @@ internal sealed class Controllers
             CollectGarbage();
             foreach (var pod in Store.List(Resources.Pods))
             {
-                SyncPod(pod);
+                if (Current(Resources.Pods, pod, between) is { } live)
+                {
+                    SyncPod(live);
+                }
             }
 
             foreach (var rs in Store.List(Resources.ReplicaSets))
             {
-                SyncReplicaSet(rs);
+                if (Current(Resources.ReplicaSets, rs, between) is { } live)
+                {
+                    SyncReplicaSet(live);
+                }
             }
 
             foreach (var d in Store.List(Resources.Deployments))
             {
-                SyncDeployment(d);
+                if (Current(Resources.Deployments, d, between) is { } live)
+                {
+                    SyncDeployment(live);
+                }
             }
 
             if (Store.ResourceVersion == before)
@@ -62,6 +76,17 @@ internal sealed class Controllers
                 return;
             }
         }
+    }
+
+    /// <summary>The object as stored now, after <paramref name="between"/> let others in; the listed one itself without it.</summary>
+    private JsonObject? Current(ResourceType rt, JsonObject listed, Action? between)
+    {
+        if (between is null)
+        {
+            return listed;
+        }
+        between();
+        return Store.Get(rt, J.Namespace(listed), J.Name(listed));
     }
 
     // ------------------------------------------------------------------ garbage collector
