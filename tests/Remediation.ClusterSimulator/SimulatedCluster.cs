@@ -152,7 +152,7 @@ public sealed class SimulatedCluster : IAsyncDisposable
             var spin = new SpinWait();
             while (_core.ApiWaiting > 0 && System.Diagnostics.Stopwatch.GetElapsedTime(released) < HoldAtMost)
             {
-                spin.SpinOnce();
+                spin.SpinOnce(sleep1Threshold: -1);
             }
         }
         finally

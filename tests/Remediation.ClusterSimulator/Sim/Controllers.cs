@@ -41,15 +41,27 @@ internal sealed class Controllers
     /// after each object (the controller loop lets waiting API requests in there, as a real API server answers them while
     /// its controllers work); each object is then read again before it is synced, as API writes may have changed or removed it.
     /// </summary>
+    private const int RoundsWithWritesLetIn = 4;
+
     public void Reconcile(Action? between = null)
     {
-        for (var i = 0; i < 30; i++)
+        // Writes made by API requests while the loop let them in are the next pass's work: once some came in, the pass
+        // ends after a few rounds (a rollout's steps), or a steady stream of writes would keep it going round the whole
+        // cluster (each round lists every object: measured, passes held the lock twice as long, GC ran six times as often).
+        long theirs = 0;
+        var letIn = between is null ? null : new Action(() =>
         {
-            var before = Store.ResourceVersion;
+            var version = Store.ResourceVersion;
+            between();
+            theirs += Store.ResourceVersion - version;
+        });
+        for (var i = 0; i < 30 && (theirs == 0 || i < RoundsWithWritesLetIn); i++)
+        {
+            var (before, theirsBefore) = (Store.ResourceVersion, theirs);
             CollectGarbage();
             foreach (var pod in Store.List(Resources.Pods))
             {
-                if (Current(Resources.Pods, pod, between) is { } live)
+                if (Current(Resources.Pods, pod, letIn) is { } live)
                 {
                     SyncPod(live);
                 }
@@ -57,7 +69,7 @@ internal sealed class Controllers
 
             foreach (var rs in Store.List(Resources.ReplicaSets))
             {
-                if (Current(Resources.ReplicaSets, rs, between) is { } live)
+                if (Current(Resources.ReplicaSets, rs, letIn) is { } live)
                 {
                     SyncReplicaSet(live);
                 }
@@ -65,13 +77,13 @@ internal sealed class Controllers
 
             foreach (var d in Store.List(Resources.Deployments))
             {
-                if (Current(Resources.Deployments, d, between) is { } live)
+                if (Current(Resources.Deployments, d, letIn) is { } live)
                 {
                     SyncDeployment(live);
                 }
             }
 
-            if (Store.ResourceVersion == before)
+            if (Store.ResourceVersion - (theirs - theirsBefore) == before)
             {
                 return;
             }
