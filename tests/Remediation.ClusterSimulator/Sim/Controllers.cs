@@ -36,13 +36,13 @@ internal sealed class Controllers
 
     private DateTimeOffset Now => _core.Now;
 
-    /// <summary>
-    /// Reconciles the whole cluster until nothing changes (at most 30 passes). <paramref name="between"/>, when given, runs
-    /// after each object (the controller loop lets waiting API requests in there, as a real API server answers them while
-    /// its controllers work); each object is then read again before it is synced, as API writes may have changed or removed it.
-    /// </summary>
     private const int RoundsWithWritesLetIn = 4;
 
+    /// <summary>
+    /// Reconciles the whole cluster until nothing changes (at most 30 rounds). <paramref name="between"/>, when given, runs
+    /// before each object (the controller loop lets waiting API requests in there, as a real API server answers them while
+    /// its controllers work); each object is then read again before it is synced, as API writes may have changed or removed it.
+    /// </summary>
     public void Reconcile(Action? between = null)
     {
         // Writes made by API requests while the loop let them in are the next pass's work: once some came in, the pass
