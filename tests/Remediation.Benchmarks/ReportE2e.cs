@@ -63,7 +63,7 @@ public sealed partial class BenchReport
         }
         if (e.SimulatorWaits is { Count: > 0 } waits)
         {
-            b.AppendLine().AppendLine(inv, $"The cluster simulator (a stand-in for the API server, not the product) answers each Kubernetes request under one lock, which its controller loop holds while it reconciles every workload, letting waiting requests in every 5 ms (a real API server answers reads from its cache meanwhile). During the run {waits.Count} API requests waited for that lock p50 {F(waits.Percentile(50), 1)} ms, p99 {F(waits.Percentile(99), 1)} ms, max {F(waits.Percentile(100), 1)} ms; the loop held it {F(e.SimulatorHeldShare * 100, 0)} % of the time (longest pass {F(e.SimulatorLongestPassMs)} ms). The product's incidents and the limit's round trips both pay this wait.");
+            b.AppendLine().AppendLine(inv, $"The cluster simulator (a stand-in for the API server, not the product) answers each Kubernetes request under one lock, which its controller loop holds while it reconciles every workload, letting waiting requests in every {F(ClusterSimulator.SimulatedCluster.HoldAtMost.TotalMilliseconds, 0)} ms (a real API server answers reads from its cache meanwhile). During the run {waits.Count} API requests waited for that lock p50 {F(waits.Percentile(50), 1)} ms, p99 {F(waits.Percentile(99), 1)} ms, max {F(waits.Percentile(100), 1)} ms; the loop held it {F(e.SimulatorHeldShare * 100, 0)} % of the time (longest pass {F(e.SimulatorLongestPassMs)} ms). The product's incidents and the limit's round trips both pay this wait.");
         }
         if (e.Tail.Count == 0)
         {

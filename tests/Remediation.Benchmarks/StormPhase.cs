@@ -58,6 +58,7 @@ public static partial class Phases
         {
             using var client = Hosts.Client(baseAddress);
             var storeTable = new TableServiceClient(azurite.ConnectionString).GetTableClient(table);
+            var store = new IncidentStore(storeTable);
             var groups = StormGroups(s, alerts)
                 .Select(g => Payloads.Alertmanager(g.Select(i => new Payloads.AlertSpec(BenchCluster.Namespace, BenchCluster.StormName(i % workloads), Payloads.Fingerprint(phase, i), i)).ToList()))
                 .ToList();
@@ -102,7 +103,7 @@ public static partial class Phases
             while (Clock.Now < timeout)
             {
                 peak = ProcStatus.PeakRssMb(pid) ?? peak;
-                if ((await workQueue.GetPropertiesAsync().ConfigureAwait(false)).Value.ApproximateMessagesCount > 0 || await AnyOpenRegistrationAsync(inFlight, storeTable).ConfigureAwait(false))
+                if ((await workQueue.GetPropertiesAsync().ConfigureAwait(false)).Value.ApproximateMessagesCount > 0 || await AnyOpenRegistrationAsync(inFlight, store).ConfigureAwait(false))
                 {
                     await Task.Delay(250).ConfigureAwait(false);
                     continue;
@@ -158,7 +159,7 @@ public static partial class Phases
             var served = cluster.Cluster.Requests.Skip(before).ToList();
             var clusterRequests = $"{served.Count:N0} ({string.Join(", ", served.GroupBy(r => r.Verb + " " + r.Resource).OrderByDescending(g => g.Count()).Select(g => $"{g.Key} {g.Count():N0}"))}); "
                 + $"they waited {waits.Sum() / 1000:F1} s in all for the simulator's lock, which its controller held {(gate.ControllerHeldMs - gateBefore.ControllerHeldMs) / 1000:F1} s "
-                + $"(letting waiting requests in {gate.ControllerYields - gateBefore.ControllerYields:N0} times, after at most 5 ms each)";
+                + $"(letting waiting requests in {gate.ControllerYields - gateBefore.ControllerYields:N0} times, after at most {ClusterSimulator.SimulatedCluster.HoldAtMost.TotalMilliseconds:F0} ms each)";
             Console.WriteLine($"    cluster: {clusterRequests}");
             var mutating = served
                 .Where(r => r.IsMutating && r.Namespace == BenchCluster.Namespace && r.Name?.StartsWith("storm-", StringComparison.Ordinal) == true).ToList();
@@ -185,17 +186,16 @@ public static partial class Phases
 
     /// <summary>
     /// True while a registration in flight names an incident that is not terminal. A registration whose incident has
-    /// concluded is bookkeeping the host's sweep removes (its removal by the incident's own writer can be lost, and a
-    /// sweep backs off after a slow one): it does not hold the drain, which is about the incidents' states.
+    /// concluded is bookkeeping (its writer, or a late one, or the sweep removes it): it does not hold the drain, which is
+    /// about the incidents' states.
     /// </summary>
-    private static async Task<bool> AnyOpenRegistrationAsync(TableClient inFlight, TableClient incidents)
+    private static async Task<bool> AnyOpenRegistrationAsync(TableClient inFlight, IncidentStore incidents)
     {
         try
         {
             await foreach (var row in inFlight.QueryAsync<TableEntity>(maxPerPage: 100, select: ["RowKey"]).ConfigureAwait(false))
             {
-                var summary = await incidents.GetEntityIfExistsAsync<TableEntity>(row.RowKey, IncidentRowKeys.For(IncidentRowKeys.Summary, row.RowKey), ["State"]).ConfigureAwait(false);
-                if (!summary.HasValue || !IncidentLifecycle.TryParse(summary.Value?.GetString("State"), out var state) || !IncidentLifecycle.IsTerminal(state))
+                if (await incidents.GetColumnsAsync(row.RowKey, ["State"]).ConfigureAwait(false) is not { } summary || !IncidentLifecycle.IsTerminal(summary.State))
                 {
                     return true;
                 }

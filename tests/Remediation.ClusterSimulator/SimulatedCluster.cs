@@ -137,7 +137,7 @@ public sealed class SimulatedCluster : IAsyncDisposable
     }
 
     /// <summary>How long the controller loop holds the gate at a time while API requests wait for it.</summary>
-    private static readonly TimeSpan HoldAtMost = TimeSpan.FromMilliseconds(5);
+    public static readonly TimeSpan HoldAtMost = TimeSpan.FromMilliseconds(5);
 
     /// <summary>
     /// Called by the controller loop holding the gate: releases it until the requests waiting for it have taken it (at
