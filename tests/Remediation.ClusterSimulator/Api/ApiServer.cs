@@ -961,7 +961,7 @@ internal sealed class ApiServer
 
         if (rt.Plural == "namespaces")
         {
-            foreach (var (type, obj) in _core.Store.All().ToList())
+            foreach (var (type, obj) in _core.Store.All())
             {
                 if (type.Namespaced && J.Namespace(obj) == J.Name(existing))
                 {

@@ -106,6 +106,11 @@ internal sealed class ObjectStore
 {
     private const int HistoryLimit = 20000;
     private readonly Dictionary<string, JsonObject> _objects = new(StringComparer.Ordinal);
+
+    // Keys in order (lists read a range, not a sort of every object) and, per controlling owner's uid, its dependents' keys:
+    // at 1,000 workloads the controller loop sorted the whole store per list and rebuilt its owner index after every write.
+    private readonly SortedSet<string> _keys = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SortedSet<string>> _byController = new(StringComparer.Ordinal);
     private readonly LinkedList<StoreEvent> _history = new();
     private readonly List<Watcher> _watchers = [];
     private readonly object _watchersLock = new();
@@ -133,22 +138,71 @@ internal sealed class ObjectStore
 
     public List<JsonObject> List(ResourceType rt, string? ns = null)
     {
-        var prefix = rt.Plural + "/";
-        if (rt.Namespaced && ns is not null)
-        {
-            prefix += ns + "/";
-        }
-
-        return _objects
-            .Where(p => p.Key.StartsWith(prefix, StringComparison.Ordinal))
-            .OrderBy(p => p.Key, StringComparer.Ordinal)
-            .Select(p => p.Value)
-            .ToList();
+        var prefix = Prefix(rt, ns);
+        return [.. _keys.GetViewBetween(prefix, prefix + char.MaxValue).Select(k => _objects[k])];
     }
 
-    public IEnumerable<(ResourceType Type, JsonObject Object)> All() =>
-        _objects.OrderBy(p => p.Key, StringComparer.Ordinal)
-            .Select(p => (Resources.ByPlural(p.Key[..p.Key.IndexOf('/', StringComparison.Ordinal)])!, p.Value));
+    /// <summary>The objects of <paramref name="rt"/> in <paramref name="ns"/> whose controlling owner is <paramref name="ownerUid"/>, in key order.</summary>
+    public List<JsonObject> ControlledBy(ResourceType rt, string? ns, string ownerUid)
+    {
+        if (!_byController.TryGetValue(ownerUid, out var keys))
+        {
+            return [];
+        }
+        var prefix = Prefix(rt, ns);
+        return [.. keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)).Select(k => _objects[k])];
+    }
+
+    public List<(ResourceType Type, JsonObject Object)> All() =>
+        [.. _keys.Select(k => (Resources.ByPlural(k[..k.IndexOf('/', StringComparison.Ordinal)])!, _objects[k]))];
+
+    private static string Prefix(ResourceType rt, string? ns) => rt.Namespaced && ns is not null ? $"{rt.Plural}/{ns}/" : rt.Plural + "/";
+
+    public static string? ControllerUid(JsonObject obj)
+    {
+        if (J.At(obj, "metadata", "ownerReferences") is JsonArray refs)
+        {
+            foreach (var r in refs)
+            {
+                if (J.Bool(r, "controller") == true)
+                {
+                    return J.Str(r, "uid");
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Keeps the key set and the owner index in step with a change of <paramref name="key"/>.</summary>
+    private void Index(string key, JsonObject? old, JsonObject? updated)
+    {
+        var (was, now) = (old is null ? null : ControllerUid(old), updated is null ? null : ControllerUid(updated));
+        if (old is null)
+        {
+            _keys.Add(key);
+        }
+        else if (updated is null)
+        {
+            _keys.Remove(key);
+        }
+        if (was == now)
+        {
+            return;
+        }
+        if (was is not null && _byController.TryGetValue(was, out var set) && set.Remove(key) && set.Count == 0)
+        {
+            _byController.Remove(was);
+        }
+        if (now is not null)
+        {
+            if (!_byController.TryGetValue(now, out var owned))
+            {
+                _byController[now] = owned = new SortedSet<string>(StringComparer.Ordinal);
+            }
+            owned.Add(key);
+        }
+    }
 
     public string NewUid()
     {
@@ -186,7 +240,10 @@ internal sealed class ObjectStore
         var meta = J.Meta(obj);
         meta["resourceVersion"] = Next();
         var ns = rt.Namespaced ? J.Namespace(obj) : "";
-        _objects[Key(rt, ns, J.Name(obj))] = obj;
+        var key = Key(rt, ns, J.Name(obj));
+        _objects.TryGetValue(key, out var replaced);
+        _objects[key] = obj;
+        Index(key, replaced, obj);
         Publish(new StoreEvent(_rv, rt, ns, null, obj));
         return obj;
     }
@@ -247,6 +304,7 @@ internal sealed class ObjectStore
 
         J.Meta(updated)["resourceVersion"] = Next();
         _objects[key] = updated;
+        Index(key, old, updated);
         Publish(new StoreEvent(_rv, rt, ns, old, updated));
         return updated;
     }
@@ -259,6 +317,7 @@ internal sealed class ObjectStore
         {
             return null;
         }
+        Index(key, old, null);
 
         var final = J.Clone(old);
         J.Meta(final)["resourceVersion"] = Next();

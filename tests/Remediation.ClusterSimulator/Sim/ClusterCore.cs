@@ -97,21 +97,7 @@ internal sealed class ClusterCore
         ["blockOwnerDeletion"] = true,
     };
 
-    public static string? ControllerUid(JsonObject obj)
-    {
-        if (J.At(obj, "metadata", "ownerReferences") is JsonArray refs)
-        {
-            foreach (var r in refs)
-            {
-                if (J.Bool(r, "controller") == true)
-                {
-                    return J.Str(r, "uid");
-                }
-            }
-        }
-
-        return null;
-    }
+    public static string? ControllerUid(JsonObject obj) => ObjectStore.ControllerUid(obj);
 
     /// <summary>Creates or refreshes a core/v1 Event (deterministic name per involved object + key).</summary>
     public void EnsureEvent(
@@ -138,6 +124,11 @@ internal sealed class ClusterCore
         var h2 = J.Fnv32((key ?? reason + "|" + message) + "|" + J.Name(involved));
         var name = $"{J.Name(involved)}.{h1:x8}{h2:x8}";
         var existing = Store.Get(Resources.Events, ns, name);
+        if (existing is not null && J.Long(existing, "count") == count && J.Str(existing, "message") == message)
+        {
+            return;
+        }
+
         var involvedRef = new JsonObject
         {
             ["kind"] = involvedType.Kind,
@@ -159,11 +150,6 @@ internal sealed class ClusterCore
 
         if (existing is not null)
         {
-            if (J.Long(existing, "count") == count && J.Str(existing, "message") == message)
-            {
-                return;
-            }
-
             var updated = J.Clone(existing);
             updated["count"] = count;
             updated["message"] = message;

@@ -105,7 +105,7 @@ internal sealed class Controllers
 
     private void CollectGarbage()
     {
-        foreach (var (type, obj) in Store.All().ToList())
+        foreach (var (type, obj) in Store.All())
         {
             if (J.At(obj, "metadata", "ownerReferences") is not JsonArray refs || refs.Count == 0)
             {
@@ -134,7 +134,7 @@ internal sealed class Controllers
     public void HandleOwnerDeleted(JsonObject owner, bool orphan)
     {
         var uid = J.Uid(owner);
-        foreach (var (type, obj) in Store.All().ToList())
+        foreach (var (type, obj) in Store.All())
         {
             if (J.At(obj, "metadata", "ownerReferences") is not JsonArray refs || !refs.Any(r => J.Str(r, "uid") == uid))
             {
@@ -205,40 +205,21 @@ internal sealed class Controllers
         return c;
     }
 
-    public static bool EqualIgnoreHash(JsonNode? a, JsonNode? b) => J.Canonical(Normalize(a)) == J.Canonical(Normalize(b));
+    public static bool EqualIgnoreHash(JsonNode? a, JsonNode? b) => CanonicalIgnoreHash(a) == CanonicalIgnoreHash(b);
+
+    // Stored objects are never changed in place (every write stores a new instance), so a template's canonical form can be
+    // kept with the stored node: a pass compared each Deployment's template with each of its ReplicaSets' afresh.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<JsonNode, string> CanonicalForms = [];
+
+    private static string CanonicalIgnoreHash(JsonNode? template) =>
+        template is null ? J.Canonical(null) : CanonicalForms.GetValue(template, t => J.Canonical(Normalize(t)));
 
     public static long Revision(JsonObject obj) =>
         long.TryParse(J.Str(obj, "metadata", "annotations", RevisionAnnotation), NumberStyles.Integer, CultureInfo.InvariantCulture, out var r) ? r : 0;
 
-    private readonly Dictionary<(string Plural, string Namespace), (long Version, Dictionary<string, List<JsonObject>> ByOwner)> _owned = [];
-
-    /// <summary>
-    /// The objects of a type whose controller is <paramref name="owner"/>, in store order. Indexed by owner uid once per
-    /// store version: a reconcile pass asks this for every ReplicaSet and Deployment, and a scan each time made a pass
-    /// quadratic in the size of the cluster.
-    /// </summary>
-    private List<JsonObject> OwnedBy(ResourceType rt, JsonObject owner)
-    {
-        var ns = J.Namespace(owner);
-        var key = (rt.Plural, ns);
-        if (!_owned.TryGetValue(key, out var index) || index.Version != Store.ResourceVersion)
-        {
-            var byOwner = new Dictionary<string, List<JsonObject>>(StringComparer.Ordinal);
-            foreach (var o in Store.List(rt, ns))
-            {
-                if (ClusterCore.ControllerUid(o) is { } uid)
-                {
-                    if (!byOwner.TryGetValue(uid, out var group))
-                    {
-                        byOwner[uid] = group = [];
-                    }
-                    group.Add(o);
-                }
-            }
-            _owned[key] = index = (Store.ResourceVersion, byOwner);
-        }
-        return J.Uid(owner) is { } ownerUid && index.ByOwner.TryGetValue(ownerUid, out var owned) ? [.. owned] : [];
-    }
+    /// <summary>The objects of a type whose controller is <paramref name="owner"/>, in store order (the store keeps this index).</summary>
+    private List<JsonObject> OwnedBy(ResourceType rt, JsonObject owner) =>
+        J.Uid(owner) is { } ownerUid ? Store.ControlledBy(rt, J.Namespace(owner), ownerUid) : [];
 
     private static long SpecReplicas(JsonObject o) => J.Long(o, "spec", "replicas") ?? 1;
 
@@ -290,7 +271,7 @@ internal sealed class Controllers
         var paused = J.Bool(d, "spec", "paused") == true;
         var template = J.At(d, "spec", "template");
         var rsList = OwnedBy(Resources.ReplicaSets, d);
-        var newRs = rsList.Where(rs => EqualIgnoreHash(J.At(rs, "spec", "template"), template))
+        var newRs = rsList.Where(rs => EqualIgnoreHash(J.At(rs, "spec", "template"), J.At(d0, "spec", "template")))
             .OrderBy(rs => J.Str(rs, "metadata", "creationTimestamp"), StringComparer.Ordinal).FirstOrDefault();
         var maxRev = rsList.Count == 0 ? 0 : rsList.Max(Revision);
         var (surge, _) = SurgeAndUnavailable(d);
