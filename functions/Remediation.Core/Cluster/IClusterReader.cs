@@ -31,7 +31,8 @@ public interface IClusterReader
 
     Task<IReadOnlyList<V1Pod>> ListPodsAsync(string @namespace, string? labelSelector, CancellationToken cancellationToken = default);
 
-    Task<IReadOnlyList<Corev1Event>> ListWarningEventsAsync(string @namespace, int limit, CancellationToken cancellationToken = default);
+    /// <summary>Warning events about one pod (at most <paramref name="limit"/>).</summary>
+    Task<IReadOnlyList<Corev1Event>> ListPodWarningEventsAsync(string @namespace, string podName, int limit, CancellationToken cancellationToken = default);
 
     Task<IReadOnlyList<V2HorizontalPodAutoscaler>> ListHorizontalPodAutoscalersAsync(string @namespace, CancellationToken cancellationToken = default);
 

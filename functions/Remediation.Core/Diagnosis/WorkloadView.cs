@@ -17,7 +17,8 @@ internal sealed record WorkloadSources(IClusterReader Cluster, IMeshSignals? Mes
 /// </summary>
 public sealed class WorkloadView
 {
-    private const int EventsToList = 500;
+    /// <summary>Failing pods whose events are read, and events read per pod.</summary>
+    private const int PodsWithEvents = 3, EventsPerPod = 50;
 
     private readonly DiagnosisRun _run;
     private readonly WorkloadSources _sources;
@@ -184,10 +185,21 @@ public sealed class WorkloadView
 
     private async Task<IReadOnlyList<Corev1Event>> ReadPodEventsAsync()
     {
-        var failing = FailingNames();
-        var events = await _run.OptionalAsync("kubernetes events", ct => _sources.Cluster.ListWarningEventsAsync(Target.Namespace, EventsToList, ct)).ConfigureAwait(false);
+        // Each failing pod's own events (the first few pods): one list of the namespace's warnings read other workloads'
+        // events wherever many fail at once, and cost every diagnosis a read of them all.
+        var failing = Pods.Where(p => p.Failure is not null).Select(p => p.Name).Take(PodsWithEvents).ToList();
+        if (failing.Count == 0)
+        {
+            return [];
+        }
+        var events = await _run.OptionalAsync("kubernetes events", async ct =>
+        {
+            var lists = await Task.WhenAll(failing.Select(pod => _sources.Cluster.ListPodWarningEventsAsync(Target.Namespace, pod, EventsPerPod, ct))).ConfigureAwait(false);
+            return lists.SelectMany(list => list).ToList();
+        }).ConfigureAwait(false);
+        var names = failing.ToHashSet(StringComparer.Ordinal);
         return [.. (events ?? [])
-            .Where(e => e.InvolvedObject?.Kind == "Pod" && e.InvolvedObject.Name is { } name && failing.Contains(name))
+            .Where(e => e.InvolvedObject?.Kind == "Pod" && e.InvolvedObject.Name is { } name && names.Contains(name))
             .OrderByDescending(e => e.LastTimestamp ?? e.EventTime ?? e.Metadata?.CreationTimestamp)];
     }
 

@@ -53,10 +53,13 @@ public sealed class KubernetesClusterReader(IKubernetes client, TimeProvider tim
         return [.. list.Items];
     }
 
-    public async Task<IReadOnlyList<Corev1Event>> ListWarningEventsAsync(string @namespace, int limit, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<Corev1Event>> ListPodWarningEventsAsync(string @namespace, string podName, int limit, CancellationToken cancellationToken = default)
     {
-        EnsureNamespace(@namespace);
-        var list = await ClusterCall.RunAsync(ct => client.CoreV1.ListNamespacedEventAsync(@namespace, fieldSelector: "type=Warning", limit: limit, cancellationToken: ct), timeProvider, cancellationToken).ConfigureAwait(false);
+        // The pod's own events (as kubectl describe pod reads them), not the namespace's first warnings: in a namespace of
+        // many failing workloads those are other pods' events.
+        KubernetesNames.EnsureValid(@namespace, podName);
+        var selector = "type=Warning,involvedObject.kind=Pod,involvedObject.name=" + podName;
+        var list = await ClusterCall.RunAsync(ct => client.CoreV1.ListNamespacedEventAsync(@namespace, fieldSelector: selector, limit: limit, cancellationToken: ct), timeProvider, cancellationToken).ConfigureAwait(false);
         return [.. list.Items];
     }
 

@@ -523,17 +523,28 @@ internal sealed class ApiServer
         var rt = info.Type!;
         var labels = LabelSelector.Parse(query.TryGetValue("labelSelector", out var ls) ? ls.ToString() : null);
         var fields = FieldSelector.Parse(query.TryGetValue("fieldSelector", out var fs) ? fs.ToString() : null);
+        var (limit, after) = ListPage.Parse(query);
         var items = new JsonArray();
-        foreach (var o in _core.Store.List(rt, info.Namespace).Where(o => labels.Matches(o) && fields.Matches(o)))
+        var metadata = new JsonObject { ["resourceVersion"] = _core.Store.ResourceVersion.ToString(CultureInfo.InvariantCulture) };
+        var matching = _core.Store.List(rt, info.Namespace, [.. labels.Facts, .. fields.Facts])
+            .Where(o => labels.Matches(o) && fields.Matches(o) && (after is null || string.CompareOrdinal(ListPage.Position(o), after) > 0))
+            .ToList();
+        foreach (var o in matching.Take(limit))
         {
             items.Add(J.Clone(o));
+        }
+        if (matching.Count > limit)
+        {
+            // As the API server: the rest is read with the continue token (here the position of the last item returned).
+            metadata["continue"] = ListPage.Token(matching[limit - 1]);
+            metadata["remainingItemCount"] = matching.Count - limit;
         }
 
         return new ApiResult(200, new JsonObject
         {
             ["kind"] = rt.ListKind,
             ["apiVersion"] = rt.ApiVersion,
-            ["metadata"] = new JsonObject { ["resourceVersion"] = _core.Store.ResourceVersion.ToString(CultureInfo.InvariantCulture) },
+            ["metadata"] = metadata,
             ["items"] = items,
         });
     }

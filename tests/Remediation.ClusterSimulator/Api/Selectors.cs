@@ -12,6 +12,9 @@ internal sealed class LabelSelector
 
     public bool IsEmpty => _terms.Count == 0;
 
+    /// <summary>The store's facts (<see cref="ObjectStore.LabelFact"/>) every match carries: one per equality term.</summary>
+    public List<string> Facts { get; } = [];
+
     public bool Matches(IReadOnlyDictionary<string, string> labels) => _terms.All(t => t(labels));
 
     public bool Matches(JsonObject obj) => IsEmpty || Matches(J.StringMap(J.At(obj, "metadata", "labels")));
@@ -60,6 +63,7 @@ internal sealed class LabelSelector
                 var value = term[(i + 1)..].TrimStart('=').Trim();
                 Validate(key, text);
                 selector._terms.Add(l => l.TryGetValue(key, out var v) && v == value);
+                selector.Facts.Add(ObjectStore.LabelFact(key, value));
             }
             else if (term.StartsWith('!'))
             {
@@ -89,6 +93,7 @@ internal sealed class LabelSelector
         foreach (var (k, v) in J.StringMap(o["matchLabels"]))
         {
             result._terms.Add(l => l.TryGetValue(k, out var x) && x == v);
+            result.Facts.Add(ObjectStore.LabelFact(k, v));
         }
 
         if (o["matchExpressions"] is JsonArray exprs)
@@ -190,6 +195,9 @@ internal sealed class FieldSelector
 {
     private readonly List<(string[] Path, string Value, bool Negate)> _terms = [];
 
+    /// <summary>The store's facts (<see cref="ObjectStore.InvolvedObjectFact"/>) every match carries.</summary>
+    public List<string> Facts { get; } = [];
+
     public static FieldSelector Parse(string? text)
     {
         var fs = new FieldSelector();
@@ -216,6 +224,10 @@ internal sealed class FieldSelector
             var key = term[..idx].Trim();
             var value = term[(idx + (negate ? 2 : 1))..].TrimStart('=').Trim();
             fs._terms.Add((key.Split('.'), value, negate));
+            if (!negate && key == "involvedObject.name")
+            {
+                fs.Facts.Add(ObjectStore.InvolvedObjectFact(value));
+            }
         }
 
         return fs;

@@ -46,7 +46,7 @@ internal sealed class InMemoryClusterReader : IClusterReader
         return Task.FromResult<IReadOnlyList<V1Pod>>([.. Pods.Where(p => p.Metadata.NamespaceProperty == @namespace)]);
     }
 
-    public Task<IReadOnlyList<Corev1Event>> ListWarningEventsAsync(string @namespace, int limit, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<Corev1Event>> ListPodWarningEventsAsync(string @namespace, string podName, int limit, CancellationToken cancellationToken = default)
     {
         Count("list events");
         return Task.FromResult<IReadOnlyList<Corev1Event>>([]);

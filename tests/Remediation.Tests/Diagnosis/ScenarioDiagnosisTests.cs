@@ -105,6 +105,33 @@ public sealed class ScenarioDiagnosisTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task The_failing_pods_own_events_are_read_among_many_others()
+    {
+        await using var cluster = await StartAsync("pending.yaml");
+        using var client = (k8s.Kubernetes)Client(cluster);
+        // 600 warnings about other pods, whose names sort before search's: the namespace's first 500 warnings (what a
+        // list of the namespace read) hold none of the pending pod's own.
+        for (var i = 0; i < 600; i++)
+        {
+            await client.CoreV1.CreateNamespacedEventAsync(new k8s.Models.Corev1Event
+            {
+                Metadata = new k8s.Models.V1ObjectMeta { Name = $"aaa-{i:000}.warning" },
+                InvolvedObject = new k8s.Models.V1ObjectReference { Kind = "Pod", Name = $"aaa-{i:000}", NamespaceProperty = "shop" },
+                Type = "Warning",
+                Reason = "BackOff",
+                Message = "Back-off restarting failed container app",
+            }, "shop");
+        }
+        cluster.ClearRequests();
+        var diagnoser = new KubernetesDiagnoser(new Remediation.Kubernetes.KubernetesClusterReader(client, TimeProvider.System), TimeProvider.System);
+        var result = await diagnoser.DiagnoseAsync(Alert("shop", "search"), new WorkloadTarget("shop", "search"));
+        Assert.Equal(FailureClass.Unschedulable, result.Class);
+        Assert.Contains(result.Evidence, e => e.Data?.GetValueOrDefault("kind") == "event" && e.Data["reason"] == "FailedScheduling");
+        Assert.DoesNotContain(result.Evidence, e => e.Text.Contains("aaa-", StringComparison.Ordinal));
+        Assert.InRange(cluster.Requests.Count(r => r.Resource == "events"), 1, 3);
+    }
+
+    [Fact]
     public async Task Unschedulable_quotes_the_scheduler()
     {
         var (result, _) = await DiagnoseAsync("pending.yaml", "search");
