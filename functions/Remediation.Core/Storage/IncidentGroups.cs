@@ -40,6 +40,14 @@ public sealed class IncidentMemberRecord : ITableEntity
     /// <summary>Selects the member rows of a lead's partition.</summary>
     public const string Filter = "RowKey ge 'member|' and RowKey lt 'member}'";
 
+    /// <summary>
+    /// Kind of the row (<c>joined|{leadId}</c>) inserted in a lead's partition before its first member row: a lead without
+    /// it has no members, and its closing reads that one row instead of querying its partition. (Azure Storage serves a
+    /// partition query from the partition; Azurite scans every row of the table for it: a query per concluded lead made
+    /// a storm's drain grow with the square of its size.)
+    /// </summary>
+    public const string JoinedKind = "joined";
+
     public string PartitionKey { get; set; } = "";
     public string RowKey { get; set; } = "";
     public DateTimeOffset? Timestamp { get; set; }

@@ -31,6 +31,10 @@ public sealed partial class IncidentStore : IIncidentGroups
         ArgumentException.ThrowIfNullOrEmpty(leadIncidentId);
         ArgumentException.ThrowIfNullOrEmpty(memberIncidentId);
         await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        // The lead's marker first (insert-only; there once any member joined), then the member's row. A lead's closing that
+        // read no marker ran before this member joined, and the member, recording itself after, finds the lead over and
+        // closes itself (CascadeGrouping.CloseIfLeadOverAsync).
+        await TryAddAsync(new TableEntity(leadIncidentId, IncidentRowKeys.For(IncidentMemberRecord.JoinedKind, leadIncidentId)), cancellationToken).ConfigureAwait(false);
         // Insert-only: a member joining again (a redelivered work item) keeps its first row, closed or not.
         await TryAddAsync(new IncidentMemberRecord
         {
@@ -42,6 +46,12 @@ public sealed partial class IncidentStore : IIncidentGroups
     {
         ArgumentException.ThrowIfNullOrEmpty(leadIncidentId);
         await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        var joined = await StorageCall.Guard(() => table.GetEntityIfExistsAsync<TableEntity>(leadIncidentId, IncidentRowKeys.For(IncidentMemberRecord.JoinedKind, leadIncidentId),
+            [nameof(ITableEntity.RowKey)], cancellationToken)).ConfigureAwait(false);
+        if (!joined.HasValue)
+        {
+            return [];
+        }
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {leadIncidentId} and Closed eq false") + " and " + IncidentMemberRecord.Filter;
         return await QueryAllAsync<IncidentMemberRecord>(filter, null, cancellationToken).ConfigureAwait(false);
     }
