@@ -187,7 +187,7 @@ public sealed class WorkloadView
     {
         // Each failing pod's own events (the first few pods): one list of the namespace's warnings read other workloads'
         // events wherever many fail at once, and cost every diagnosis a read of them all.
-        var failing = Pods.Where(p => p.Failure is not null).Select(p => p.Name).Take(PodsWithEvents).ToList();
+        var failing = Failing.Select(p => p.Name).Take(PodsWithEvents).ToList();
         if (failing.Count == 0)
         {
             return [];
@@ -209,7 +209,7 @@ public sealed class WorkloadView
         return hpa is null ? null : HpaState.Of(hpa);
     }
 
-    private HashSet<string> FailingNames() => Pods.Where(p => p.Failure is not null).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+    private HashSet<string> FailingNames() => Failing.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
 
     private static int Priority(FailureClass failure) => failure switch
     {

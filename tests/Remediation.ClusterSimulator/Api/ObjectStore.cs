@@ -233,7 +233,7 @@ internal sealed class ObjectStore
 
     private static string Prefix(ResourceType rt, string? ns) => rt.Namespaced && ns is not null ? $"{rt.Plural}/{ns}/" : rt.Plural + "/";
 
-    public static string? ControllerUid(JsonObject obj)
+    private static string? ControllerUid(JsonObject obj)
     {
         if (J.At(obj, "metadata", "ownerReferences") is JsonArray refs)
         {

@@ -97,8 +97,6 @@ internal sealed class ClusterCore
         ["blockOwnerDeletion"] = true,
     };
 
-    public static string? ControllerUid(JsonObject obj) => ObjectStore.ControllerUid(obj);
-
     /// <summary>Creates or refreshes a core/v1 Event (deterministic name per involved object + key).</summary>
     public void EnsureEvent(
         ResourceType involvedType,
