@@ -115,7 +115,7 @@ internal sealed class ObjectStore
     // Per namespace and type, the keys of objects carrying a label (l:key=value) or naming an involved object (an event's
     // f:involvedObject.name=name): a list by an equality selector reads those, as the product's lists at 1,000 workloads
     // each scanned every pod or event of the namespace.
-    private readonly Dictionary<string, HashSet<string>> _byFact = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SortedSet<string>> _byFact = new(StringComparer.Ordinal);
     private readonly LinkedList<StoreEvent> _history = new();
     private readonly List<Watcher> _watchers = [];
     private readonly object _watchersLock = new();
@@ -159,7 +159,7 @@ internal sealed class ObjectStore
             return List(rt, ns);
         }
         var prefix = Prefix(rt, ns);
-        HashSet<string>? smallest = null;
+        SortedSet<string>? smallest = null;
         foreach (var fact in facts)
         {
             if (!_byFact.TryGetValue(prefix + fact, out var keys))
@@ -171,7 +171,7 @@ internal sealed class ObjectStore
                 smallest = keys;
             }
         }
-        return [.. smallest!.Order(StringComparer.Ordinal).Select(k => _objects[k])];
+        return [.. smallest!.Select(k => _objects[k])];
     }
 
     public static string LabelFact(string key, string value) => $"l:{key}={value}";
@@ -202,18 +202,30 @@ internal sealed class ObjectStore
         var (was, now) = (old is null ? [] : Facts(old).ToHashSet(StringComparer.Ordinal), updated is null ? [] : Facts(updated).ToHashSet(StringComparer.Ordinal));
         foreach (var fact in was.Where(f => !now.Contains(f)))
         {
-            if (_byFact.TryGetValue(scope + fact, out var keys) && keys.Remove(key) && keys.Count == 0)
-            {
-                _byFact.Remove(scope + fact);
-            }
+            RemoveFrom(_byFact, scope + fact, key);
         }
         foreach (var fact in now.Where(f => !was.Contains(f)))
         {
-            if (!_byFact.TryGetValue(scope + fact, out var keys))
-            {
-                _byFact[scope + fact] = keys = new HashSet<string>(StringComparer.Ordinal);
-            }
-            keys.Add(key);
+            AddTo(_byFact, scope + fact, key);
+        }
+    }
+
+    /// <summary>Files <paramref name="key"/> under <paramref name="entry"/> of an index.</summary>
+    private static void AddTo(Dictionary<string, SortedSet<string>> index, string entry, string key)
+    {
+        if (!index.TryGetValue(entry, out var keys))
+        {
+            index[entry] = keys = new SortedSet<string>(StringComparer.Ordinal);
+        }
+        keys.Add(key);
+    }
+
+    /// <summary>Takes <paramref name="key"/> out of <paramref name="entry"/> of an index (an entry left empty goes).</summary>
+    private static void RemoveFrom(Dictionary<string, SortedSet<string>> index, string entry, string key)
+    {
+        if (index.TryGetValue(entry, out var keys) && keys.Remove(key) && keys.Count == 0)
+        {
+            index.Remove(entry);
         }
     }
 
@@ -266,17 +278,13 @@ internal sealed class ObjectStore
         {
             return;
         }
-        if (was is not null && _byController.TryGetValue(was, out var set) && set.Remove(key) && set.Count == 0)
+        if (was is not null)
         {
-            _byController.Remove(was);
+            RemoveFrom(_byController, was, key);
         }
         if (now is not null)
         {
-            if (!_byController.TryGetValue(now, out var owned))
-            {
-                _byController[now] = owned = new SortedSet<string>(StringComparer.Ordinal);
-            }
-            owned.Add(key);
+            AddTo(_byController, now, key);
         }
     }
 
