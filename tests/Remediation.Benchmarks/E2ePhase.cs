@@ -190,7 +190,9 @@ public static partial class Phases
         var k8s = cluster.Client;
         var alertJson = new string('x', 900);
         var samples = new Samples();
-        string[] names = ["AddEntity(claim)", "GET deployment", "LIST replicasets", "LIST pods", "LIST events(type=Warning)", "PATCH deployment", "AddEntity(outcome)"];
+        // The reads are the diagnosis's least (the pod's own warnings, as the product lists them); the intent row before the
+        // mutation and the outcome after it are what every remediation must record.
+        string[] names = ["AddEntity(claim)", "GET deployment", "LIST replicasets", "LIST pods", "LIST the pod's warning events", "AddEntity(intent)", "PATCH deployment", "AddEntity(outcome)"];
         var steps = names.Select(_ => new Samples()).ToArray();
         var paced = Clock.Now;
         // One untimed round to open the connections, as the product's pooled clients are.
@@ -212,17 +214,21 @@ public static partial class Phases
             var selector = string.Join(",", deployment.Spec.Selector.MatchLabels.Select(l => $"{l.Key}={l.Value}"));
             await k8s.AppsV1.ListNamespacedReplicaSetAsync(BenchCluster.Namespace, labelSelector: selector).ConfigureAwait(false);
             marks[3] = Clock.Now;
-            await k8s.CoreV1.ListNamespacedPodAsync(BenchCluster.Namespace, labelSelector: selector).ConfigureAwait(false);
+            var pods = await k8s.CoreV1.ListNamespacedPodAsync(BenchCluster.Namespace, labelSelector: selector).ConfigureAwait(false);
             marks[4] = Clock.Now;
-            await k8s.CoreV1.ListNamespacedEventAsync(BenchCluster.Namespace, fieldSelector: "type=Warning", limit: 500).ConfigureAwait(false);
+            var pod = pods.Items.Count > 0 ? pods.Items[0].Metadata.Name : name;
+            await k8s.CoreV1.ListNamespacedEventAsync(BenchCluster.Namespace, fieldSelector: "type=Warning,involvedObject.kind=Pod,involvedObject.name=" + pod, limit: 50)
+                .ConfigureAwait(false);
             marks[5] = Clock.Now;
-            await PatchAsync(k8s, name, key, deployment.Metadata.ResourceVersion).ConfigureAwait(false);
+            await table.AddEntityAsync(new TableEntity(key, "intent") { ["Action"] = "restart", ["PriorStateJson"] = alertJson }).ConfigureAwait(false);
             marks[6] = Clock.Now;
-            await table.AddEntityAsync(new TableEntity(key, "outcome") { ["Outcome"] = "Verifying", ["Reason"] = "limit" }).ConfigureAwait(false);
+            await PatchAsync(k8s, name, key, deployment.Metadata.ResourceVersion).ConfigureAwait(false);
             marks[7] = Clock.Now;
+            await table.AddEntityAsync(new TableEntity(key, "outcome") { ["Outcome"] = "Verifying", ["Reason"] = "limit" }).ConfigureAwait(false);
+            marks[8] = Clock.Now;
             if (i >= 0)
             {
-                samples.Add(Clock.Ms(marks[0], marks[7]));
+                samples.Add(Clock.Ms(marks[0], marks[8]));
                 for (var k = 0; k < names.Length; k++)
                 {
                     steps[k].Add(Clock.Ms(marks[k], marks[k + 1]));

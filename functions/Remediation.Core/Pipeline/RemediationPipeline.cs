@@ -130,23 +130,28 @@ public sealed partial class RemediationPipeline(
         {
             return await CompleteAsync(incident, ActedOnMeanwhile(incident, target, decision) ?? decision, cancellationToken).ConfigureAwait(false);
         }
-        if (await cascade.ClaimLeadAsync(incident, target, readBefore.GroupRow, cancellationToken).ConfigureAwait(false) is { } joined)
+        // The remediations in flight are counted (a read) while the group's lead is claimed (a write); a dry run takes no
+        // place under the cap and no slot.
+        var counting = decision.DryRun ? null : gate.CountInFlightAsync(incident.IncidentId, cancellationToken);
+        var claiming = cascade.ClaimLeadAsync(incident, target, readBefore.GroupRow, cancellationToken);
+        await (counting is null ? (Task)claiming : Task.WhenAll(claiming, counting)).ConfigureAwait(false);
+        if (await claiming.ConfigureAwait(false) is { } joined)
         {
             return await JoinAsync(incident, joined, cancellationToken).ConfigureAwait(false);
         }
-        if (decision.DryRun)
-        {
-            await gate.TrackDryRunAsync(incident.IncidentId, cancellationToken).ConfigureAwait(false);
-        }
-        else if (await ReserveAsync(incident, target, decision, plan, readBefore.Check, cancellationToken).ConfigureAwait(false) is { } refusal)
+        if (counting is not null && await ReserveAsync(incident, target, decision, await counting.ConfigureAwait(false), readBefore.Check, cancellationToken).ConfigureAwait(false) is { } refusal)
         {
             return await CompleteAsync(incident, refusal with { LeadsGroup = true }, cancellationToken).ConfigureAwait(false);
         }
+        // Registered in flight before anything is mutated: a remediation until it concludes, a dry run until now (it never
+        // counts toward the cap; the sweep finds it while it is under way).
+        var hold = decision.DryRun ? TimeSpan.Zero : (decision.Approval?.Deadline ?? TimeSpan.Zero) + options.ActionLease + plan.Verify.Deadline;
         if (decision.Approval is not null)
         {
+            await gate.RegisterAsync(incident.IncidentId, hold, cancellationToken).ConfigureAwait(false);
             return await RequestApprovalAsync(incident, decision, plan, reason: null, cancellationToken).ConfigureAwait(false);
         }
-        return await ActAsync(incident, decision, plan, started, cancellationToken).ConfigureAwait(false);
+        return await ActAsync(incident, decision, plan, started, gate.RegisterAsync(incident.IncidentId, hold, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -186,19 +191,20 @@ public sealed partial class RemediationPipeline(
     }
 
     /// <summary>
-    /// Takes the target's action slot and a place under the global concurrency cap, or returns the decision not to act.
-    /// The remediation counts toward the cap from before the mutation until it concludes (or, if that removal is lost,
-    /// until its verification deadline has certainly passed).
+    /// Takes the target's action slot if <paramref name="running"/> leaves a place under the global concurrency cap, or
+    /// returns the decision not to act.
     /// </summary>
-    private async Task<Decision?> ReserveAsync(IncidentRecord incident, WorkloadTarget target, Decision decision, ActionPlan plan, GateCheck check, CancellationToken cancellationToken)
+    private async Task<Decision?> ReserveAsync(IncidentRecord incident, WorkloadTarget target, Decision decision, int running, GateCheck check, CancellationToken cancellationToken)
     {
-        var reserved = await gate.ReserveAsync(target, incident.IncidentId, (decision.Approval?.Deadline ?? TimeSpan.Zero) + options.ActionLease + plan.Verify.Deadline, check,
-            cancellationToken).ConfigureAwait(false);
+        var reserved = await gate.ReserveAsync(target, incident.IncidentId, running, check, cancellationToken).ConfigureAwait(false);
         return reserved.Verdict == GateVerdict.Allowed ? null : RemediationPlanner.Stopped(reserved.Verdict, reserved.Reason, decision.Rule);
     }
 
-    /// <summary>Records the intent (the lock) and the move to Acting in one transaction, applies the plan, records the outcome.</summary>
-    private async Task<IncidentState> ActAsync(IncidentRecord incident, Decision decision, ActionPlan plan, long started, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records the intent (the lock) and the move to Acting in one transaction while <paramref name="registering"/> (the
+    /// registration in flight) lands, applies the plan once both have, records the outcome.
+    /// </summary>
+    private async Task<IncidentState> ActAsync(IncidentRecord incident, Decision decision, ActionPlan plan, long started, Task registering, CancellationToken cancellationToken)
     {
         var planJson = JsonSerializer.Serialize(plan, ActionJsonContext.Default.ActionPlan);
         var intentRow = new IncidentStepRecord
@@ -217,7 +223,9 @@ public sealed partial class RemediationPipeline(
             (row.State, row.Action, row.PlanJson, row.PriorStateJson, row.ActedAt) = (IncidentState.Acting, plan.Action, planJson, intentRow.PriorStateJson, intentRow.At);
             return true;
         }
-        var acting = await recorder.WriteAsync(incident, [intentRow], ToActing, cancellationToken).ConfigureAwait(false);
+        var writing = recorder.WriteAsync(incident, [intentRow], ToActing, cancellationToken);
+        await Task.WhenAll(writing, registering).ConfigureAwait(false);
+        var acting = await writing.ConfigureAwait(false);
         if (!acting.Written)
         {
             return acting.State ?? incident.State;
@@ -256,6 +264,8 @@ public sealed partial class RemediationPipeline(
         var plan = JsonSerializer.Deserialize(intent.PlanJson, ActionJsonContext.Default.ActionPlan)
             ?? throw new InvalidOperationException($"intent of incident {incident.IncidentId} has no plan");
         LogResume(incident.IncidentId, intent.Worker);
+        // Registered again (idempotent): the first attempt's registration may not have landed with its intent.
+        await gate.RegisterAsync(incident.IncidentId, intent.DryRun ? TimeSpan.Zero : options.ActionLease + plan.Verify.Deadline, cancellationToken).ConfigureAwait(false);
         // Re-applying is safe: each mutation carries the resourceVersion it was planned from; if the first attempt went
         // through, the API answers 409/422, nothing is applied twice, and the object is checked for what the plan wrote.
         var (applied, failure) = await executor.ExecuteAsync(plan, intent.DryRun, cancellationToken).ConfigureAwait(false);

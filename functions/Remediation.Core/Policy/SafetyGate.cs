@@ -39,46 +39,44 @@ public sealed class SafetyGate(PolicyProvider policyProvider, TargetLedger ledge
         ArgumentException.ThrowIfNullOrEmpty(incidentId);
         var limits = policyProvider.Current.Limits;
         var (verdict, reason, read) = await ledger.CheckReadingAsync(target, limits, cancellationToken).ConfigureAwait(false);
-        var running = verdict == GateVerdict.Allowed || countWhenRefused
-            ? await inFlight.CountInFlightAsync(incidentId, timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false)
-            : 0;
+        var running = verdict == GateVerdict.Allowed || countWhenRefused ? await CountInFlightAsync(incidentId, cancellationToken).ConfigureAwait(false) : 0;
         return new GateCheck(verdict, reason, running, limits.MaxConcurrent) { LedgerRead = read };
     }
 
-    /// <summary>
-    /// Registers a dry run in flight without a place under the cap (it counts until now: never), so the sweep finds it
-    /// while it is under way as it finds a remediation.
-    /// </summary>
-    public Task TrackDryRunAsync(string incidentId, CancellationToken cancellationToken = default) =>
-        inFlight.AddInFlightAsync(incidentId, timeProvider.GetUtcNow(), cancellationToken);
+    /// <summary>The remediations in flight now, other than <paramref name="incidentId"/>'s (one read; changes nothing).</summary>
+    public Task<int> CountInFlightAsync(string incidentId, CancellationToken cancellationToken = default) =>
+        inFlight.CountInFlightAsync(incidentId, timeProvider.GetUtcNow(), cancellationToken);
 
     /// <summary>Gives back the incident's place under the concurrency cap (its in-flight row).</summary>
     public Task ReleaseAsync(string incidentId, CancellationToken cancellationToken = default) =>
         inFlight.RemoveInFlightAsync(incidentId, cancellationToken);
 
     /// <summary>
-    /// Takes a place under the concurrency cap and the target's action slot, or says why not. On success the
-    /// remediation counts as in flight for <paramref name="hold"/> (until it concludes, or its removal is known lost).
-    /// The cap is checked first, so a remediation stopped by it spends none of the target's budget. The target's record
-    /// read by <paramref name="checkedBefore"/> is where the reservation starts (re-read if it changed since).
+    /// Takes the target's action slot if <paramref name="running"/> (a <see cref="CountInFlightAsync"/> read just before)
+    /// leaves a place under the concurrency cap, or says why not. The cap is checked first, so a remediation stopped by it
+    /// spends none of the target's budget. The target's record read by <paramref name="checkedBefore"/> is where the
+    /// reservation starts (re-read if it changed since). On success the caller registers the remediation in flight
+    /// (<see cref="RegisterAsync"/>) before it mutates anything.
     /// </summary>
-    public async Task<GateCheck> ReserveAsync(WorkloadTarget target, string incidentId, TimeSpan hold, GateCheck? checkedBefore = null, CancellationToken cancellationToken = default)
+    public async Task<GateCheck> ReserveAsync(WorkloadTarget target, string incidentId, int running, GateCheck? checkedBefore = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentException.ThrowIfNullOrEmpty(incidentId);
         var limits = policyProvider.Current.Limits;
-        var running = await inFlight.CountInFlightAsync(incidentId, timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         if (running >= limits.MaxConcurrent)
         {
             return new GateCheck(GateVerdict.Allowed, "target limits not consulted", running, limits.MaxConcurrent);
         }
         var (verdict, reason) = await ledger.TryReserveAsync(target, incidentId, limits, checkedBefore?.LedgerRead, cancellationToken).ConfigureAwait(false);
-        if (verdict == GateVerdict.Allowed)
-        {
-            await inFlight.AddInFlightAsync(incidentId, timeProvider.GetUtcNow() + hold, cancellationToken).ConfigureAwait(false);
-        }
         return new GateCheck(verdict, reason, running, limits.MaxConcurrent);
     }
+
+    /// <summary>
+    /// Counts a reserved remediation in flight for <paramref name="hold"/> (until it concludes, or its removal is known
+    /// lost). Idempotent: a resumed remediation registers again.
+    /// </summary>
+    public Task RegisterAsync(string incidentId, TimeSpan hold, CancellationToken cancellationToken = default) =>
+        inFlight.AddInFlightAsync(incidentId, timeProvider.GetUtcNow() + hold, cancellationToken);
 }
 
 /// <summary>
