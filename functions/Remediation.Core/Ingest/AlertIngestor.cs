@@ -42,6 +42,8 @@ public sealed partial class AlertIngestor(
     /// </summary>
     private readonly ClaimedIncidents _claimed = new(ClaimMemo, ClaimMemoCapacity, timeProvider);
 
+    private readonly GroupedEnqueue _enqueue = new(queue);
+
     /// <summary>Ids the claimed-incident memory holds (131,072: 4 MB).</summary>
     public const int ClaimMemoCapacity = 1 << 17;
 
@@ -75,8 +77,9 @@ public sealed partial class AlertIngestor(
             failure = await IngestConcurrentlyAsync(alerts, alertJson, outcomes, claimed, cancellationToken).ConfigureAwait(false);
         }
         // The new incidents of the delivery go to the queue together, a message per WorkMessage.MaxItems, after every
-        // claim was attempted: a storm delivery of 50 alerts is 2 queue messages, not 50.
-        await EnqueueClaimedAsync(claimed.OfType<IncidentRecord>().ToList(), cancellationToken).ConfigureAwait(false);
+        // claim was attempted: a storm delivery of 50 alerts is 2 queue messages, not 50 (and deliveries arriving together
+        // share messages).
+        await EnqueueClaimedAsync(claimed.OfType<IncidentRecord>().ToList()).ConfigureAwait(false);
         if (failure is not null)
         {
             // Some claims failed (storage): 503, and the sender's retry claims those; the others are duplicates then.
@@ -86,35 +89,32 @@ public sealed partial class AlertIngestor(
     }
 
     /// <summary>
-    /// Queues the incidents claimed by one delivery. A message that cannot be sent releases its claims, so the sender's
-    /// retry (after our 503) claims and queues them afresh; nothing claimed is left without a work item.
+    /// Queues the incidents claimed by one delivery (with other deliveries' when they arrive together, see
+    /// <see cref="GroupedEnqueue"/>). A message that cannot be sent releases its claims, so the sender's retry (after our
+    /// 503) claims and queues them afresh; nothing claimed is left without a work item.
     /// </summary>
-    private async Task EnqueueClaimedAsync(List<IncidentRecord> claimed, CancellationToken cancellationToken)
+    private async Task EnqueueClaimedAsync(List<IncidentRecord> claimed)
     {
         if (claimed.Count == 0)
         {
             return;
         }
-        var chunks = claimed.Chunk(WorkMessage.MaxItems).ToList();
-        for (var c = 0; c < chunks.Count; c++)
+        var (sent, failure) = await _enqueue.EnqueueAsync([.. claimed.Select(ClaimedItem)]).ConfigureAwait(false);
+        for (var i = 0; i < claimed.Count; i++)
         {
-            try
+            if (sent[i])
             {
-                await queue.EnqueueAsync(WorkMessage.Carrying([.. chunks[c].Select(ClaimedItem)]), cancellationToken).ConfigureAwait(false);
+                _claimed.Remember(claimed[i].IncidentId);
+                LogClaimed(claimed[i].IncidentId, claimed[i].AlertName, $"{claimed[i].Namespace}/{claimed[i].Workload}");
             }
-            catch (Exception ex) when (ex is TransientDependencyException or OperationCanceledException)
+            else if (failure is TransientDependencyException or OperationCanceledException)
             {
-                foreach (var record in chunks.Skip(c).SelectMany(chunk => chunk))
-                {
-                    await ReleaseClaimAsync(record).ConfigureAwait(false);
-                }
-                throw;
+                await ReleaseClaimAsync(claimed[i]).ConfigureAwait(false);
             }
-            foreach (var record in chunks[c])
-            {
-                _claimed.Remember(record.IncidentId);
-                LogClaimed(record.IncidentId, record.AlertName, $"{record.Namespace}/{record.Workload}");
-            }
+        }
+        if (failure is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
         }
     }
 
