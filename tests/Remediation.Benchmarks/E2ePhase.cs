@@ -112,7 +112,7 @@ public static partial class Phases
         var mutatingPer = actedAll == 0 ? double.NaN : (double)mutating.Count / actedAll;
         PrintBreakdown(figures.Segments, figures.Tail, runtimeFigures);
 
-        Console.WriteLine("  physical limit: claim AddEntity + Kubernetes reads + patch + record AddEntity, issued directly and in sequence");
+        Console.WriteLine("  physical limit: claim AddEntity + Kubernetes reads + intent AddEntity + patch + record AddEntity, issued directly and in sequence");
         var (limit, composition) = await PhysicalLimitAsync(azurite, cluster, s.E2eIncidents, BenchCluster.E2eName, null, "limit").ConfigureAwait(false);
         return figures with
         {

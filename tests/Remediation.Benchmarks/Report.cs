@@ -119,7 +119,7 @@ public sealed partial class BenchReport
         if (Ack is { } ack)
         {
             b.AppendLine().AppendLine("## Ack: POST /api/alerts/alertmanager").AppendLine();
-            b.AppendLine("In-process standalone host (StandaloneHost.Build, Kestrel on loopback, bearer auth), queue worker off, so the ingest path alone is measured: parse + normalize and claim (Table insert-if-absent) per alert, one enqueue (Storage Queue) per delivery for its new incidents (up to 25 per message), then 202. Alerts/s = alerts answered ÷ time from the first scheduled send to the last answer, so a schedule that is kept reads a hair under its rate. Open loop: each request is scheduled at the rate whatever the answers, and its latency is taken from its *scheduled* send time (no coordinated omission). Closed loop: N senders back to back. Lost = accepted incidents without their row in the table, counted after each run.").AppendLine();
+            b.AppendLine("In-process standalone host (StandaloneHost.Build, Kestrel on loopback, bearer auth), queue worker off, so the ingest path alone is measured: parse + normalize and claim (Table insert-if-absent) per alert, its new incidents queued (Storage Queue, up to 25 per message; deliveries arriving while a send is under way share the next messages), then 202. Alerts/s = alerts answered ÷ time from the first scheduled send to the last answer, so a schedule that is kept reads a hair under its rate. Open loop: each request is scheduled at the rate whatever the answers, and its latency is taken from its *scheduled* send time (no coordinated omission). Closed loop: N senders back to back. Lost = accepted incidents without their row in the table, counted after each run.").AppendLine();
             b.AppendLine("| run | requests | alerts | p50 ms | p99 ms | alerts/s | failed | lost |").AppendLine("|---|---|---|---|---|---|---|---|");
             foreach (var r in ack.Runs)
             {
@@ -169,7 +169,7 @@ public sealed partial class BenchReport
           ledger to reserve, the in-flight row, intent row + summary row in *one* entity group transaction, the mutation, outcome row + summary row in one transaction, a delayed queue message for the first verification
           check, and the queue delete (shared by the message's items). A refused incident reads itself and its ledger and writes
           one transaction; with its share of the queue receive and delete, the sweep's reads and retries, the counted figure is in
-          the Capacity section (counted by the host, not estimated). The physical limit counts one claim write, the Kubernetes reads, one patch and one record write; the rest
+          the Capacity section (counted by the host, not estimated). The physical limit counts one claim write, the diagnosis's least Kubernetes reads (the failing pod's own warnings, as the product lists them), the intent write, one patch and one record write; the rest
           (queue hop, the ledger that enforces cooldowns, the summary row the history reads) is what the product pays for
           exactly-once acting and its safety limits.
         - **Verification** runs as delayed queue messages: at the end of the soak, then every `Remediation:VerifyPollInterval`
