@@ -217,7 +217,8 @@ public static partial class Phases
             var pods = await k8s.CoreV1.ListNamespacedPodAsync(BenchCluster.Namespace, labelSelector: selector).ConfigureAwait(false);
             marks[4] = Clock.Now;
             var pod = pods.Items.Count > 0 ? pods.Items[0].Metadata.Name : name;
-            await k8s.CoreV1.ListNamespacedEventAsync(BenchCluster.Namespace, fieldSelector: "type=Warning,involvedObject.kind=Pod,involvedObject.name=" + pod, limit: 50)
+            await k8s.CoreV1.ListNamespacedEventAsync(BenchCluster.Namespace, fieldSelector: Remediation.Kubernetes.KubernetesClusterReader.PodWarningEventsSelector(pod),
+                limit: Remediation.Diagnosis.WorkloadView.EventsPerPod)
                 .ConfigureAwait(false);
             marks[5] = Clock.Now;
             await table.AddEntityAsync(new TableEntity(key, "intent") { ["Action"] = "restart", ["PriorStateJson"] = alertJson }).ConfigureAwait(false);

@@ -17,8 +17,11 @@ internal sealed record WorkloadSources(IClusterReader Cluster, IMeshSignals? Mes
 /// </summary>
 public sealed class WorkloadView
 {
-    /// <summary>Failing pods whose events are read, and events read per pod.</summary>
-    private const int PodsWithEvents = 3, EventsPerPod = 50;
+    /// <summary>Failing pods whose events are read.</summary>
+    private const int PodsWithEvents = 3;
+
+    /// <summary>Warning events read per failing pod.</summary>
+    public const int EventsPerPod = 50;
 
     private readonly DiagnosisRun _run;
     private readonly WorkloadSources _sources;

@@ -53,13 +53,15 @@ public sealed class KubernetesClusterReader(IKubernetes client, TimeProvider tim
         return [.. list.Items];
     }
 
+    /// <summary>The field selector of a pod's own warning events (the benchmark's physical limit reads with it too).</summary>
+    public static string PodWarningEventsSelector(string podName) => "type=Warning,involvedObject.kind=Pod,involvedObject.name=" + podName;
+
     public async Task<IReadOnlyList<Corev1Event>> ListPodWarningEventsAsync(string @namespace, string podName, int limit, CancellationToken cancellationToken = default)
     {
         // The pod's own events (as kubectl describe pod reads them), not the namespace's first warnings: in a namespace of
         // many failing workloads those are other pods' events.
         KubernetesNames.EnsureValid(@namespace, podName);
-        var selector = "type=Warning,involvedObject.kind=Pod,involvedObject.name=" + podName;
-        var list = await ClusterCall.RunAsync(ct => client.CoreV1.ListNamespacedEventAsync(@namespace, fieldSelector: selector, limit: limit, cancellationToken: ct), timeProvider, cancellationToken).ConfigureAwait(false);
+        var list = await ClusterCall.RunAsync(ct => client.CoreV1.ListNamespacedEventAsync(@namespace, fieldSelector: PodWarningEventsSelector(podName), limit: limit, cancellationToken: ct), timeProvider, cancellationToken).ConfigureAwait(false);
         return [.. list.Items];
     }
 
