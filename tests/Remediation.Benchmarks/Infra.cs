@@ -113,19 +113,16 @@ public sealed class AzuriteProcess : IAsyncDisposable
         return azurite;
     }
 
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Interrupt(int pid, int signal);
-
     public async ValueTask DisposeAsync()
     {
         if (_process is { HasExited: false } process)
         {
             // Under a profiler (REMEDIATION_BENCH_NODE_ARGS) node writes its profile only when it exits on its own: ask
             // it to stop (SIGINT, as Ctrl+C) and give it time to write, then end it.
-            if (Environment.GetEnvironmentVariable("REMEDIATION_BENCH_NODE_ARGS") is not null && Interrupt(process.Id, 2) == 0)
+            if (Environment.GetEnvironmentVariable("REMEDIATION_BENCH_NODE_ARGS") is not null)
             {
-                using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-                await process.WaitForExitAsync(wait.Token).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+                using var interrupt = Process.Start("kill", ["-INT", process.Id.ToString(CultureInfo.InvariantCulture)]);
+                await Task.WhenAny(process.WaitForExitAsync(), Task.Delay(TimeSpan.FromSeconds(30))).ConfigureAwait(false);
             }
         }
         if (_process is { HasExited: false } running)

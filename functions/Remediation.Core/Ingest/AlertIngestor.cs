@@ -83,7 +83,7 @@ public sealed partial class AlertIngestor(
         if (failure is not null)
         {
             // Some claims failed (storage): 503, and the sender's retry claims those; the others are duplicates then.
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         }
         return IngestResult.Tally(alerts, outcomes);
     }
@@ -114,7 +114,7 @@ public sealed partial class AlertIngestor(
         }
         if (failure is not null)
         {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         }
     }
 
