@@ -22,29 +22,37 @@ namespace Remediation.Host;
 /// </summary>
 public static partial class HttpEdges
 {
-    /// <summary>One line per request: method, path, redacted query, status and duration (Information; 5xx Warning).</summary>
+    /// <summary>One line per request: method, path, query (only the product's own parameters shown), status and duration (Information; 5xx Warning).</summary>
     public static async Task RequestLogAsync(HttpContext context, RequestDelegate next)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(next);
         var started = Stopwatch.GetTimestamp();
+        var threw = false;
         try
         {
             await next(context).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Logged below as what the client gets: an exception before the response started is Kestrel's 500.
+            threw = true;
+            throw;
         }
         finally
         {
             var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Remediation.Host.Requests");
             var request = context.Request;
-            var target = request.Path.Value + LogRedaction.Redact(request.QueryString.Value ?? "");
+            var target = request.Path.Value + LogRedaction.Query(request.QueryString.Value ?? "");
             var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-            if (context.Response.StatusCode >= 500)
+            var status = threw && !context.Response.HasStarted ? StatusCodes.Status500InternalServerError : context.Response.StatusCode;
+            if (status >= 500)
             {
-                LogServerError(logger, request.Method, target, context.Response.StatusCode, elapsed);
+                LogServerError(logger, request.Method, target, status, elapsed);
             }
             else
             {
-                LogRequest(logger, request.Method, target, context.Response.StatusCode, elapsed);
+                LogRequest(logger, request.Method, target, status, elapsed);
             }
         }
     }
@@ -70,6 +78,24 @@ public static partial class HttpEdges
             context.Response.Clear();
             await ApiProblem.Result(ex.StatusCode, title, detail, field).ExecuteAsync(context).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// An error answered without a body (routing's 404 and 405, a bare status result) as problem+json saying what is
+    /// served; the status and its headers (Allow) are kept.
+    /// </summary>
+    public static Task EmptyErrorAsync(Microsoft.AspNetCore.Diagnostics.StatusCodeContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var http = context.HttpContext;
+        var status = http.Response.StatusCode;
+        var detail = status switch
+        {
+            StatusCodes.Status404NotFound => "nothing is served at this path; alerts are posted to /api/alerts/{alertmanager|azuremonitor|eventgrid}",
+            StatusCodes.Status405MethodNotAllowed => $"{http.Request.Method} is not allowed here; allowed: {http.Response.Headers.Allow}",
+            _ => Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status),
+        };
+        return ApiProblem.Result(status, Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status), detail).ExecuteAsync(http);
     }
 
     private static (string Title, string Detail, string Field) Describe(int status, KestrelServerLimits limits) => status switch

@@ -20,6 +20,39 @@ public static partial class LogRedaction
 
     public const string Mask = "***";
 
+    /// <summary>
+    /// The query parameters of the product's own pages and APIs whose values are not secrets (history filters and
+    /// position, the approval page's verb); the request line shows these as sent.
+    /// </summary>
+    public static readonly IReadOnlySet<string> LoggedParameters =
+        new HashSet<string>(["namespace", "workload", "state", "since", "limit", "continuation", "back", "verb"], StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// A request's query string as its log line shows it: each parameter whose name (percent-decoded) is one of
+    /// <see cref="LoggedParameters"/> as sent, every other one as <c>***=***</c> (its name too: a sender may put a
+    /// credential anywhere in its URL, under any name or as a bare value). Empty stays empty.
+    /// </summary>
+    public static string Query(string rawQuery)
+    {
+        ArgumentNullException.ThrowIfNull(rawQuery);
+        var query = rawQuery.StartsWith('?') ? rawQuery[1..] : rawQuery;
+        if (query.Length == 0)
+        {
+            return "";
+        }
+        var parts = query.Split('&');
+        for (var i = 0; i < parts.Length; i++)
+        {
+            var equals = parts[i].IndexOf('=', StringComparison.Ordinal);
+            var name = equals < 0 ? null : DecodedName(parts[i][..equals]);
+            parts[i] = name is not null && LoggedParameters.Contains(name) ? parts[i] : Mask + "=" + Mask;
+        }
+        return "?" + string.Join('&', parts);
+    }
+
+    /// <summary>A query parameter's name percent-decoded ('+' is a space) as ASP.NET Core reads it.</summary>
+    private static string DecodedName(string encoded) => Uri.UnescapeDataString(encoded.Replace('+', ' '));
+
     /// <summary><paramref name="text"/> with the value of every secret query parameter replaced by ***.</summary>
     public static string Redact(string text)
     {

@@ -62,6 +62,7 @@ public static class StandaloneHost
         var app = builder.Build();
         app.Use(HttpEdges.RequestLogAsync);
         app.Use(HttpEdges.ClientErrorsAsync);
+        app.UseStatusCodePages(HttpEdges.EmptyErrorAsync);
         app.UseRateLimiter();
         // Fail fast on bad settings (one line naming each) and on a bad policy file: check them before anything starts.
         if (OptionsRegistration.StartupProblem(app.Services) is { } problem)

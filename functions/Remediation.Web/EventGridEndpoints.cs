@@ -31,6 +31,12 @@ public static class EventGridEndpoints
         {
             return ApiProblem.BadRequest($"the abuse-protection handshake needs the '{RequestOriginHeader}' header", RequestOriginHeader);
         }
+        if (!IsHostName(origin))
+        {
+            // Echoed into a response header, so only what a header may carry; a sender's origin is a DNS name.
+            return ApiProblem.BadRequest($"'{RequestOriginHeader}' must be the sender's host name (letters, digits, '-' and '.', e.g. eventgrid.azure.net)",
+                RequestOriginHeader);
+        }
         if (allowedOrigins is { Count: > 0 } && !allowedOrigins.Contains(origin, StringComparer.OrdinalIgnoreCase))
         {
             // No WebHook-Allowed-Origin header: no consent (§4.2).
@@ -38,6 +44,10 @@ public static class EventGridEndpoints
         }
         return new HandshakeResult(origin);
     }
+
+    /// <summary>A DNS host name (what the CloudEvents webhook spec's origin is), at most 253 characters; a port is allowed.</summary>
+    private static bool IsHostName(string origin) =>
+        origin.Length <= 253 + 6 && origin.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or ':');
 
     /// <summary>Reads the delivery; a problem result (400/413) or the parsed delivery.</summary>
     public static async Task<(IResult? Problem, EventGridDelivery? Delivery)> ReadAsync(HttpRequest request, CancellationToken cancellationToken = default)

@@ -35,11 +35,16 @@ internal static class AlertJson
     }
 
     /// <summary>Copies the string members of an optional object into <paramref name="into"/>; other values are skipped.</summary>
-    public static void CopyStrings(JsonElement parent, string property, Dictionary<string, string> into)
+    /// <summary>The string members of the object <paramref name="property"/> (absent or null: none); any other kind is refused.</summary>
+    public static void CopyStrings(JsonElement parent, string property, string path, Dictionary<string, string> into)
     {
-        if (!parent.TryGetProperty(property, out var value) || value.ValueKind != JsonValueKind.Object)
+        if (!parent.TryGetProperty(property, out var value) || value.ValueKind == JsonValueKind.Null)
         {
             return;
+        }
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            throw new AlertParseException($"{path}.{property}", $"expected an object of names to strings, not {Kind(value)}");
         }
         foreach (var member in value.EnumerateObject())
         {

@@ -64,8 +64,16 @@ internal static class AzureMonitorAlertContext
     /// <summary>Metric alerts and log search alerts V2: condition.allOf[].dimensions[{name, value}].</summary>
     private static string? ReadConditions(JsonElement context, string path, Dictionary<string, string> labels, Dictionary<string, string> annotations)
     {
-        if (!context.TryGetProperty("condition", out var condition) || condition.ValueKind != JsonValueKind.Object
-            || !condition.TryGetProperty("allOf", out var allOf))
+        if (!context.TryGetProperty("condition", out var condition) || condition.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+        if (condition.ValueKind != JsonValueKind.Object)
+        {
+            // Its dimensions name the workload: skipped, the alert would read as naming none.
+            throw new AlertParseException($"{path}.condition", $"expected an object with the conditions in 'allOf', not {Kind(condition)}");
+        }
+        if (!condition.TryGetProperty("allOf", out var allOf))
         {
             return null;
         }
@@ -113,7 +121,7 @@ internal static class AzureMonitorAlertContext
                 labels[label.Name] = label.Value.GetString()!;
             }
         }
-        CopyStrings(context, "annotations", annotations);
+        CopyStrings(context, "annotations", path, annotations);
         CopyString(context, "expression", annotations, "expression");
         CopyString(context, "interval", annotations, "interval");
         CopyString(context, "for", annotations, "for");

@@ -15,15 +15,14 @@ public static class AzureMonitorNormalizer
 {
     public const string SchemaId = "azureMonitorCommonAlertSchema";
 
-    /// <summary>Parses a whole webhook body (one alert).</summary>
-    public static NormalizedAlert Parse(ReadOnlySpan<byte> body)
+    /// <summary>Parses a whole webhook body (one alert): one JSON value, nothing but whitespace after it.</summary>
+    public static NormalizedAlert Parse(ReadOnlyMemory<byte> body)
     {
-        RequireUtf8(body, "$");
+        RequireUtf8(body.Span, "$");
         JsonDocument document;
         try
         {
-            var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 64 });
-            document = JsonDocument.ParseValue(ref reader);
+            document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 64 });
         }
         catch (JsonException ex)
         {
@@ -70,7 +69,7 @@ public static class AzureMonitorNormalizer
         {
             throw new AlertParseException(contextPath, $"expected an object, not {Kind(context)}");
         }
-        CopyStrings(data, "customProperties", annotations);
+        CopyStrings(data, "customProperties", dataPath, annotations);
 
         var name = AlertNameOf(essentials.AlertRule ?? contextName ?? DefaultAlertName, essentials.MonitoringService, labels);
         essentials.Describe(name, labels, annotations);

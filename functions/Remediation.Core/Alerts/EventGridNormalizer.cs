@@ -131,7 +131,7 @@ public static class EventGridNormalizer
             {
                 if (e.TryGetSystemEventData(out var systemData) && systemData is SubscriptionValidationEventData { ValidationCode: { Length: > 0 } code })
                 {
-                    return new EventGridDelivery { ValidationCode = code };
+                    return new EventGridDelivery { ValidationCode = ValidationAlone(code, events.Length, path) };
                 }
                 throw new AlertParseException($"{path}.data.validationCode", "SubscriptionValidationEvent without a validationCode");
             }
@@ -162,13 +162,21 @@ public static class EventGridNormalizer
             var delivery = FromCloudEvent(events[i], $"{path}.data", $"{path}.type");
             if (delivery.ValidationCode is not null)
             {
-                return delivery;
+                return delivery with { ValidationCode = ValidationAlone(delivery.ValidationCode, events.Length, path) };
             }
             alerts.AddRange(delivery.Alerts);
             ignored += delivery.Ignored;
         }
         return new EventGridDelivery { Alerts = alerts, Ignored = ignored };
     }
+
+    /// <summary>
+    /// A subscription validation is answered only when it is the delivery's one event: answering it (200) for a batch
+    /// that also holds alerts would tell the sender they were delivered, and they would not be read.
+    /// </summary>
+    private static string ValidationAlone(string code, int events, string path) => events == 1
+        ? code
+        : throw new AlertParseException(path, $"a SubscriptionValidationEvent is delivered alone, not in a batch of {events} events; send it by itself");
 
     private static EventGridDelivery FromCloudEvent(CloudEvent e, string dataPath, string typePath)
     {

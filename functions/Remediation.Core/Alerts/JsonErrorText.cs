@@ -84,7 +84,11 @@ public static partial class JsonErrorText
         };
     }
 
-    private static string Scrub(string text) => TypeName().Replace(text, "a value");
+    /// <summary>Without .NET type names and the reader's own parameter names (", when isFinalBlock is true").</summary>
+    private static string Scrub(string text) => ReaderParameter().Replace(TypeName().Replace(text, "a value"), "");
+
+    [GeneratedRegex(@",? when isFinalBlock is (?:true|false)")]
+    private static partial Regex ReaderParameter();
 
     [GeneratedRegex(@"could not be converted to ([\w.`\[\], ]+?)\.?(?: Path:|$)")]
     private static partial Regex ConvertedTo();

@@ -135,11 +135,27 @@ public sealed class AzureMonitorNormalizerTests
     [InlineData("""{"schemaId":"azureMonitorCommonAlertSchema","data":{"essentials":{"alertId":"a","alertRule":"r","severity":"Sev1","signalType":"Metric","monitorCondition":"Fired","firedDateTime":"2026-11-26T03:00:00Z"},"alertContext":{"labels":{"namespace":1}}}}""", "$.data.alertContext.labels.namespace", "label values must be strings")]
     [InlineData("""[1,2]""", "$", "expected an Azure Monitor common alert schema object")]
     [InlineData("""{"schemaId":""", "$", "malformed JSON")]
+    // A second alert or garbage after the first was dropped unread: the whole body is refused instead.
+    [InlineData("""{"schemaId":"azureMonitorCommonAlertSchema","data":{}} GARBAGE""", "$", "malformed JSON")]
+    [InlineData("{\"schemaId\":\"azureMonitorCommonAlertSchema\",\"data\":{}}\n{\"schemaId\":\"azureMonitorCommonAlertSchema\",\"data\":{}}", "$", "malformed JSON")]
+    [InlineData("""{"schemaId":"azureMonitorCommonAlertSchema","data":{"essentials":{"alertId":"a","alertRule":"r","severity":"Sev1","signalType":"Metric","monitorCondition":"Fired","firedDateTime":"2026-11-26T03:00:00Z"},"alertContext":{"condition":"x"}}}""", "$.data.alertContext.condition", "expected an object with the conditions in 'allOf', not a string")]
+    [InlineData("""{"schemaId":"azureMonitorCommonAlertSchema","data":{"essentials":{"alertId":"a","alertRule":"r","severity":"Sev1","signalType":"Metric","monitorCondition":"Fired","firedDateTime":"2026-11-26T03:00:00Z"},"customProperties":[1]}}""", "$.data.customProperties", "expected an object of names to strings, not an array")]
     public void Malformed_payloads_name_the_field(string body, string field, string detail)
     {
         var ex = Assert.Throws<AlertParseException>(() => AzureMonitorNormalizer.Parse(Encoding.UTF8.GetBytes(body)));
         Assert.Equal(field, ex.Field);
         Assert.Contains(detail, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_body_of_whitespace_is_malformed_json_in_plain_words()
+    {
+        foreach (var parse in (Action[])[() => AzureMonitorNormalizer.Parse("   "u8.ToArray()), () => AlertmanagerNormalizer.Parse("   "u8.ToArray())])
+        {
+            var ex = Assert.Throws<AlertParseException>(parse);
+            Assert.Contains("malformed JSON", ex.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("isFinalBlock", ex.Message, StringComparison.Ordinal);
+        }
     }
 
     private static string Dimensions(string dimensions) =>

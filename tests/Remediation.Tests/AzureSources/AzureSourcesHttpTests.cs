@@ -140,6 +140,23 @@ public sealed class AzureSourcesHttpTests(AzuriteFixture storage) : IAsyncLifeti
         Assert.False(missing.Headers.Contains("WebHook-Allowed-Origin"));
     }
 
+    [Theory]
+    [InlineData("\u00e9vil.example")]
+    [InlineData("a\u007fb")]
+    [InlineData("a\r\nSet-Cookie: x=1")]
+    [InlineData("https://eventgrid.azure.net/path")]
+    public void Handshake_refuses_an_origin_that_is_not_a_host_name_naming_the_header(string origin)
+    {
+        // Echoed into a response header, a non-ASCII or control character made Kestrel fail the response (500).
+        var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        context.Request.Headers["WebHook-Request-Origin"] = origin;
+        var result = Remediation.Http.EventGridEndpoints.Handshake(context.Request);
+        var problem = Assert.IsAssignableFrom<Microsoft.AspNetCore.Http.IValueHttpResult<Remediation.Http.ApiProblem>>(result).Value!;
+        Assert.Equal(400, problem.Status);
+        Assert.Equal("WebHook-Request-Origin", problem.Field);
+        Assert.Contains("host name", problem.Detail, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Handshake_refuses_an_origin_outside_the_allowed_list()
     {

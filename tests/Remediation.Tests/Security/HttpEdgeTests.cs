@@ -160,9 +160,12 @@ public sealed class HttpEdgeTests(AzuriteFixture storage)
         using (await host.Client.GetAsync($"healthz?api-key={secret}&client_secret={secret}&password={secret}")) { }
         using (var anonymous = new HttpClient { BaseAddress = host.BaseAddress })
         using (await anonymous.GetAsync($"api/remediations?access_token={secret}")) { }
+        // Encoded names, names of other schemes and a bare credential.
+        using (await host.Client.GetAsync($"api/remediations?acc%65ss_token={secret}&access%5Ftoken={secret}&x-functions-key={secret}&{secret}")) { }
+        using (await host.Client.GetAsync($"ui?sas=sv%3D1%26sig%3D{secret}&authorization=Bearer%20{secret}")) { }
 
         var lines = logs.Lines.ToList();
-        Assert.Contains(lines, l => l.Text.Contains("access_token=***", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Text.Contains("/ui?***=***&namespace=shop", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.Text.Contains("/healthz", StringComparison.Ordinal));
         Assert.DoesNotContain(lines, l => l.Text.Contains(secret, StringComparison.Ordinal));
         Assert.DoesNotContain(lines, l => l.Text.Contains(HostHarness.Token, StringComparison.Ordinal));
