@@ -34,7 +34,7 @@ public static class ApprovalRoutes
     {
         var http = context.HttpContext;
         var auth = http.RequestServices.GetRequiredService<WebhookAuthOptions>();
-        http.User = CallerPrincipal.Of(http.Request, anonymous ? new WebhookAuthOptions { AllowAnonymous = true } : auth);
+        http.User = CallerPrincipal.Of(http, anonymous || auth.AllowAnonymous);
         return next(context);
     }
 

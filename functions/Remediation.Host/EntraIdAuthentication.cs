@@ -65,6 +65,8 @@ public static partial class EntraIdAuthentication
             LifetimeValidator = (notBefore, expires, _, parameters) => IsCurrent(notBefore, expires, parameters.ClockSkew, clock.GetUtcNow()),
             NameClaimType = "name",
             RoleClaimType = "roles",
+            // The validated caller's identity says it came from here (CallerPrincipal names a person only from a validated token).
+            AuthenticationType = Scheme,
         };
         options.Events = new JwtBearerEvents { OnMessageReceived = OnMessageReceivedAsync, OnTokenValidated = OnTokenValidated };
     }

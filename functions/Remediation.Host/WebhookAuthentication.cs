@@ -86,6 +86,9 @@ public sealed record AuthFailure(int Status, string Reason, TimeSpan? RetryAfter
 /// </summary>
 public sealed partial class WebhookAuthenticator(WebhookAuthOptions options, TimeProvider timeProvider, ILogger<WebhookAuthenticator> logger)
 {
+    /// <summary>The authentication type of a principal accepted by its Basic credentials (the one scheme here that names a person without Entra ID).</summary>
+    public const string BasicScheme = "Basic";
+
     public const string SignatureHeader = "X-Remediation-Signature";
     public const string TimestampHeader = "X-Remediation-Timestamp";
 
@@ -162,7 +165,7 @@ public sealed partial class WebhookAuthenticator(WebhookAuthOptions options, Tim
         var userOk = FixedEquals(options.BasicUsername, decoded[..colon]);
         var password = decoded[(colon + 1)..];
         var passwordOk = options.BasicPasswords.Any(p => FixedEquals(p, password));
-        return userOk && passwordOk ? Accept(request, "Basic", options.BasicUsername) : Unauthorized("basic credentials not accepted");
+        return userOk && passwordOk ? Accept(request, BasicScheme, options.BasicUsername) : Unauthorized("basic credentials not accepted");
     }
 
     private async Task<AuthFailure?> CheckSignatureAsync(HttpRequest request, CancellationToken cancellationToken)

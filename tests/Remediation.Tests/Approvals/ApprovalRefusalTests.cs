@@ -84,17 +84,59 @@ public sealed class ApprovalRefusalTests(AzuriteFixture storage)
         AssertNoTokenText(sink, token);
     }
 
-    private async Task<HostHarness> StartAsync(SimulatedCluster cluster, string basicUser, RecordingLoggerProvider sink)
+    [Fact]
+    public async Task A_signed_sender_that_also_names_a_person_in_its_headers_is_refused_and_applies_nothing()
+    {
+        // The HMAC secret authenticates a sender. A request signed with it named the approver it liked in an Authorization
+        // header nobody checked (Basic with any password, an unsigned token), and was answered as that person.
+        const string hmac = "hmac-sender-secret-for-test";
+        var sink = new RecordingLoggerProvider();
+        await using var cluster = await SimulatedCluster.StartAsync();
+        await using var host = await StartAsync(cluster, Approver, sink, hmac);
+        var incident = await AwaitingAsync(host);
+        var unsignedToken = Base64Url("""{"alg":"none","typ":"JWT"}""") + "." + Base64Url("""{"preferred_username":"alice","groups":["sre"]}""") + ".";
+        var claimed = new[]
+        {
+            new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Approver}:not-the-password"))),
+            new AuthenticationHeaderValue("Bearer", unsignedToken),
+        };
+        using var anonymous = new HttpClient { BaseAddress = host.BaseAddress };
+        var now = host.Services.GetRequiredService<TimeProvider>().GetUtcNow().ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var (authorization, verb) in claimed.SelectMany(a => new[] { (a, "approve"), (a, "reject") }))
+        {
+            var body = $$"""{"comment":"{{verb}} as {{authorization.Scheme}}"}""";
+            var signature = "sha256=" + Convert.ToHexStringLower(System.Security.Cryptography.HMACSHA256.HashData(Encoding.UTF8.GetBytes(hmac), Encoding.UTF8.GetBytes(now + "." + body)));
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"api/remediations/{incident.IncidentId}/{verb}") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+            request.Headers.Authorization = authorization;
+            request.Headers.TryAddWithoutValidation("X-Remediation-Timestamp", now);
+            request.Headers.TryAddWithoutValidation("X-Remediation-Signature", signature);
+            using var response = await anonymous.SendAsync(request);
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.Forbidden, $"{verb} signed, claiming {authorization.Scheme}: {(int)response.StatusCode} {text}");
+            Assert.Contains("name no person", text, StringComparison.Ordinal);
+        }
+        await AssertNothingAppliedAsync(host, cluster, incident.IncidentId);
+    }
+
+    private static string Base64Url(string json) => Convert.ToBase64String(Encoding.UTF8.GetBytes(json)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private async Task<HostHarness> StartAsync(SimulatedCluster cluster, string basicUser, RecordingLoggerProvider sink, string? hmacSecret = null)
     {
         cluster.LoadScenarioFile(RepoPaths.Scenario("bad-rollout.yaml"));
         await cluster.ReconcileAsync();
-        return await HostHarness.StartAsync(storage.ConnectionString, cluster.BaseAddress, RollbackPolicy, new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>
         {
             ["Remediation:Auth:BasicUsername"] = basicUser,
             ["Remediation:Auth:BasicPasswords:0"] = Password,
             ["Remediation:Approvals:SigningKey"] = SigningKey,
             ["Remediation:Approvals:PublicUrl"] = "https://remediation.example.com",
-        }, configureServices: services => services.AddSingleton<ILoggerProvider>(sink));
+        };
+        if (hmacSecret is not null)
+        {
+            settings["Remediation:Auth:HmacSecrets:0"] = hmacSecret;
+        }
+        return await HostHarness.StartAsync(storage.ConnectionString, cluster.BaseAddress, RollbackPolicy, settings,
+            configureServices: services => services.AddSingleton<ILoggerProvider>(sink));
     }
 
     private static async Task<IncidentRecord> AwaitingAsync(HostHarness host)
