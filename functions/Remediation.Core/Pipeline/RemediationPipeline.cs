@@ -78,7 +78,7 @@ public sealed partial class RemediationPipeline(
         var aim = await planner.AimAsync(alert, cancellationToken).ConfigureAwait(false);
         if (aim is not { Target: { } target })
         {
-            return await CompleteAsync(incident, aim.Decision! with { LeadsGroup = CascadeGrouping.IsDerived(incident) }, cancellationToken).ConfigureAwait(false);
+            return await StoppedAtAimAsync(incident, aim, cancellationToken).ConfigureAwait(false);
         }
         // The record names the workload acted on (the owner), not the pod or ReplicaSet the alert named.
         (incident.Namespace, incident.Workload) = (target.Namespace, target.Name);
@@ -113,6 +113,19 @@ public sealed partial class RemediationPipeline(
         var diagnosis = await DiagnoseAsync(incident, alert, aim, target, cancellationToken).ConfigureAwait(false);
         var decision = await DecideAsync(incident, alert, target, diagnosis, check, cancellationToken).ConfigureAwait(false);
         return await CarryOutAsync(incident, alert, target, diagnosis, decision with { LeadsGroup = leads }, (groupRow, check), started, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The incident its aim stopped (no workload, a refused namespace or owner, an owner that is not a Deployment). Stopped
+    /// at its owner, the record names the owner found, as an incident that goes on does, not the pod the alert named.
+    /// </summary>
+    private Task<IncidentState> StoppedAtAimAsync(IncidentRecord incident, Aim aim, CancellationToken cancellationToken)
+    {
+        if (aim.Resolution?.Owner is { } owner)
+        {
+            (incident.Namespace, incident.Workload) = (owner.Namespace, owner.Name);
+        }
+        return CompleteAsync(incident, aim.Decision! with { LeadsGroup = CascadeGrouping.IsDerived(incident) }, cancellationToken);
     }
 
     /// <summary>

@@ -87,7 +87,8 @@ public sealed class RemediationPlanner(PolicyProvider policyProvider, ActionCata
                 // Never acted on: the culprit (the component) is remediated in its own incident, under the policy that applies to it.
                 return new Decision(DecisionKind.Victim, $"not acted on: {diagnosis.Summary}; the culprit {diagnosis.Component} is remediated in its own incident");
         }
-        var rule = policy.Match(alert.Labels, diagnosis.Class);
+        // Matched on the labels of the object acted on, not on the alert's as sent (see RuleLabels).
+        var rule = policy.Match(RuleLabels.Of(alert.Labels, target), diagnosis.Class);
         if (rule is null)
         {
             return new Decision(DecisionKind.Escalate, $"no policy rule matches alert '{alert.Name}' with diagnosis {diagnosis.Class}");
