@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Remediation.Hosting;
 using Remediation.Policy;
 
 namespace Remediation.Host;
@@ -30,7 +31,16 @@ public static class Cli
             errors.WriteLine("Run 'remediation --help' for usage.");
             return 2;
         }
-        return await parseResult.InvokeAsync(cancellationToken: CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            return await parseResult.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (OptionsRegistration.Problem(ex) is { } settings)
+        {
+            // A setting a command's services refuse (a table name, a kubeconfig path): one line naming it, as `serve` does.
+            errors.WriteLine($"error: {settings}");
+            return 2;
+        }
     }
 
     /// <summary>serve: the standalone host.</summary>
@@ -67,7 +77,7 @@ public static class Cli
         var kubeServer = new Option<string>("--kubernetes-server") { Description = "Kubernetes API server URL", Required = true };
         var payloadOption = new Option<FileInfo>("--payload") { Description = "Alertmanager webhook payload to post", Required = true };
         var demoPolicy = new Option<FileInfo>("--policy") { Description = "Policy file", Required = true };
-        var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for the outcome", DefaultValueFactory = _ => 60 };
+        var timeout = WholeNumber("--timeout", "Seconds to wait for the outcome (default 60)", 1, 86_400);
         var keepRunning = new Option<bool>("--keep-running") { Description = "Keep the host (and its history page) running after the outcome, until Ctrl+C" };
         var demo = new Command("demo", "Run the host, post an alert, and print diagnosis, action and recorded outcome") { storageOption, kubeServer, payloadOption, demoPolicy, urls, timeout, keepRunning };
         demo.SetAction(async (parse, ct) =>
@@ -83,7 +93,7 @@ public static class Cli
             try
             {
                 return await DemoCommand.RunAsync(new DemoCommand.Settings(parse.GetValue(storageOption)!, parse.GetValue(kubeServer)!,
-                    parse.GetValue(payloadOption)!.FullName, parse.GetValue(demoPolicy)!.FullName, parse.GetValue(urls)!, TimeSpan.FromSeconds(parse.GetValue(timeout)),
+                    parse.GetValue(payloadOption)!.FullName, parse.GetValue(demoPolicy)!.FullName, parse.GetValue(urls)!, TimeSpan.FromSeconds(parse.GetValue(timeout) ?? 60),
                     parse.GetValue(keepRunning)), output, ct).ConfigureAwait(false);
             }
             catch (HostSettingsException ex)
@@ -174,22 +184,8 @@ public static class Cli
         var workload = new Option<string>("--workload", "-w") { Description = "Only this workload" };
         var state = new Option<string>("--state", "--outcome") { Description = "Only this state/outcome (Succeeded, Failed, Escalated, Refused, Ignored, Verifying, ...)" };
         var since = new Option<string>("--since") { Description = "Received at or after: RFC 3339 time, or an age like 30m, 12h, 7d" };
-        var limit = new Option<int?>("--limit") { Description = "Most incidents to show (default: all, read a page at a time)" };
-        limit.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int?>() is < 1)
-            {
-                result.AddError("--limit must be at least 1 (leave it out for all incidents)");
-            }
-        });
-        var pageSize = new Option<int>("--page-size") { Description = "Incidents read from storage per request (1-1000)", DefaultValueFactory = _ => HistoryCommand.DefaultPageSize };
-        pageSize.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int>() is < 1 or > 1000)
-            {
-                result.AddError("--page-size must be from 1 to 1000");
-            }
-        });
+        var limit = WholeNumber("--limit", "Most incidents to show (default: all, read a page at a time)", 1, int.MaxValue);
+        var pageSize = WholeNumber("--page-size", $"Incidents read from storage per request (1-1000, default {HistoryCommand.DefaultPageSize})", 1, 1000);
         var format = new Option<string>("--output", "-o") { Description = "table or json", DefaultValueFactory = _ => "table" };
         format.AcceptOnlyFromAmong("table", "json");
         var history = new Command("history", "Recorded incidents and outcomes from Table Storage, streamed a page at a time, newest first by when the alert started firing")
@@ -198,8 +194,28 @@ public static class Cli
         };
         history.SetAction((parse, ct) => HistoryCommand.RunAsync(connection(parse),
             new HistoryCommand.Filters(parse.GetValue(ns), parse.GetValue(workload), parse.GetValue(state), parse.GetValue(since), parse.GetValue(limit), parse.GetValue(format)!,
-                parse.GetValue(pageSize)),
+                parse.GetValue(pageSize) ?? HistoryCommand.DefaultPageSize),
             TimeProvider.System, output, errors, ct));
         return history;
     }
+
+    /// <summary>
+    /// An option taking a whole number from <paramref name="min"/> to <paramref name="max"/> (absent: null). Its refusal
+    /// says the rule in plain words; the library's own names the .NET type it could not convert to, or throws from a validator.
+    /// </summary>
+    private static Option<int?> WholeNumber(string name, string description, int min, int max) => new(name)
+    {
+        Description = description,
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+            if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) && value >= min && value <= max)
+            {
+                return value;
+            }
+            var rule = max == int.MaxValue ? $"of at least {min}" : $"from {min} to {max}";
+            result.AddError($"{name} must be a whole number {rule}, not '{Remediation.Text.DisplayText.Escape(text)}'");
+            return null;
+        },
+    };
 }

@@ -34,9 +34,15 @@ public static class HistoryCommand
             since = ParseSince(sinceText, timeProvider.GetUtcNow());
             if (since is null)
             {
-                errors.WriteLine($"--since must be an RFC 3339 time (2026-11-26T03:00:00Z) or an age like 30m, 12h, 7d; not '{sinceText}'");
+                errors.WriteLine($"--since must be {HistoryInput.SinceForm} or an age like 30m, 12h, 7d; not '{DisplayText.Escape(sinceText)}'");
                 return 2;
             }
+        }
+        string? state = null;
+        if (filters.State is { Length: > 0 } stateText && (state = HistoryInput.State(stateText)) is null)
+        {
+            errors.WriteLine($"--state must be {HistoryInput.StateForm}; not '{DisplayText.Escape(stateText)}'");
+            return 2;
         }
         var configuration = connection.BuildConfiguration();
         if (!CliConnection.HasStorage(configuration))
@@ -56,7 +62,7 @@ public static class HistoryCommand
             var services = new ServiceCollection();
             services.AddRemediationCore(configuration);
             await using var provider = services.BuildServiceProvider();
-            await WriteAsync(provider.GetRequiredService<IIncidentHistory>(), new IncidentQuery(filters.Namespace, filters.Workload, filters.State, since, Select: IncidentStore.ListColumns),
+            await WriteAsync(provider.GetRequiredService<IIncidentHistory>(), new IncidentQuery(filters.Namespace, filters.Workload, state, since, Select: IncidentStore.ListColumns),
                 filters, table, output, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is TransientDependencyException or InvalidOperationException or FormatException or Azure.RequestFailedException)
@@ -96,24 +102,28 @@ public static class HistoryCommand
         while (from is not null && (filters.Limit is not { } max || written < max));
     }
 
-    /// <summary>An RFC 3339 time, or an age before <paramref name="now"/>: 90s, 30m, 12h, 7d.</summary>
+    /// <summary>
+    /// An RFC 3339 time (<see cref="HistoryInput.Since"/>), or an age before <paramref name="now"/>: 90s, 30m, 12h, 7d;
+    /// null for anything else, an age reaching before year 1 included.
+    /// </summary>
     public static DateTimeOffset? ParseSince(string text, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(text);
         if (text.Length >= 2 && char.IsAsciiLetterLower(text[^1])
             && double.TryParse(text.AsSpan(0, text.Length - 1), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var amount))
         {
-            TimeSpan? age = text[^1] switch
+            var unit = text[^1] switch
             {
-                's' => TimeSpan.FromSeconds(amount),
-                'm' => TimeSpan.FromMinutes(amount),
-                'h' => TimeSpan.FromHours(amount),
-                'd' => TimeSpan.FromDays(amount),
-                _ => null,
+                's' => TimeSpan.TicksPerSecond,
+                'm' => TimeSpan.TicksPerMinute,
+                'h' => TimeSpan.TicksPerHour,
+                'd' => TimeSpan.TicksPerDay,
+                _ => 0,
             };
-            return age is { } a ? now - a : null;
+            var ticks = amount * unit;
+            return unit > 0 && ticks <= (now - DateTimeOffset.MinValue).Ticks ? now - TimeSpan.FromTicks((long)ticks) : null;
         }
-        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time) ? time : null;
+        return HistoryInput.Since(text);
     }
 
     /// <summary>

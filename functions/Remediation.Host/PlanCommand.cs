@@ -5,6 +5,7 @@ using Remediation.Diagnosis;
 using Remediation.Pipeline;
 using Remediation.Policy;
 using Remediation.Storage;
+using Remediation.Text;
 
 namespace Remediation.Host;
 
@@ -128,37 +129,39 @@ public static class PlanCommand
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(plan);
+        // Alert text reaches the terminal: control and bidi characters escaped, as history and replay show them.
+        void Line(string text) => output.WriteLine(DisplayText.Escape(text));
         var alert = plan.Alert;
-        output.WriteLine($"alert      {alert.Name} ({alert.Source}, {alert.Status.ToString().ToLowerInvariant()}, severity {alert.Severity ?? "-"}), incident {alert.IncidentId}");
-        output.WriteLine($"target     {alert.Target?.ToString() ?? "(none: " + alert.TargetProblem + ")"}");
+        Line($"alert      {alert.Name} ({alert.Source}, {alert.Status.ToString().ToLowerInvariant()}, severity {alert.Severity ?? "-"}), incident {alert.IncidentId}");
+        Line($"target     {alert.Target?.ToString() ?? "(none: " + alert.TargetProblem + ")"}");
         if (plan.Diagnosis is { } diagnosis)
         {
-            output.WriteLine($"diagnosis  {diagnosis.Class} of {diagnosis.Component} (confidence {diagnosis.Confidence.ToString("0.00", CultureInfo.InvariantCulture)}): {diagnosis.Summary}");
+            Line($"diagnosis  {diagnosis.Class} of {diagnosis.Component} (confidence {diagnosis.Confidence.ToString("0.00", CultureInfo.InvariantCulture)}): {diagnosis.Summary}");
             foreach (var evidence in diagnosis.Evidence)
             {
-                output.WriteLine($"  evidence [{evidence.Source}] {evidence.Text}");
+                Line($"  evidence [{evidence.Source}] {evidence.Text}");
             }
             foreach (var missing in diagnosis.Unavailable)
             {
-                output.WriteLine($"  not available: {missing}");
+                Line($"  not available: {missing}");
             }
         }
         if (plan.Gate is { } gate)
         {
-            output.WriteLine($"gate       {gate.Describe()}");
+            Line($"gate       {gate.Describe()}");
         }
         var decision = plan.Decision;
-        output.WriteLine($"decision   {decision.Kind}{(decision.Rule is null ? "" : $" (rule '{decision.Rule}')")}: {decision.Reason}");
+        Line($"decision   {decision.Kind}{(decision.Rule is null ? "" : $" (rule '{decision.Rule}')")}: {decision.Reason}");
         if (decision.Plan is { } actionPlan)
         {
-            output.WriteLine($"action     {actionPlan.Action}{(decision.DryRun ? " (dry-run by policy)" : "")}: {actionPlan.Summary}");
+            Line($"action     {actionPlan.Action}{(decision.DryRun ? " (dry-run by policy)" : "")}: {actionPlan.Summary}");
             foreach (var mutation in actionPlan.Mutations)
             {
-                output.WriteLine($"  mutation {mutation.Kind} {mutation.Namespace}/{mutation.Name} (resourceVersion {mutation.ResourceVersion ?? "-"}): {mutation.Description}");
+                Line($"  mutation {mutation.Kind} {mutation.Namespace}/{mutation.Name} (resourceVersion {mutation.ResourceVersion ?? "-"}): {mutation.Description}");
             }
-            output.WriteLine($"prior      {actionPlan.PriorState.ToJsonString()}");
+            Line($"prior      {actionPlan.PriorState.ToJsonString()}");
             var verify = actionPlan.Verify;
-            output.WriteLine($"verify     {(verify.RolloutComplete ? "rollout complete" : "")}{(verify.MaxErrorRatio is { } ratio ? $", error ratio ≤ {ratio.ToString(CultureInfo.InvariantCulture)}" : "")}; deadline {verify.Deadline}, soak {verify.Soak}");
+            Line($"verify     {(verify.RolloutComplete ? "rollout complete" : "")}{(verify.MaxErrorRatio is { } ratio ? $", error ratio ≤ {ratio.ToString(CultureInfo.InvariantCulture)}" : "")}; deadline {verify.Deadline}, soak {verify.Soak}");
         }
     }
 }

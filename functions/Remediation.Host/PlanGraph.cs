@@ -50,20 +50,20 @@ public static class PlanGraph
         ArgumentNullException.ThrowIfNull(reading);
         ArgumentNullException.ThrowIfNull(blame);
         var lines = GraphText.Render(reading, blame).TrimEnd('\n').Split('\n');
-        output.WriteLine($"graph      {lines[0]}");
+        output.WriteLine(Remediation.Text.DisplayText.Escape($"graph      {lines[0]}"));
         foreach (var line in lines.Skip(1))
         {
-            output.WriteLine($"  {line.TrimStart()}");
+            output.WriteLine(Remediation.Text.DisplayText.Escape($"  {line.TrimStart()}"));
         }
 
         if (reading.Graph is null)
         {
-            output.WriteLine($"  blame: {blame.Summary}");
+            output.WriteLine(Remediation.Text.DisplayText.Escape($"  blame: {blame.Summary}"));
         }
 
         foreach (var evidence in blame.Evidence)
         {
-            output.WriteLine($"  graph evidence: {evidence}");
+            output.WriteLine(Remediation.Text.DisplayText.Escape($"  graph evidence: {evidence}"));
         }
     }
 }

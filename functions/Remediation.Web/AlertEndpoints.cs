@@ -119,11 +119,20 @@ public sealed class AlertEndpoints(AlertIngestor ingestor, IncidentStore store, 
         DateTimeOffset? since = null;
         if (q.TryGetValue("since", out var sinceText))
         {
-            if (!DateTimeOffset.TryParse(sinceText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+            since = HistoryInput.Since(sinceText);
+            if (since is null)
             {
-                return ApiProblem.BadRequest($"'since' must be an RFC 3339 time, not '{sinceText}'", "since");
+                return ApiProblem.BadRequest($"'since' must be {HistoryInput.SinceForm}, not '{sinceText}'", "since");
             }
-            since = parsed;
+        }
+        string? state = null;
+        if (q.TryGetValue("state", out var stateText))
+        {
+            state = HistoryInput.State(stateText);
+            if (state is null)
+            {
+                return ApiProblem.BadRequest($"'state' must be {HistoryInput.StateForm}, not '{stateText}'", "state");
+            }
         }
         IncidentCursor? from = null;
         if (q.TryGetValue("continuation", out var continuationText))
@@ -135,7 +144,7 @@ public sealed class AlertEndpoints(AlertIngestor ingestor, IncidentStore store, 
         }
         try
         {
-            var page = await store.ListPageAsync(new IncidentQuery(q["namespace"], q["workload"], q["state"], since, Select: IncidentStore.ListColumns), limit, from, cancellationToken).ConfigureAwait(false);
+            var page = await store.ListPageAsync(new IncidentQuery(q["namespace"], q["workload"], state, since, Select: IncidentStore.ListColumns), limit, from, cancellationToken).ConfigureAwait(false);
             var next = page.Continuation?.Encode();
             if (next is not null)
             {

@@ -41,7 +41,9 @@ public sealed partial class ApprovalEndpoints(ApprovalService approvals, IIncide
         }
         catch (JsonException ex)
         {
-            return ApiProblem.BadRequest($"the body must be JSON like {{\"comment\": \"...\"}}: {ex.Message.Split('.')[0]}", ex.Path is { Length: > 1 } path ? path.TrimStart('$', '.') : "body");
+            var path = ex.Path is { Length: > 1 } p ? p : "$";
+            return ApiProblem.BadRequest($"the body must be JSON like {{\"comment\": \"...\", \"token\": \"...\"}} (both optional strings): {Remediation.Alerts.JsonErrorText.Describe(ex, path)}",
+                path == "$" ? "body" : path.TrimStart('$', '.'));
         }
         var answer = await DecideAsync(request, id, verb, parsed.Comment, parsed.Token, cancellationToken).ConfigureAwait(false);
         return answer.Status is ApprovalAnswerStatus.Approved or ApprovalAnswerStatus.Rejected

@@ -36,14 +36,17 @@ public sealed record HistoryFilter(string? Namespace, string? Workload, string? 
         var sinceText = NonEmpty(query["since"]);
         if (sinceText is not null)
         {
-            if (DateTimeOffset.TryParse(sinceText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+            since = HistoryInput.Since(sinceText);
+            if (since is null)
             {
-                since = parsed;
+                problem = $"'since' must be {HistoryInput.SinceForm}, not '{sinceText}'";
             }
-            else
-            {
-                problem = $"'since' must be an RFC 3339 time, not '{sinceText}'";
-            }
+        }
+        var stateText = NonEmpty(query["state"]);
+        var state = HistoryInput.State(stateText);
+        if (stateText is not null && state is null)
+        {
+            problem = $"'state' must be {HistoryInput.StateForm}, not '{stateText}'";
         }
         IncidentCursor? continuation = null;
         if (NonEmpty(query["continuation"]) is { } continuationText && !IncidentCursor.TryParse(continuationText, out continuation))
@@ -60,7 +63,7 @@ public sealed record HistoryFilter(string? Namespace, string? Workload, string? 
                 back = [];
             }
         }
-        return new HistoryFilter(NonEmpty(query["namespace"]), NonEmpty(query["workload"]), NonEmpty(query["state"]), since, sinceText, limit, problem,
+        return new HistoryFilter(NonEmpty(query["namespace"]), NonEmpty(query["workload"]), state, since, sinceText, limit, problem,
             problem is null ? continuation : null, back);
     }
 

@@ -45,19 +45,24 @@ public static partial class OptionsRegistration
             services.GetService<IStartupValidator>()?.Validate();
             return null;
         }
-        catch (OptionsValidationException ex)
-        {
-            return string.Join("; ", ex.Failures);
-        }
-        catch (AggregateException ex) when (ex.InnerExceptions.All(e => e is OptionsValidationException))
-        {
-            return string.Join("; ", ex.InnerExceptions.Cast<OptionsValidationException>().SelectMany(e => e.Failures));
-        }
-        catch (InvalidOperationException ex) when (BindingProblem(ex) is { } problem)
+        catch (Exception ex) when (Problem(ex) is { } problem)
         {
             return problem;
         }
     }
+
+    /// <summary>
+    /// The bad settings an exception from options validation or binding names, as one line (each setting and the form
+    /// expected); null for any other exception.
+    /// </summary>
+    public static string? Problem(Exception exception) => exception switch
+    {
+        OptionsValidationException ex => string.Join("; ", ex.Failures),
+        AggregateException ex when ex.InnerExceptions.All(e => e is OptionsValidationException) =>
+            string.Join("; ", ex.InnerExceptions.Cast<OptionsValidationException>().SelectMany(e => e.Failures)),
+        InvalidOperationException ex => BindingProblem(ex),
+        _ => null,
+    };
 
     /// <summary>A value the configuration binder could not convert, said without the runtime's type names.</summary>
     public static string? BindingProblem(Exception exception)

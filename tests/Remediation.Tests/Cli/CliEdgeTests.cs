@@ -121,4 +121,41 @@ public sealed class CliEdgeTests : IDisposable
     }
 
     public void Dispose() => Directory.Delete(_work, recursive: true);
+
+    [Theory]
+    [InlineData("--limit", "abc", "--limit must be a whole number")]
+    [InlineData("--limit", "99999999999", "--limit must be a whole number")]
+    [InlineData("--page-size", "abc", "--page-size must be a whole number from 1 to 1000")]
+    [InlineData("--since", "99999999d", "--since must be an RFC 3339 time")]
+    [InlineData("--since", "100000000000m", "--since must be an RFC 3339 time")]
+    [InlineData("--since", "1/2/2026", "--since must be an RFC 3339 time")]
+    [InlineData("--state", "Nope", "--state must be one of Received")]
+    [InlineData("--table", "ab", "error: Remediation:Storage:IncidentsTable 'ab' is not a table name")]
+    public async Task History_with_a_bad_option_value_exits_2_with_one_line_and_no_stack_trace(string option, string value, string expected)
+    {
+        // Found from outside: these threw (an unparsed number read by a validator, a TimeSpan overflow, an options
+        // validation exception) and printed a stack trace, exit 134 or 1. Storage is never reached: a closed port.
+        var result = await RunAsync("history", "--storage", $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;TableEndpoint=http://127.0.0.1:{FreePort.Next()}/devstoreaccount1;", option, value);
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith(expected, result.ErrLines[0], StringComparison.Ordinal);
+        Assert.DoesNotContain(result.ErrLines, l => l.StartsWith("at ", StringComparison.Ordinal) || l.Contains("System.", StringComparison.Ordinal) || l.Contains("Exception", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Plan_output_escapes_control_and_bidi_characters_from_the_alert()
+    {
+        var labels = new Dictionary<string, string> { ["alertname"] = "K", ["severity"] = "\u001b[31mRED\u001b]0;title\u0007", ["namespace"] = "shop", ["deployment"] = "checkout" };
+        var alert = new Remediation.Alerts.NormalizedAlert
+        {
+            Source = Remediation.Alerts.AlertSource.Alertmanager, Name = "abc\u202egnp.exe", Status = Remediation.Alerts.AlertStatus.Firing, Severity = labels["severity"],
+            Fingerprint = "f", StartsAt = DateTimeOffset.UnixEpoch, Labels = labels, Target = new Remediation.Alerts.WorkloadTarget("shop", "checkout"),
+        };
+        using var output = new StringWriter();
+        PlanCommand.Print(output, new AlertPlan(alert, null, new Remediation.Pipeline.Decision(Remediation.Pipeline.DecisionKind.Escalate, "reason \u001b[2J")));
+        var text = output.ToString();
+        Assert.DoesNotContain('\u001b', text);
+        Assert.DoesNotContain('\u202e', text);
+        Assert.DoesNotContain('\u0007', text);
+        Assert.Contains("RED", text, StringComparison.Ordinal);
+    }
 }

@@ -80,12 +80,27 @@ public sealed class BadInputTests(AzuriteFixture storage) : IAsyncLifetime
         Assert.Empty(await _host.Store.ListAsync(new Storage.IncidentQuery()));
     }
 
-    [Fact]
-    public async Task Bad_query_parameters_of_the_listing_are_400()
+    [Theory]
+    [InlineData("limit=0", "limit")]
+    [InlineData("state=Nope", "state")]
+    [InlineData("since=1/2/2026", "since")]
+    [InlineData("since=Tue,%2001%20Dec%202026%2000:00:00%20GMT", "since")]
+    public async Task Bad_query_parameters_of_the_listing_are_400(string query, string field)
     {
-        using var response = await _host.Client.GetAsync("api/remediations?limit=0");
+        // An unknown state matched nothing and answered "no incidents"; a culture's date (1/2/2026) was read as one of two.
+        using var response = await _host.Client.GetAsync("api/remediations?" + query);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Equal("limit", (await ReadProblemAsync(response)).GetProperty("field").GetString());
+        Assert.Equal(field, (await ReadProblemAsync(response)).GetProperty("field").GetString());
+    }
+
+    [Theory]
+    [InlineData("state=awaitingapproval")]
+    [InlineData("since=2026-11-26")]
+    [InlineData("since=2026-11-26t03:00:00.5%2B01:00")]
+    public async Task Good_query_parameters_of_the_listing_in_any_case_are_read(string query)
+    {
+        using var response = await _host.Client.GetAsync("api/remediations?" + query);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
     private Task<HttpResponseMessage> PostAsync(string body) =>

@@ -94,6 +94,6 @@ public sealed class HistoryPageTests(AzuriteFixture storage)
         using var badFilter = await host.Client.GetAsync("?since=yesterday-ish&limit=5");
         Assert.Equal(HttpStatusCode.BadRequest, badFilter.StatusCode);
         var problem = (await new HtmlParser().ParseDocumentAsync(await badFilter.Content.ReadAsStringAsync())).QuerySelector("p.problem")?.TextContent;
-        Assert.Equal("'since' must be an RFC 3339 time, not 'yesterday-ish'", problem);
+        Assert.Equal("'since' must be an RFC 3339 time such as 2026-11-26T03:00:00Z (or a date, 2026-11-26), not 'yesterday-ish'", problem);
     }
 }

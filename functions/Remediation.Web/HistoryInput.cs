@@ -1,0 +1,33 @@
+using System.Globalization;
+using Remediation.Storage;
+
+namespace Remediation.Http;
+
+/// <summary>
+/// The history filters as the API, the page and the CLI read them, one way: <c>since</c> an RFC 3339 time (or a date,
+/// midnight UTC), never a culture's date (1/2/2026 is two dates); <c>state</c> one of the states, in any case, its
+/// canonical name returned (an unknown state matched nothing and read as "no incidents").
+/// </summary>
+public static class HistoryInput
+{
+    public const string SinceForm = "an RFC 3339 time such as 2026-11-26T03:00:00Z (or a date, 2026-11-26)";
+
+    private static readonly string[] Rfc3339 =
+        ["yyyy-MM-dd'T'HH:mm:ssK", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK", "yyyy-MM-dd' 'HH:mm:ssK", "yyyy-MM-dd' 'HH:mm:ss.FFFFFFFK", "yyyy-MM-dd"];
+
+    /// <summary>An RFC 3339 time (T or space, fraction, Z or an offset; lower-case t and z too) or a date; null otherwise.</summary>
+    public static DateTimeOffset? Since(string? text)
+    {
+        var trimmed = text?.Trim().ToUpperInvariant();
+        return DateTimeOffset.TryParseExact(trimmed, Rfc3339, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)
+            ? time
+            : null;
+    }
+
+    /// <summary>The state's canonical name for <paramref name="text"/> (any case); null when it names no state.</summary>
+    public static string? State(string? text) =>
+        Enum.GetNames<IncidentState>().FirstOrDefault(name => string.Equals(name, text?.Trim(), StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>What <c>state</c> must be, for a refusal.</summary>
+    public static string StateForm => "one of " + string.Join(", ", Enum.GetNames<IncidentState>());
+}
