@@ -160,6 +160,12 @@ public sealed partial class SweepTimer(Verification.StaleWorkSweeper sweeper, Ho
                     LogSweep(result.Verified, result.Succeeded, result.Failed, result.Requeued);
                 }
             }
+            catch (Exception ex) when (ex is TransientDependencyException || TransientDependencyException.IsTransient(ex))
+            {
+                // Storage or the cluster is down: one line saying which (the queue worker's poll says it the same way),
+                // not the SDK's exception chain and retry advice on every tick. The next tick tries again.
+                LogSweepUnavailable(ex is TransientDependencyException transient ? transient.Message : TransientDependencyException.Storage(ex).Message);
+            }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 // The next tick tries again; a dead BackgroundService would stop the whole host.
@@ -175,6 +181,9 @@ public sealed partial class SweepTimer(Verification.StaleWorkSweeper sweeper, Ho
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sweep: {Verified} verifying, {Succeeded} succeeded, {Failed} failed, {Requeued} re-queued")]
     private partial void LogSweep(int verified, int succeeded, int failed, int requeued);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sweep skipped: {Error}; retrying on the next tick")]
+    private partial void LogSweepUnavailable(string error);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Sweep failed; retrying on the next tick")]
     private partial void LogSweepFailed(Exception exception);

@@ -19,7 +19,11 @@ public static class KubernetesNames
     public static bool IsLabel(string? value) =>
         value is { Length: > 0 and <= MaxLabelLength } && IsLabelPart(value);
 
-    /// <summary>True when <paramref name="value"/> is an RFC 1123 subdomain (a Deployment, pod or ReplicaSet name).</summary>
+    /// <summary>
+    /// True when <paramref name="value"/> is an RFC 1123 subdomain as Kubernetes checks it (a Deployment, pod or ReplicaSet
+    /// name): at most 253 characters in all; its '.'-separated parts have no length limit of their own (apimachinery's
+    /// IsDNS1123Subdomain), so a Deployment named with 68 characters is valid and is not escalated as invalid.
+    /// </summary>
     public static bool IsSubdomain(string? value)
     {
         if (value is not { Length: > 0 and <= MaxSubdomainLength })
@@ -28,7 +32,7 @@ public static class KubernetesNames
         }
         foreach (var part in value.Split('.'))
         {
-            if (part.Length is 0 or > MaxLabelLength || !IsLabelPart(part))
+            if (part.Length == 0 || !IsLabelPart(part))
             {
                 return false;
             }

@@ -94,6 +94,24 @@ public sealed partial class TargetPropertyTests
     }
 
     [Fact]
+    public void Object_names_follow_kubernetes_subdomain_rule_and_namespaces_its_label_rule()
+    {
+        // Kubernetes limits a subdomain to 253 characters in all, not each part to 63 (apimachinery IsDNS1123Subdomain):
+        // a Deployment named with 68 characters exists and was escalated as invalid. Namespaces are labels (63).
+        Assert.True(KubernetesNames.IsSubdomain(new string('a', 68)));
+        Assert.True(KubernetesNames.IsSubdomain(new string('a', 68) + "." + new string('b', 100)));
+        Assert.True(KubernetesNames.IsSubdomain(new string('a', 253)));
+        Assert.False(KubernetesNames.IsSubdomain(new string('a', 254)));
+        Assert.False(KubernetesNames.IsSubdomain("a..b"));
+        Assert.False(KubernetesNames.IsSubdomain(new string('a', 68) + "-"));
+        Assert.True(KubernetesNames.IsLabel(new string('a', 63)));
+        Assert.False(KubernetesNames.IsLabel(new string('a', 64)));
+        var (target, problem) = TargetResolver.Resolve(new Dictionary<string, string> { ["namespace"] = "shop", ["deployment"] = new string('a', 68) });
+        Assert.Null(problem);
+        Assert.Equal(new string('a', 68), target!.Name);
+    }
+
+    [Fact]
     public void Resolver_returns_valid_names_or_a_problem_naming_a_label_and_never_falls_through()
     {
         var pcg = new PCG(7, 20261126);

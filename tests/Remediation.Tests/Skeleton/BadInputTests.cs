@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Remediation.Tests.Fixtures;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Remediation.Tests.Skeleton;
 
@@ -117,6 +118,28 @@ public sealed class BadInputTests(AzuriteFixture storage) : IAsyncLifetime
 /// <summary>Storage down: the sender gets 503 + Retry-After, and its retry after recovery is processed.</summary>
 public sealed class StorageOutageTests
 {
+    [Fact]
+    public async Task Storage_down_leaves_the_sweep_one_plain_line_per_tick_without_the_sdks_text()
+    {
+        // Found from outside: every tick logged the whole exception chain, type names and the SDK's retry advice.
+        var logs = new Security.CapturingLoggerProvider();
+        var closed = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;TableEndpoint=http://127.0.0.1:{FreePort.Next()}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{FreePort.Next()}/devstoreaccount1;";
+        await using var host = await HostHarness.StartAsync(closed, null, worker: true,
+            configureServices: services => services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!SweepLines(logs).Any() && clock.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            await Task.Delay(100);
+        }
+        var line = Assert.Single(SweepLines(logs).Take(1));
+        Assert.Contains("Sweep skipped: storage unavailable", line, StringComparison.Ordinal);
+        Assert.DoesNotContain(SweepLines(logs), l => l.Contains("Retry", StringComparison.Ordinal) || l.Contains("Exception", StringComparison.Ordinal)
+            || l.Contains("ClientOptions", StringComparison.Ordinal) || l.Contains("\n", StringComparison.Ordinal));
+    }
+
+    private static IEnumerable<string> SweepLines(Security.CapturingLoggerProvider logs) =>
+        logs.Lines.Where(l => l.Text.StartsWith("Remediation.Host.SweepTimer", StringComparison.Ordinal)).Select(l => l.Text);
+
     [Fact]
     public async Task Storage_down_gives_503_with_retry_after_and_the_retry_is_accepted()
     {
