@@ -1,4 +1,3 @@
-using System.Globalization;
 using Remediation.Storage;
 
 namespace Remediation.Http;
@@ -12,17 +11,8 @@ public static class HistoryInput
 {
     public const string SinceForm = "an RFC 3339 time such as 2026-11-26T03:00:00Z (or a date, 2026-11-26)";
 
-    private static readonly string[] Rfc3339 =
-        ["yyyy-MM-dd'T'HH:mm:ssK", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK", "yyyy-MM-dd' 'HH:mm:ssK", "yyyy-MM-dd' 'HH:mm:ss.FFFFFFFK", "yyyy-MM-dd"];
-
     /// <summary>An RFC 3339 time (T or space, fraction, Z or an offset; lower-case t and z too) or a date; null otherwise.</summary>
-    public static DateTimeOffset? Since(string? text)
-    {
-        var trimmed = text?.Trim().ToUpperInvariant();
-        return DateTimeOffset.TryParseExact(trimmed, Rfc3339, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)
-            ? time
-            : null;
-    }
+    public static DateTimeOffset? Since(string? text) => Remediation.Text.Rfc3339.Parse(text, orDate: true);
 
     /// <summary>The state's canonical name for <paramref name="text"/> (any case); null when it names no state.</summary>
     public static string? State(string? text) =>
