@@ -9,9 +9,91 @@ namespace Remediation.Alerts;
 /// </summary>
 internal static class AlertJson
 {
-    /// <summary>JsonElement.GetString throws InvalidOperationException on an escaped lone surrogate ("\ud800"): a 400, not a 500.</summary>
-    public static AlertParseException UnreadableString(InvalidOperationException ex) =>
-        new("$", $"a JSON string cannot be read as text: {AlertmanagerNormalizer.FirstSentence(ex.Message)}");
+    /// <summary>What a string that cannot be read as text is, for a refusal.</summary>
+    public const string UnreadableText = "not valid text: it holds an unpaired UTF-16 surrogate escape (\\ud800-\\udfff without its pair)";
+
+    /// <summary>
+    /// JsonElement.GetString throws InvalidOperationException on an escaped lone surrogate ("\ud800"): a 400 naming the
+    /// first string (value or property name) of <paramref name="root"/> that cannot be read (without a document, the body),
+    /// not a 500.
+    /// </summary>
+    public static AlertParseException UnreadableString(JsonElement root = default) =>
+        Unreadable(root, "$") is { } path ? new(path, $"{path}: {UnreadableText}") : new("$", $"a JSON string is {UnreadableText}");
+
+    /// <summary>
+    /// Refuses, naming it, the first string of <paramref name="root"/> that is not text, before a reader that would say
+    /// so in its own words reads it. Only a body with a surrogate escape (\uD800-\uDFFF) is walked.
+    /// </summary>
+    public static void RequireText(JsonElement root, ReadOnlySpan<byte> body)
+    {
+        if (HasSurrogateEscape(body) && Unreadable(root, "$") is { } path)
+        {
+            throw new AlertParseException(path, $"{path}: {UnreadableText}");
+        }
+    }
+
+    private static bool HasSurrogateEscape(ReadOnlySpan<byte> body)
+    {
+        var rest = body;
+        while (rest.IndexOf("\\u"u8) is var at and >= 0)
+        {
+            if (at + 3 < rest.Length && rest[at + 2] is (byte)'d' or (byte)'D' && "89abcdefABCDEF"u8.Contains(rest[at + 3]))
+            {
+                return true;
+            }
+            rest = rest[(at + 2)..];
+        }
+        return false;
+    }
+
+    /// <summary>The path of the first string or property name under <paramref name="element"/> that cannot be read as text; null when all can.</summary>
+    private static string? Unreadable(JsonElement element, string path)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    if (Text(() => property.Name) is not { } name)
+                    {
+                        return $"{path} (a property name)";
+                    }
+                    if (Unreadable(property.Value, $"{path}.{name}") is { } inner)
+                    {
+                        return inner;
+                    }
+                }
+                return null;
+            case JsonValueKind.Array:
+                var i = 0;
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (Unreadable(item, $"{path}[{i++}]") is { } inner)
+                    {
+                        return inner;
+                    }
+                }
+                return null;
+            case JsonValueKind.String:
+                return Text(element.GetString) is null ? path : null;
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>What <paramref name="read"/> reads; null when the JSON string is not valid text (the reader throws then).</summary>
+    private static string? Text(Func<string?> read)
+    {
+        try
+        {
+            return read() ?? "";
+        }
+        catch (InvalidOperationException)
+        {
+            // Not a failure to hide: it is the answer (this string is unreadable), and the caller names its path.
+            return null;
+        }
+    }
 
     /// <summary>
     /// JsonDocument checks UTF-8 only when a string is read (InvalidOperationException, a 500): check the whole body first.

@@ -34,9 +34,9 @@ public static class AzureMonitorNormalizer
             {
                 return Normalize(document.RootElement, "$");
             }
-            catch (InvalidOperationException ex)
+            catch (InvalidOperationException)
             {
-                throw AlertJson.UnreadableString(ex);
+                throw AlertJson.UnreadableString(document.RootElement);
             }
         }
     }

@@ -39,9 +39,9 @@ public static class EventGridNormalizer
         {
             throw JsonErrorText.ToParseException(ex);
         }
+        using var owned = document;
         try
         {
-            using var owned = document;
             var root = document.RootElement;
             var schema = EventGridEnvelope.DetectSchema(root, mediaType);
             var isArray = root.ValueKind == JsonValueKind.Array;
@@ -58,11 +58,13 @@ public static class EventGridNormalizer
                     EventGridEnvelope.CheckCloudEvent(elements[i], path);
                 }
             }
+            // The SDK reads the events next: a string that is not text is named here, not in its words.
+            AlertJson.RequireText(root, body.Span);
             return schema == EventSchema.EventGrid ? FromEventGrid(body, elements, isArray) : FromCloudEvents(body, isArray);
         }
-        catch (InvalidOperationException ex)
+        catch (InvalidOperationException)
         {
-            throw AlertJson.UnreadableString(ex);
+            throw AlertJson.UnreadableString(document.RootElement);
         }
     }
 
@@ -99,9 +101,9 @@ public static class EventGridNormalizer
         {
             return FromCloudEvent(cloudEvent, "body", "ce-type");
         }
-        catch (InvalidOperationException ex)
+        catch (InvalidOperationException)
         {
-            throw AlertJson.UnreadableString(ex);
+            throw AlertJson.UnreadableString();
         }
     }
 

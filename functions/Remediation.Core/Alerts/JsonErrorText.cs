@@ -29,6 +29,11 @@ public static partial class JsonErrorText
         ArgumentNullException.ThrowIfNull(ex);
         ArgumentNullException.ThrowIfNull(path);
         var message = ex.Message;
+        if (ex.InnerException is InvalidOperationException { Message: var inner } && (inner.Contains("surrogate", StringComparison.OrdinalIgnoreCase) || inner.Contains("UTF-16", StringComparison.Ordinal)))
+        {
+            // A string that is one, but not valid text: say so, not "expected a string".
+            return $"{path}: {AlertJson.UnreadableText}";
+        }
         if (message.Contains("could not be converted to", StringComparison.Ordinal) || ex.InnerException is FormatException or InvalidOperationException)
         {
             // A value of the wrong type or form: name the path and what belongs there.
