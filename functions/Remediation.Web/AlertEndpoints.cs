@@ -108,6 +108,10 @@ public sealed class AlertEndpoints(AlertIngestor ingestor, IncidentStore store, 
     {
         ArgumentNullException.ThrowIfNull(request);
         var q = request.Query;
+        if (HistoryInput.Repeated(q) is { } repeated)
+        {
+            return ApiProblem.BadRequest(HistoryInput.RepeatedProblem(repeated), repeated.Name);
+        }
         var limit = 100;
         if (q.TryGetValue("limit", out var limitText))
         {

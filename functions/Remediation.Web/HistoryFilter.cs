@@ -42,6 +42,10 @@ public sealed record HistoryFilter(string? Namespace, string? Workload, string? 
                 problem = $"'since' must be {HistoryInput.SinceForm}, not '{sinceText}'";
             }
         }
+        if (HistoryInput.Repeated(query) is { } repeated)
+        {
+            problem = HistoryInput.RepeatedProblem(repeated);
+        }
         var stateText = NonEmpty(query["state"]);
         var state = HistoryInput.State(stateText);
         if (stateText is not null && state is null)

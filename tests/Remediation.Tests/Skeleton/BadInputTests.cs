@@ -86,6 +86,8 @@ public sealed class BadInputTests(AzuriteFixture storage) : IAsyncLifetime
     [InlineData("state=Nope", "state")]
     [InlineData("since=1/2/2026", "since")]
     [InlineData("since=Tue,%2001%20Dec%202026%2000:00:00%20GMT", "since")]
+    [InlineData("namespace=a&namespace=b", "namespace")]
+    [InlineData("state=Failed&state=Succeeded", "state")]
     public async Task Bad_query_parameters_of_the_listing_are_400(string query, string field)
     {
         // An unknown state matched nothing and answered "no incidents"; a culture's date (1/2/2026) was read as one of two.
