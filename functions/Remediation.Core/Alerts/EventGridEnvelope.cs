@@ -70,7 +70,7 @@ internal static class EventGridEnvelope
         }
         foreach (var field in (string[])["topic", "metadataVersion"])
         {
-            OptionalString(item, field, path);
+            AlertJson.OptionalString(item, field, path);
         }
     }
 
@@ -97,14 +97,14 @@ internal static class EventGridEnvelope
         // The optional attributes the SDK reads: checked here, so a bad one is named rather than the SDK's message.
         foreach (var field in (string[])["subject", "datacontenttype", "dataschema"])
         {
-            OptionalString(item, field, path);
+            AlertJson.OptionalString(item, field, path);
         }
         // As the SDK reads it (JSON's ISO 8601 profile: an upper-case 'T', a 'Z' or an offset).
-        if (OptionalString(item, "time", path) is { } time && !item.GetProperty("time").TryGetDateTimeOffset(out _))
+        if (AlertJson.OptionalString(item, "time", path) is { } time && !item.GetProperty("time").TryGetDateTimeOffset(out _))
         {
             throw new AlertParseException($"{path}.time", $"'time' must be an RFC 3339 time such as 2026-11-26T03:00:00Z, not '{time}'");
         }
-        if (OptionalString(item, "data_base64", path) is { } base64 && (base64.Length == 0 || !IsBase64(base64)))
+        if (AlertJson.OptionalString(item, "data_base64", path) is { } base64 && (base64.Length == 0 || !IsBase64(base64)))
         {
             throw new AlertParseException($"{path}.data_base64", "'data_base64' must be the data in base64 (RFC 4648)");
         }
@@ -112,17 +112,6 @@ internal static class EventGridEnvelope
 
     private static bool IsBase64(string text) => Convert.TryFromBase64String(text, new byte[text.Length], out _);
 
-    /// <summary>The optional string attribute (absent or null: null); any other kind is refused, naming it.</summary>
-    private static string? OptionalString(JsonElement item, string field, string path)
-    {
-        if (!item.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
-        return value.ValueKind == JsonValueKind.String
-            ? value.GetString()
-            : throw new AlertParseException($"{path}.{field}", $"'{field}' must be a string, not {AlertJson.Kind(value)}");
-    }
 
     private static string RequiredString(JsonElement item, string field, string path)
     {
