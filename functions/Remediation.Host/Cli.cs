@@ -64,7 +64,15 @@ public static class Cli
                 errors.WriteLine($"error: invalid policy: {string.Join("; ", ex.Errors)}");
                 return 2;
             }
-            await app.RunAsync(ct).ConfigureAwait(false);
+            try
+            {
+                await app.RunAsync(ct).ConfigureAwait(false);
+            }
+            catch (IOException ex) when (IsAddressInUse(ex))
+            {
+                errors.WriteLine($"error: {ex.Message.TrimEnd('.')}; pass --urls with a free port (e.g. --urls http://127.0.0.1:7072)");
+                return 1;
+            }
             return 0;
         });
         return serve;
@@ -218,4 +226,8 @@ public static class Cli
             return null;
         },
     };
+
+    /// <summary>Kestrel could not listen: the address is taken (its IOException wraps AddressInUseException).</summary>
+    internal static bool IsAddressInUse(IOException ex) =>
+        ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException;
 }

@@ -27,7 +27,16 @@ public static class DemoCommand
         // run, printed to this terminal only (never logged), valid while this demo's host runs.
         var password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
         var app = BuildHost(settings, token, password);
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException ex) when (Cli.IsAddressInUse(ex))
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            output.WriteLine($"error: {ex.Message.TrimEnd('.')}; pass --urls with a free port (e.g. --urls http://127.0.0.1:7072)");
+            return 1;
+        }
         try
         {
             using var client = app.Services.GetRequiredService<IHttpClientFactory>().CreateClient();
@@ -56,7 +65,7 @@ public static class DemoCommand
             }
             else
             {
-                output.WriteLine($"history    {page} is served while the host runs: add --keep-running to keep it open in a browser");
+                output.WriteLine($"history    {page} is served while the host runs: run scripts/demo --keep-running (or remediation demo --keep-running) to keep it open in a browser");
             }
             return failures == 0 ? 0 : 1;
         }

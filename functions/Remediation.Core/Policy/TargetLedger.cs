@@ -211,7 +211,7 @@ public sealed class TargetLedger(ITargetLedgerStore store, TimeProvider timeProv
     }
 
     private static (GateVerdict Verdict, string Reason) CooldownRefusal(DateTimeOffset now, DateTimeOffset last, SafetyLimits limits) =>
-        (GateVerdict.Refused, $"cooldown: last action {(int)(now - last).TotalSeconds}s ago, cooldown is {limits.Cooldown}");
+        (GateVerdict.Refused, $"cooldown: last action {(int)(now - last).TotalSeconds}s ago, cooldown is {DurationText.Format(limits.Cooldown)}");
 
     private Task<bool> TrySaveAsync(TargetLedgerRecord record, CancellationToken cancellationToken) => store.TrySaveAsync(record, cancellationToken);
 }

@@ -35,8 +35,11 @@ public sealed class PipelineHarness : IAsyncDisposable
             action: restart
         """;
 
-    private PipelineHarness(FakeTimeProvider time, SimulatedCluster cluster, ServiceProvider services)
+    private readonly string _policyPath;
+
+    private PipelineHarness(FakeTimeProvider time, SimulatedCluster cluster, ServiceProvider services, string policyPath)
     {
+        _policyPath = policyPath;
         Time = time;
         Cluster = cluster;
         Services = services;
@@ -84,7 +87,7 @@ public sealed class PipelineHarness : IAsyncDisposable
             services.AddSingleton(healthSignal);
         }
         services.AddRemediationCore(configuration);
-        return new PipelineHarness(time, cluster, services.BuildServiceProvider());
+        return new PipelineHarness(time, cluster, services.BuildServiceProvider(), policyPath);
     }
 
     /// <summary>An Alertmanager-style firing alert for a workload, starting at <paramref name="startsAt"/>.</summary>
@@ -130,6 +133,7 @@ public sealed class PipelineHarness : IAsyncDisposable
     {
         await Services.DisposeAsync();
         await Cluster.DisposeAsync();
+        File.Delete(_policyPath);
     }
 }
 
