@@ -57,6 +57,9 @@ param kubernetesServerUrl string = ''
 @description('Remediation__Kubernetes__TokenScope: Microsoft Entra scope of the token the app sends to the API server. Default: the AKS Entra server application (same id in every tenant).')
 param kubernetesTokenScope string = '6dae42f8-4368-4678-94ff-3960e28e3630/.default'
 
+@description('Remediation__Kubernetes__CertificateAuthorityData: base64 PEM of the CA that signed the API server certificate (the kubeconfig certificate-authority-data; AKS signs with the cluster CA, which no system trust store holds). Not a secret.')
+param kubernetesCertificateAuthorityData string = ''
+
 // ---------------------------------------------------------------------------
 // Optional: existing AKS cluster
 // ---------------------------------------------------------------------------
@@ -237,6 +240,7 @@ var kubernetesSettings = empty(resolvedKubernetesServerUrl)
   : {
       Remediation__Kubernetes__ServerUrl: resolvedKubernetesServerUrl
       Remediation__Kubernetes__TokenScope: kubernetesTokenScope
+      Remediation__Kubernetes__CertificateAuthorityData: kubernetesCertificateAuthorityData
     }
 
 var notificationSettings = enableOutcomeTopic

@@ -22,6 +22,8 @@ param kubernetesTokenScope = readEnvironmentVariable(
   'REMEDIATION_KUBERNETES_TOKEN_SCOPE',
   '6dae42f8-4368-4678-94ff-3960e28e3630/.default'
 )
+// base64 PEM of the API server's CA: azd env set REMEDIATION_KUBERNETES_CA_DATA "$(az aks get-credentials -g RG -n NAME -f - | yq '.clusters[0].cluster."certificate-authority-data"')"
+param kubernetesCertificateAuthorityData = readEnvironmentVariable('REMEDIATION_KUBERNETES_CA_DATA', '')
 param aksClusterName = readEnvironmentVariable('AKS_CLUSTER_NAME', '')
 param aksClusterResourceGroupName = readEnvironmentVariable('AKS_RESOURCE_GROUP', '')
 // Comma-separated, e.g. azd env set REMEDIATION_NAMESPACES "shop,payments"

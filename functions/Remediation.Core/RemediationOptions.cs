@@ -69,6 +69,12 @@ public sealed class KubernetesOptions
     public string? ServerUrl { get; set; }
     /// <summary>Entra ID scope for AKS when ServerUrl is set and a managed identity is used; empty = no token.</summary>
     public string? TokenScope { get; set; }
+    /// <summary>
+    /// With ServerUrl: the CA that signed the API server's certificate, base64 of its PEM (a kubeconfig's
+    /// certificate-authority-data). AKS signs it with the cluster's own CA, which no system trust store holds; empty =
+    /// the system's trust store.
+    /// </summary>
+    public string? CertificateAuthorityData { get; set; }
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }
 

@@ -122,13 +122,16 @@ public sealed class KubectlTests
         Assert.True(await CanIAsync(h, "patch", "deployments", "-n", "shop", "--as", principal));
         Assert.True(await CanIAsync(h, "patch", "deployments", "--subresource=scale", "-n", "shop", "--as", principal));
         Assert.True(await CanIAsync(h, "delete", "pods", "-n", "shop", "--as", principal));
-        Assert.True(await CanIAsync(h, "watch", "replicasets", "-n", "shop", "--as", principal));
+        Assert.True(await CanIAsync(h, "list", "replicasets", "-n", "shop", "--as", principal));
+        Assert.True(await CanIAsync(h, "get", "jobs.batch", "-n", "shop", "--as", principal));
         Assert.True(await CanIAsync(h, "patch", "virtualservices.networking.istio.io", "-n", "shop", "--as", principal));
         Assert.True(await CanIAsync(h, "patch", "httproutes.gateway.networking.k8s.io", "-n", "shop", "--as", principal));
         // What it does not: other verbs, other resources, other namespaces, cluster scope, other users.
         Assert.False(await CanIAsync(h, "delete", "deployments", "-n", "shop", "--as", principal));
         Assert.False(await CanIAsync(h, "create", "deployments", "-n", "shop", "--as", principal));
         Assert.False(await CanIAsync(h, "update", "deployments", "-n", "shop", "--as", principal));
+        Assert.False(await CanIAsync(h, "watch", "replicasets", "-n", "shop", "--as", principal));
+        Assert.False(await CanIAsync(h, "list", "deployments", "-n", "shop", "--as", principal));
         Assert.False(await CanIAsync(h, "get", "secrets", "-n", "shop", "--as", principal));
         Assert.False(await CanIAsync(h, "patch", "configmaps", "-n", "shop", "--as", principal));
         Assert.False(await CanIAsync(h, "patch", "deployments", "-n", "payments", "--as", principal));

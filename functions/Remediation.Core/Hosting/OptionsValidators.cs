@@ -152,8 +152,30 @@ internal sealed class KubernetesOptionsValidator : IValidateOptions<KubernetesOp
         {
             failures.Add($"{KubernetesOptions.SectionName}:KubeconfigPath: file not found: {Path.GetFullPath(options.KubeconfigPath)}");
         }
+        if (CertificateAuthorityProblem(options.CertificateAuthorityData) is { } caProblem)
+        {
+            failures.Add($"{KubernetesOptions.SectionName}:CertificateAuthorityData {caProblem}: expected base64 of the CA's PEM certificate, as a kubeconfig's certificate-authority-data");
+        }
         failures.Positive(nameof(options.RequestTimeout), options.RequestTimeout);
         return failures.Result();
+    }
+
+    /// <summary>Null when the value is empty or base64 of PEM certificates, else what is wrong with it.</summary>
+    private static string? CertificateAuthorityProblem(string? value)
+    {
+        try
+        {
+            _ = Kubernetes.KubernetesClientFactory.CertificateAuthorities(value);
+            return null;
+        }
+        catch (FormatException ex)
+        {
+            return $"is not readable ({ex.Message.TrimEnd('.')})";
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            return "holds a PEM block that is not a certificate";
+        }
     }
 }
 

@@ -38,6 +38,8 @@ public sealed class OptionsValidationTests
     [InlineData("Remediation:Storage:IncidentsTable", "1-incidents", "Remediation:Storage:IncidentsTable '1-incidents'")]
     [InlineData("Remediation:Kubernetes:ServerUrl", "not-a-url", "Remediation:Kubernetes:ServerUrl 'not-a-url' is not a URL")]
     [InlineData("Remediation:Kubernetes:RequestTimeout", "00:00:00", "Remediation:Kubernetes:RequestTimeout")]
+    [InlineData("Remediation:Kubernetes:CertificateAuthorityData", "not base64!", "Remediation:Kubernetes:CertificateAuthorityData is not readable")]
+    [InlineData("Remediation:Kubernetes:CertificateAuthorityData", "aGVsbG8=", "Remediation:Kubernetes:CertificateAuthorityData is not readable (no PEM certificate in it)")]
     [InlineData("Remediation:Prometheus:Url", "prometheus:9090/x", "Remediation:Prometheus:Url 'prometheus:9090/x' must be an absolute http(s) URL")]
     [InlineData("Remediation:Prometheus:Auth", "kerberos", "Remediation:Prometheus:Auth 'kerberos' is not one of none, basic, bearer, azure")]
     [InlineData("Remediation:Prometheus:QueryTimeout", "soon", "Remediation:Prometheus:QueryTimeout is not a duration")]

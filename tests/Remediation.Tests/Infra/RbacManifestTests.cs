@@ -14,15 +14,16 @@ public sealed class RbacManifestTests(AzuriteFixture storage)
     /// <summary>What the product needs, by (group, resource): reads for diagnosis, patches/deletes for actions.</summary>
     private static readonly Dictionary<(string Group, string Resource), string[]> Needed = new()
     {
-        [("", "pods")] = ["get", "list", "watch", "delete"],
-        [("", "events")] = ["get", "list", "watch"],
-        [("apps", "deployments")] = ["get", "list", "watch", "patch"],
+        [("", "pods")] = ["get", "list", "delete"],
+        [("", "events")] = ["list"],
+        [("apps", "deployments")] = ["get", "patch"],
         [("apps", "deployments/scale")] = ["get", "patch"],
-        [("apps", "replicasets")] = ["get", "list", "watch"],
-        [("autoscaling", "horizontalpodautoscalers")] = ["get", "list", "watch", "patch"],
-        [("networking.istio.io", "virtualservices")] = ["get", "list", "watch", "patch"],
-        [("networking.istio.io", "destinationrules")] = ["get", "list", "watch"],
-        [("gateway.networking.k8s.io", "httproutes")] = ["get", "list", "watch", "patch"],
+        [("apps", "replicasets")] = ["get", "list"],
+        [("batch", "jobs")] = ["get"],
+        [("autoscaling", "horizontalpodautoscalers")] = ["get", "list", "patch"],
+        [("networking.istio.io", "virtualservices")] = ["get", "list", "patch"],
+        [("networking.istio.io", "destinationrules")] = ["list"],
+        [("gateway.networking.k8s.io", "httproutes")] = ["get", "list", "patch"],
     };
 
     private static List<Rule> LoadRules(string file)
