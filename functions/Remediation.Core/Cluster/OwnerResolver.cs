@@ -30,6 +30,21 @@ public sealed class OwnerResolver(IClusterReader reader)
     public async Task<OwnerResolution> ResolveAsync(WorkloadTarget target, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(target);
+        try
+        {
+            return await ResolveReadingAsync(target, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ClusterCall.IsStatus(ex, System.Net.HttpStatusCode.Forbidden))
+        {
+            // An object on the way the remediator may not read: its owner is unknown, a human must look (not a failure
+            // retried until the work item is poisoned).
+            return Fail([Describe(target.Kind, target.Name)],
+                $"reading the ownership chain was refused ({ClusterCall.Describe(ex)}); the remediator's Role (infra/kubernetes/rbac.template.yaml) does not grant it");
+        }
+    }
+
+    private async Task<OwnerResolution> ResolveReadingAsync(WorkloadTarget target, CancellationToken cancellationToken)
+    {
         if (!WorkloadKinds.HasOwnerToResolve(target.Kind))
         {
             return Itself(target);

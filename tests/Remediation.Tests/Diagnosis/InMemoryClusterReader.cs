@@ -28,7 +28,11 @@ internal sealed class InMemoryClusterReader : IClusterReader
     public Task<V1Pod?> GetPodAsync(string @namespace, string name, CancellationToken cancellationToken = default) =>
         Task.FromResult(Pods.FirstOrDefault(p => p.Metadata.NamespaceProperty == @namespace && p.Metadata.Name == name));
 
+    /// <summary>When set, what GetMetadataAsync of a kind throws (the API server refusing it, say).</summary>
+    public Func<string, Exception?> MetadataFailure { get; set; } = _ => null;
+
     public Task<V1ObjectMeta?> GetMetadataAsync(string kind, string @namespace, string name, CancellationToken cancellationToken = default) =>
+        MetadataFailure(kind) is { } failure ? Task.FromException<V1ObjectMeta?>(failure) :
         Task.FromResult<V1ObjectMeta?>(null);
 
     public Task<V2HorizontalPodAutoscaler?> GetHorizontalPodAutoscalerAsync(string @namespace, string name, CancellationToken cancellationToken = default) =>
