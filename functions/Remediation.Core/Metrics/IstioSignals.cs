@@ -33,10 +33,17 @@ public sealed class IstioSignals(PrometheusClient prometheus) : IMeshSignals
         var result = new List<VersionSignals>();
         foreach (var ((workload, version), rps) in ByWorkload(await rateTask.ConfigureAwait(false)))
         {
-            var errorRate = errors.TryGetValue((workload, version), out var e) && double.IsFinite(e) ? e : 0;
-            var ratio = rps > 0 && double.IsFinite(rps) ? errorRate / rps : 0;
+            // A rate that is not a number is unreadable, never 0: read as 0 it made a baseline "0 % errors" and an
+            // innocent rollout the culprit. (A p99 of NaN is histogram_quantile's answer for no observations: none.)
+            var errorRate = errors.TryGetValue((workload, version), out var e) ? e : 0;
+            if (!double.IsFinite(rps) || !double.IsFinite(errorRate))
+            {
+                throw new PrometheusQueryException("format",
+                    $"Prometheus answered a value that is not a number for {workload} {version} ({(double.IsFinite(rps) ? "5xx rate" : "request rate")} {(double.IsFinite(rps) ? errorRate : rps).ToString(CultureInfo.InvariantCulture)})");
+            }
+            var ratio = rps > 0 ? errorRate / rps : 0;
             double? latency = p99.TryGetValue((workload, version), out var l) && double.IsFinite(l) ? l : null;
-            result.Add(new VersionSignals(workload, version, double.IsFinite(rps) ? rps : 0, ratio, latency));
+            result.Add(new VersionSignals(workload, version, rps, ratio, latency));
         }
         return result.OrderBy(s => s.Version, StringComparer.Ordinal).ThenBy(s => s.Workload, StringComparer.Ordinal).ToList();
     }

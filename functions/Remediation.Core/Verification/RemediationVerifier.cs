@@ -198,9 +198,16 @@ public sealed partial class RemediationVerifier(
                 passed &= r <= max;
                 details.Add(string.Create(CultureInfo.InvariantCulture, $"error ratio of {scope} {r:P2} (bound {max:P2})"));
             }
-            else
+            else if (spec.RolloutComplete && spec.Deployment is not null)
             {
                 details.Add($"error ratio of {scope} not available ({reading.NoRatio ?? "no ratio"}); verified on rollout state only");
+            }
+            else
+            {
+                // No ratio and no rollout to check (a traffic shift): nothing was verified. Unknown, never a success; at the
+                // deadline a human must look, and nothing is reverted on a reading that shows no failure.
+                metricsUnavailable = true;
+                details.Add($"error ratio of {scope} not available ({reading.NoRatio ?? "no ratio"}) and the plan has nothing else to verify it by");
             }
         }
         return details.Count == 0 ? new CheckResult(true, "the plan names nothing to verify", MetricsUnavailable: true) : new CheckResult(passed, string.Join("; ", details), metricsUnavailable);

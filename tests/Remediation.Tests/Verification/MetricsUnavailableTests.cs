@@ -100,6 +100,31 @@ public sealed class MetricsUnavailableTests(AzuriteFixture storage)
     }
 
     [Fact]
+    public async Task A_traffic_shift_with_no_requests_in_the_window_is_not_verified_and_escalates_at_the_deadline()
+    {
+        // Found from outside: with no ratio (no requests) and no rollout to check, the shift read "verified on rollout
+        // state only" and Succeeded, though nothing at all was verified.
+        var diagnoser = FixedDiagnoser.Of(FailureClass.DegradedVersion, d => d with { DegradedVersion = "v2", HealthyVersions = ["v1"] });
+        var health = new SettableHealthSignal(null);
+        await using var harness = await PipelineHarness.StartAsync(storage.ConnectionString, "v2-degraded.yaml", Policy, diagnoser, health);
+        var incident = await harness.FireAsync(PipelineHarness.Alert("shop", "reviews-v2", "IstioHigh5xxErrorRate"));
+        Assert.Equal(IncidentState.Verifying, incident.State);
+        var shifted = harness.Cluster.GetObject("virtualservices", "shop", "reviews")!["spec"]!["http"]!.ToJsonString();
+
+        harness.Time.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal(0, (await harness.SweepAsync()).Succeeded);
+        Assert.Equal(IncidentState.Verifying, (await harness.Store.GetAsync(incident.IncidentId))!.State);
+
+        harness.Time.Advance(TimeSpan.FromMinutes(4));
+        await harness.SweepAsync();
+        var done = (await harness.Store.GetAsync(incident.IncidentId))!;
+        Assert.Equal(IncidentState.Escalated, done.State);
+        Assert.Contains("no requests in the window", done.OutcomeReason, StringComparison.Ordinal);
+        Assert.DoesNotContain("verified on rollout state only", done.OutcomeReason, StringComparison.Ordinal);
+        Assert.Equal(shifted, harness.Cluster.GetObject("virtualservices", "shop", "reviews")!["spec"]!["http"]!.ToJsonString());
+    }
+
+    [Fact]
     public async Task Unreadable_health_signal_holds_verification_until_the_metrics_answer()
     {
         var diagnoser = FixedDiagnoser.Of(FailureClass.DegradedVersion, d => d with { DegradedVersion = "v2", HealthyVersions = ["v1"] });
