@@ -182,35 +182,42 @@ public sealed partial class RemediationVerifier(
                 details.Add($"containers failing since the action: {string.Join(", ", crashed.Take(5))}");
             }
         }
-        var metricsUnavailable = false;
-        if (spec.MaxErrorRatio is { } max)
-        {
-            var (scope, reading) = spec.MetricsService is { } service
-                ? ($"service {service}", await ReadAsync(ct => healthSignal.ServiceErrorRatioAsync(plan.Target.Namespace, service, TimeSpan.FromMinutes(1), ct), cancellationToken).ConfigureAwait(false))
-                : ($"workload {spec.MetricsWorkload ?? plan.Target.Name}", await ReadAsync(ct => healthSignal.ErrorRatioAsync(plan.Target.Namespace, spec.MetricsWorkload ?? plan.Target.Name, TimeSpan.FromMinutes(1), ct), cancellationToken).ConfigureAwait(false));
-            if (reading.Unreadable is { } why)
-            {
-                metricsUnavailable = true;
-                details.Add($"metrics unavailable: error ratio of {scope} could not be read ({why})");
-            }
-            else if (reading.Ratio is { } r)
-            {
-                passed &= r <= max;
-                details.Add(string.Create(CultureInfo.InvariantCulture, $"error ratio of {scope} {r:P2} (bound {max:P2})"));
-            }
-            else if (spec.RolloutComplete && spec.Deployment is not null)
-            {
-                details.Add($"error ratio of {scope} not available ({reading.NoRatio ?? "no ratio"}); verified on rollout state only");
-            }
-            else
-            {
-                // No ratio and no rollout to check (a traffic shift): nothing was verified. Unknown, never a success; at the
-                // deadline a human must look, and nothing is reverted on a reading that shows no failure.
-                metricsUnavailable = true;
-                details.Add($"error ratio of {scope} not available ({reading.NoRatio ?? "no ratio"}) and the plan has nothing else to verify it by");
-            }
-        }
+        var (ratioPassed, metricsUnavailable) = spec.MaxErrorRatio is { } max
+            ? await CheckErrorRatioAsync(plan, max, details, cancellationToken).ConfigureAwait(false)
+            : (true, false);
+        passed &= ratioPassed;
         return details.Count == 0 ? new CheckResult(true, "the plan names nothing to verify", MetricsUnavailable: true) : new CheckResult(passed, string.Join("; ", details), metricsUnavailable);
+    }
+
+    /// <summary>
+    /// The plan's error-ratio check, its detail added to <paramref name="details"/>: passed (as far as read), and whether the
+    /// ratio was unknown (unreadable, or absent with no rollout to verify by instead).
+    /// </summary>
+    private async Task<(bool Passed, bool MetricsUnavailable)> CheckErrorRatioAsync(ActionPlan plan, double max, List<string> details, CancellationToken cancellationToken)
+    {
+        var spec = plan.Verify;
+        var (scope, reading) = spec.MetricsService is { } service
+            ? ($"service {service}", await ReadAsync(ct => healthSignal.ServiceErrorRatioAsync(plan.Target.Namespace, service, TimeSpan.FromMinutes(1), ct), cancellationToken).ConfigureAwait(false))
+            : ($"workload {spec.MetricsWorkload ?? plan.Target.Name}", await ReadAsync(ct => healthSignal.ErrorRatioAsync(plan.Target.Namespace, spec.MetricsWorkload ?? plan.Target.Name, TimeSpan.FromMinutes(1), ct), cancellationToken).ConfigureAwait(false));
+        if (reading.Unreadable is { } why)
+        {
+            details.Add($"metrics unavailable: error ratio of {scope} could not be read ({why})");
+            return (true, true);
+        }
+        if (reading.Ratio is { } r)
+        {
+            details.Add(string.Create(CultureInfo.InvariantCulture, $"error ratio of {scope} {r:P2} (bound {max:P2})"));
+            return (r <= max, false);
+        }
+        if (spec.RolloutComplete && spec.Deployment is not null)
+        {
+            details.Add($"error ratio of {scope} not available ({reading.NoRatio ?? "no ratio"}); verified on rollout state only");
+            return (true, false);
+        }
+        // No ratio and no rollout to check (a traffic shift): nothing was verified. Unknown, never a success; at the deadline
+        // a human must look, and nothing is reverted on a reading that shows no failure.
+        details.Add($"error ratio of {scope} not available ({reading.NoRatio ?? "no ratio"}) and the plan has nothing else to verify it by");
+        return (true, true);
     }
 
     /// <summary>A health signal that throws could not be read: that is unknown, never healthy.</summary>
