@@ -41,6 +41,12 @@ public static class Cli
             errors.WriteLine($"error: {settings}");
             return 2;
         }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // What no command handles: written whole to stderr, exit 1 (as System.CommandLine's own handler did).
+            errors.WriteLine($"error: {ex}");
+            return 1;
+        }
     }
 
     /// <summary>serve: the standalone host.</summary>

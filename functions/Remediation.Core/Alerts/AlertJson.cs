@@ -116,8 +116,10 @@ internal static class AlertJson
         }
     }
 
-    /// <summary>Copies the string members of an optional object into <paramref name="into"/>; other values are skipped.</summary>
-    /// <summary>The string members of the object <paramref name="property"/> (absent or null: none); any other kind is refused.</summary>
+    /// <summary>
+    /// Copies the string members of the optional object <paramref name="property"/> into <paramref name="into"/> (absent or
+    /// null: none; members of other kinds are skipped); a value that is not an object is refused, naming it.
+    /// </summary>
     public static void CopyStrings(JsonElement parent, string property, string path, Dictionary<string, string> into)
     {
         if (!parent.TryGetProperty(property, out var value) || value.ValueKind == JsonValueKind.Null)
