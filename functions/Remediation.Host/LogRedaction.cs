@@ -25,7 +25,7 @@ public static partial class LogRedaction
     /// position, the approval page's verb); the request line shows these as sent.
     /// </summary>
     public static readonly IReadOnlySet<string> LoggedParameters =
-        new HashSet<string>(["namespace", "workload", "state", "since", "limit", "continuation", "back", "verb"], StringComparer.OrdinalIgnoreCase);
+        new HashSet<string>([.. Http.HistoryInput.Parameters, "back", "verb"], StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
     /// A request's query string as its log line shows it: each parameter whose name (percent-decoded) is one of
